@@ -1,0 +1,41 @@
+"""Status values stored in the database; their string values are stable."""
+from __future__ import annotations
+
+import enum
+
+
+class MessageStatus(str, enum.Enum):
+    STORED = "stored"          # raw bytes and row written; nothing else done yet
+    PROCESSED = "processed"    # parsed and turned into applications (or ignored)
+    IGNORED = "ignored"        # not an application (auto-reply, bounce, bulk, duplicate)
+    FAILED = "failed"          # processing raised; error kept, retryable
+
+
+class AttachmentStatus(str, enum.Enum):
+    PARSED = "parsed"          # one or more forms read
+    PARTIAL = "partial"        # a form read, but with fields to check
+    NOT_A_FORM = "not_a_form"  # readable, but holds no application form
+    UNREADABLE = "unreadable"  # corrupt, encrypted, too large, unsupported, timed out
+
+
+class ApplicationStatus(str, enum.Enum):
+    RECEIVED = "received"
+    PARSED = "parsed"
+    INCOMPLETE = "incomplete"
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class OutboxStatus(str, enum.Enum):
+    PENDING = "pending"        # waiting for its first or next attempt
+    SENDING = "sending"        # claimed by a flush; a crash here is resolved on restart
+    SENT = "sent"
+    FAILED = "failed"          # permanent SMTP failure or too many attempts; staff see it
+
+
+class ReplyKind(str, enum.Enum):
+    ACKNOWLEDGEMENT = "acknowledgement"
+    INCOMPLETE = "incomplete"
+    LATE = "late"
+    REMINDER = "reminder"

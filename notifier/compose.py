@@ -1,0 +1,216 @@
+"""Build the automatic reply to an applicant. Pure: no clock, no I/O but templates.
+
+The caller supplies everything, including the Message-ID (derived from the
+outbox key, so a resend after a crash carries the same one) and the Date.
+Whatever comes from the applicant's mail (name, subject, message ids) is
+treated as hostile: it is flattened to one line, checked, and run through
+``redact_text`` so no reply ever carries a full ID-card or mobile number.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from intake.masking import mask_fields, redact_text
+from intake.statuses import ReplyKind
+
+CENTRE_NAME = "湛江市中小企业服务中心"
+LIST_SEPARATOR = "、"
+NOT_RECOGNISED = "（未填写或未能识别）"
+# Long free-text cells (工作简历, 主要业绩) would drown the reply; the
+# applicant only needs enough to recognise them.
+MAX_VALUE_CHARS = 120
+MAX_SUBJECT_CHARS = 150
+# RFC 5322 §3.6.4 lets References be trimmed; keep the thread root and the newest.
+MAX_REFERENCES = 10
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_FOR_KIND = {
+    ReplyKind.ACKNOWLEDGEMENT: "acknowledgement.txt",
+    ReplyKind.INCOMPLETE: "incomplete.txt",
+    ReplyKind.LATE: "late.txt",
+}
+
+_REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|sv|回复|答复)(?:\[\d+\])?\s*[:：]\s*", re.IGNORECASE)
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_MSG_ID = re.compile(r"^<[^<>\s@\"]+@[^<>\s@\"]+>$")
+# Deliberately narrower than RFC 5322: an unquoted dot-atom local part and a
+# DNS domain. Anything odder is a person to reply to by hand.
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_DOMAIN = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
+
+
+@dataclass
+class ReplyContext:
+    kind: ReplyKind
+    to_address: str
+    to_name: str  # applicant's name if known, else the sender's display name; may be ""
+    from_address: str
+    from_name: str
+    original_subject: str
+    original_message_id: str | None  # for In-Reply-To / References
+    original_references: list[str]
+    reference: str  # application reference number, e.g. "ZJZJ-2020-0007"
+    campaign_title: str
+    deadline: date
+    fields: dict[str, Any]  # canonical keys → values (lists for expertise/service_modes)
+    field_labels: dict[str, str]  # key → Chinese label, in form order
+    missing_labels: list[str]  # labels of missing required fields
+    needs_review_labels: list[str]  # labels of fields staff will double-check
+    message_id: str  # "<...@...>", derived by the caller from the outbox key
+    sent_at: datetime  # aware; becomes the Date header
+
+
+def compose_reply(ctx: ReplyContext) -> EmailMessage:
+    """The reply as an EmailMessage; ValueError if the addresses or ids are unusable."""
+    template_name = TEMPLATE_FOR_KIND.get(ctx.kind)
+    if template_name is None:
+        raise ValueError(f"no reply template for kind {ctx.kind!r}")
+    if ctx.sent_at.tzinfo is None:
+        raise ValueError("sent_at must be timezone-aware")
+
+    body = _environment().get_template(template_name).render(**_template_values(ctx))
+
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = Address(
+        display_name=_one_line(ctx.from_name) or CENTRE_NAME,
+        addr_spec=checked_address(ctx.from_address),
+    )
+    message["To"] = Address(
+        display_name=redact_text(_one_line(ctx.to_name)),
+        addr_spec=checked_address(ctx.to_address),
+    )
+    message["Subject"] = reply_subject(ctx.original_subject, ctx.campaign_title)
+    message["Date"] = format_datetime(ctx.sent_at)
+    message["Message-ID"] = _checked_message_id(ctx.message_id)
+    thread = _thread_ids(ctx.original_message_id, ctx.original_references)
+    if thread:
+        message["In-Reply-To"] = thread[-1]
+        message["References"] = " ".join(thread)
+    # RFC 3834: mark it automatic so auto-responders and vacation notices
+    # don't answer it (and we don't loop). No Precedence header: 3834 says not to.
+    message["Auto-Submitted"] = "auto-replied"
+    message["X-Auto-Response-Suppress"] = "All"
+    # Lets the poller recognise our own mail if it comes back (bounce, CC).
+    message["X-Intake-Outbox"] = ctx.kind.value
+    message.set_content(redact_text(body), subtype="plain", charset="utf-8")
+    return message
+
+
+def reply_subject(original: str, fallback: str) -> str:
+    """``Re: <original>`` on one line, without piling up "Re: Re:"."""
+    subject = _one_line(original)
+    while True:
+        stripped = _REPLY_PREFIX.sub("", subject, count=1)
+        if stripped == subject:
+            break
+        subject = stripped
+    subject = subject.strip() or _one_line(fallback)
+    if len(subject) > MAX_SUBJECT_CHARS:
+        subject = subject[:MAX_SUBJECT_CHARS] + "…"
+    return redact_text(f"Re: {subject}")
+
+
+def checked_address(value: str) -> str:
+    """The one plain address in ``value``; ValueError for anything else."""
+    if not isinstance(value, str) or "\r" in value or "\n" in value:
+        raise ValueError("address must be a single line")
+    address = value.strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or len(local) > 64 or len(address) > 254:
+        raise ValueError(f"not a single plain address: {redact_text(address)!r}")
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"bad domain in address: {redact_text(address)!r}") from None
+    if not _LOCAL_PART.match(local) or not _DOMAIN.match(domain):
+        raise ValueError(f"not a single plain address: {redact_text(address)!r}")
+    return f"{local}@{domain}"
+
+
+def format_chinese_date(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _template_values(ctx: ReplyContext) -> dict[str, Any]:
+    masked = mask_fields(ctx.fields)
+    return {
+        "name": redact_text(_one_line(ctx.to_name)),
+        "reference": _one_line(ctx.reference),
+        "campaign_title": _one_line(ctx.campaign_title),
+        "deadline": format_chinese_date(ctx.deadline),
+        "centre_name": _one_line(ctx.from_name) or CENTRE_NAME,
+        "field_rows": [
+            {"label": label, "value": _display_value(masked.get(key))} for key, label in ctx.field_labels.items()
+        ],
+        "missing_labels": list(ctx.missing_labels),
+        "needs_review_labels": list(ctx.needs_review_labels),
+        "separator": LIST_SEPARATOR,
+    }
+
+
+def _display_value(value: Any) -> str:
+    if isinstance(value, bool):
+        text = "是" if value else "否"
+    elif isinstance(value, (list, tuple)):
+        text = LIST_SEPARATOR.join(_one_line(str(item)) for item in value if item not in (None, ""))
+    elif value is None:
+        text = ""
+    else:
+        text = _one_line(str(value))
+    if not text:
+        return NOT_RECOGNISED
+    if len(text) > MAX_VALUE_CHARS:
+        text = text[:MAX_VALUE_CHARS] + "……"
+    return text
+
+
+def _one_line(value: str | None) -> str:
+    if not value:
+        return ""
+    return " ".join(_CONTROL_CHARS.sub(" ", value).split())
+
+
+def _checked_message_id(value: str) -> str:
+    if not isinstance(value, str) or not _MSG_ID.match(value):
+        raise ValueError(f"message_id must look like <local@domain>, got {value!r}")
+    return value
+
+
+def _thread_ids(original_id: str | None, references: list[str]) -> list[str]:
+    """References for the reply; ids we can't trust are dropped, not fatal."""
+    original = (original_id or "").strip()
+    if not _MSG_ID.match(original):
+        return []
+    ids: list[str] = []
+    for candidate in references:
+        candidate = (candidate or "").strip()
+        if _MSG_ID.match(candidate) and candidate != original and candidate not in ids:
+            ids.append(candidate)
+    ids.append(original)
+    if len(ids) > MAX_REFERENCES:
+        ids = [ids[0], *ids[-(MAX_REFERENCES - 1):]]
+    return ids
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=False,  # plain-text mail, not HTML
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

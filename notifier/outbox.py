@@ -1,0 +1,273 @@
+"""The outbox: replies are recorded in the database first and sent later.
+
+Recording and sending are separate so that a reply is decided in the same
+transaction as the application it answers, and sending can fail, wait and
+retry without losing anything.
+
+Each row is sent at most once under normal operation: a flush claims it
+(``sending``, attempts + 1) and commits *before* talking to the server, then
+records the outcome. If the process dies between the server's 250 and that
+last commit, the row stays ``sending``; once its lease runs out it is sent
+again with the same Message-ID, so mail clients can fold the duplicate away.
+That narrow window is the only way a reply can go twice.
+"""
+from __future__ import annotations
+
+import email
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import policy as email_policy
+from email.message import EmailMessage
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.config import OutboxSettings, SmtpSettings
+from intake.masking import redact_text
+from intake.models import OutboxMail, utcnow
+from intake.statuses import OutboxStatus, ReplyKind
+from notifier.smtp import PermanentSendError, SendError, TransientSendError, send_message
+
+log = logging.getLogger(__name__)
+
+# How long a claimed row may stay ``sending`` before another flush may take
+# it: far longer than one SMTP conversation (timeouts are about a minute), so
+# only a crashed flush leaves a row this long. The lease end is kept in
+# next_attempt_at, which a ``sending`` row has no other use for.
+SENDING_LEASE = timedelta(minutes=10)
+MAX_ERROR_CHARS = 1000
+WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+Sender = Callable[[SmtpSettings, EmailMessage], None]
+
+
+@dataclass
+class FlushReport:
+    sent: int = 0
+    retried: int = 0  # sent back to pending with a later next_attempt_at
+    failed: int = 0  # permanently refused or expired this flush
+    remaining: int = 0  # rows still waiting (pending or sending) after the flush
+    stopped_by: str | None = None  # the server-wide error that ended the flush early, redacted
+
+
+def outbox_message_id(key: str, domain: str) -> str:
+    """The Message-ID for the reply with this idempotency key; the same on every resend."""
+    if not domain or any(c in domain for c in "<>@ \r\n"):
+        raise ValueError(f"not a domain for a Message-ID: {domain!r}")
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+    return f"<intake.{digest}@{domain}>"
+
+
+def enqueue(
+    *,
+    session: Session,
+    key: str,
+    kind: ReplyKind,
+    to_address: str,
+    message: EmailMessage,
+    application_id: int | None,
+    source_message_id: int | None,
+    now: datetime,
+) -> OutboxMail | None:
+    """Record a reply to be sent; None (and nothing added) if ``key`` is already recorded.
+
+    Does not commit: the caller's transaction decides, so the reply and the
+    state it reports are stored together or not at all.
+    """
+    if _key_exists(session, key):
+        return None
+    row = OutboxMail(
+        idempotency_key=key,
+        kind=ReplyKind(kind).value,
+        application_id=application_id,
+        source_message_id=source_message_id,
+        to_address=to_address,
+        subject=str(message.get("Subject", "")),
+        message_id_header=str(message.get("Message-ID", "")),
+        raw=message.as_bytes(policy=email_policy.SMTP),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    # Another worker may record the same key between our check and insert;
+    # the unique constraint catches it, and the savepoint keeps the caller's
+    # transaction usable.
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        if _key_exists(session, key):
+            return None
+        raise
+    return row
+
+
+def flush_outbox(
+    session_factory: sessionmaker[Session],
+    smtp: SmtpSettings,
+    policy: OutboxSettings,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    send: Sender = send_message,
+) -> FlushReport:
+    """Send what is due, one row at a time; stop at the first server-wide failure."""
+    report = FlushReport()
+    expire_after = timedelta(hours=policy.expire_after_hours)
+    for _ in range(policy.batch_size):
+        claim = _claim_next(session_factory, now())
+        if claim is None:
+            break
+        row_id, attempts, created_at, raw = claim
+        try:
+            send(smtp, email.message_from_bytes(raw, policy=email_policy.SMTP))
+        except PermanentSendError as exc:
+            _record_failed(session_factory, row_id, _error_text(exc))
+            report.failed += 1
+            log.warning("outbox %s failed permanently: %s", row_id, _error_text(exc))
+        except TransientSendError as exc:
+            t = now()
+            if t - created_at >= expire_after:
+                _record_failed(session_factory, row_id, "expired: " + _error_text(exc))
+                report.failed += 1
+                log.warning("outbox %s expired after %s attempts", row_id, attempts)
+            else:
+                _record_retry(session_factory, row_id, t + _backoff(policy, attempts), _error_text(exc))
+                report.retried += 1
+                log.info("outbox %s will retry (attempt %s): %s", row_id, attempts, _error_text(exc))
+            if exc.server_wide:
+                report.stopped_by = _error_text(exc)
+                report.failed += _expire_waiting(session_factory, t, expire_after, report.stopped_by)
+                log.warning("outbox flush stopped: %s", report.stopped_by)
+                break
+        except SendError as exc:  # an unclassified SendError: be safe, retry later
+            t = now()
+            _record_retry(session_factory, row_id, t + _backoff(policy, attempts), _error_text(exc))
+            report.retried += 1
+        except BaseException as exc:
+            # A bug or an interrupt, not a server answer: don't leave the row
+            # leased for ten minutes, and let the caller see the traceback.
+            _record_retry(session_factory, row_id, now() + _backoff(policy, attempts), _error_text(exc))
+            raise
+        else:
+            _record_sent(session_factory, row_id, now())
+            report.sent += 1
+    report.remaining = _count_waiting(session_factory)
+    return report
+
+
+def _backoff(policy: OutboxSettings, attempts: int) -> timedelta:
+    exponent = max(attempts - 1, 0)
+    # Cap the exponent first: 2**large overflows float arithmetic.
+    seconds = policy.retry_max_seconds if exponent > 60 else policy.retry_base_seconds * 2**exponent
+    return timedelta(seconds=min(seconds, policy.retry_max_seconds))
+
+
+def _claim_next(session_factory: sessionmaker[Session], t: datetime):
+    """Take the oldest due row: mark it sending and commit before it is sent."""
+    with session_factory() as session:
+        while True:
+            with session.begin():
+                query = (
+                    select(OutboxMail.id, OutboxMail.attempts, OutboxMail.status)
+                    .where(OutboxMail.status.in_(WAITING), OutboxMail.next_attempt_at <= t)
+                    .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+                    .limit(1)
+                )
+                if _supports_skip_locked(session):
+                    query = query.with_for_update(skip_locked=True)
+                candidate = session.execute(query).first()
+                if candidate is None:
+                    return None
+                row_id, attempts, status = candidate
+                # Conditional on what we read, so two flushes can't both claim it
+                # (SQLite has no row locks; this is its guard).
+                claimed = session.execute(
+                    update(OutboxMail)
+                    .where(
+                        OutboxMail.id == row_id,
+                        OutboxMail.status == status,
+                        OutboxMail.attempts == attempts,
+                    )
+                    .values(
+                        status=OutboxStatus.SENDING,
+                        attempts=attempts + 1,
+                        next_attempt_at=t + SENDING_LEASE,
+                    )
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if claimed != 1:
+                    continue
+                if status == OutboxStatus.SENDING:
+                    log.warning("outbox %s was left sending (crash?); sending again with the same Message-ID", row_id)
+                created_at, raw = session.execute(
+                    select(OutboxMail.created_at, OutboxMail.raw).where(OutboxMail.id == row_id)
+                ).one()
+            return row_id, attempts + 1, created_at, raw
+
+
+def _record_sent(session_factory: sessionmaker[Session], row_id: int, t: datetime) -> None:
+    _update_row(session_factory, row_id, status=OutboxStatus.SENT, sent_at=t, last_error=None)
+
+
+def _record_retry(session_factory: sessionmaker[Session], row_id: int, next_at: datetime, error: str) -> None:
+    _update_row(session_factory, row_id, status=OutboxStatus.PENDING, next_attempt_at=next_at, last_error=error)
+
+
+def _record_failed(session_factory: sessionmaker[Session], row_id: int, error: str) -> None:
+    _update_row(session_factory, row_id, status=OutboxStatus.FAILED, last_error=error)
+
+
+def _update_row(session_factory: sessionmaker[Session], row_id: int, **values) -> None:
+    with session_factory() as session, session.begin():
+        session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == row_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _expire_waiting(
+    session_factory: sessionmaker[Session], t: datetime, expire_after: timedelta, reason: str
+) -> int:
+    """With the server unusable, rows past their expiry can't go either: fail them."""
+    with session_factory() as session, session.begin():
+        result = session.execute(
+            update(OutboxMail)
+            .where(
+                OutboxMail.created_at <= t - expire_after,
+                or_(
+                    OutboxMail.status == OutboxStatus.PENDING,
+                    # a row whose lease is still running is in another flush's hands
+                    and_(OutboxMail.status == OutboxStatus.SENDING, OutboxMail.next_attempt_at <= t),
+                ),
+            )
+            .values(status=OutboxStatus.FAILED, last_error=("expired: " + reason)[:MAX_ERROR_CHARS])
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0
+
+
+def _count_waiting(session_factory: sessionmaker[Session]) -> int:
+    with session_factory() as session:
+        return session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.status.in_(WAITING)))
+
+
+def _key_exists(session: Session, key: str) -> bool:
+    return session.scalar(select(OutboxMail.id).where(OutboxMail.idempotency_key == key)) is not None
+
+
+def _supports_skip_locked(session: Session) -> bool:
+    # SQLite has one writer and no row locks; PostgreSQL needs SKIP LOCKED so
+    # two flushes don't queue up behind the same row.
+    return session.get_bind().dialect.name != "sqlite"
+
+
+def _error_text(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return redact_text(text)[:MAX_ERROR_CHARS]

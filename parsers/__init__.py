@@ -1,0 +1,69 @@
+"""Application forms out of attachment bytes.
+
+    parse(filename, data) -> list[FormResult]
+
+Pure: bytes in, results out. The file type is sniffed from magic bytes
+(extension second) and dispatched to a reader; each reader turns the file
+into rows of text cells and shares one step from rows to FormResult.
+Only ``parsers.errors.ParseError`` subclasses leave this package.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from parsers.errors import CorruptFile, ParseError, TooLarge, UnsupportedFormat
+from parsers.results import FormResult
+from parsers.sniff import sniff_kind
+
+__all__ = ["parse", "sniff_kind", "FormResult", "READERS", "MAX_FILE_BYTES"]
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+def _read_docx(data: bytes) -> list[FormResult]:
+    from parsers.docx import read_docx
+
+    return read_docx(data)
+
+
+def _read_pdf(data: bytes) -> list[FormResult]:
+    from parsers.pdf import read_pdf
+
+    return read_pdf(data)
+
+
+# A later reader (LibreOffice for .doc/.wps, OCR for images) registers here.
+READERS: dict[str, Callable[[bytes], list[FormResult]]] = {
+    "docx": _read_docx,
+    "pdf": _read_pdf,
+}
+
+UNSUPPORTED_MESSAGES = {
+    "doc": "暂不支持旧版 Word（.doc）文件，请申请人另存为 .docx 或 PDF 后重新发送。",
+    "wps": "暂不支持 WPS（.wps）文件，请申请人另存为 .docx 或 PDF 后重新发送。",
+    "rtf": "暂不支持 RTF 文件，请申请人另存为 .docx 或 PDF 后重新发送。",
+    "odt": "暂不支持 ODT 文件，请申请人另存为 .docx 或 PDF 后重新发送。",
+    "image": "暂不支持图片格式的报名表，请申请人发送填写好的 .docx 或 PDF 文件。",
+    "zip": "暂不支持压缩包，请申请人直接发送 .docx 或 PDF 格式的报名表。",
+    "other": "无法识别的文件类型，请申请人发送 .docx 或 PDF 格式的报名表。",
+}
+
+
+def parse(filename: str, data: bytes) -> list[FormResult]:
+    """Every application form in the file; [] for a readable non-form."""
+    if not data:
+        raise CorruptFile("文件为空（0 字节），请申请人重新发送。")
+    if len(data) > MAX_FILE_BYTES:
+        raise TooLarge(f"文件大小超过上限 {MAX_FILE_BYTES // (1024 * 1024)} MB。")
+    kind = sniff_kind(filename, data)
+    reader = READERS.get(kind)
+    if reader is None:
+        raise UnsupportedFormat(UNSUPPORTED_MESSAGES.get(kind, UNSUPPORTED_MESSAGES["other"]))
+    try:
+        return reader(data)
+    except ParseError:
+        raise
+    except RecursionError as exc:
+        raise CorruptFile("文件结构嵌套过深，无法读取，疑似异常文件。") from exc
+    except Exception as exc:  # noqa: BLE001 - the contract: no library error escapes
+        raise CorruptFile(f"文件无法读取（{type(exc).__name__}），请申请人重新发送或人工处理。") from exc

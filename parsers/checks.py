@@ -1,0 +1,116 @@
+"""Pure checks on normalised values.
+
+Kept apart from extraction so every reader (docx, text PDF, later OCR) judges
+values the same way. Each check returns a list of problems in Chinese, empty
+when the value is fine; callers turn problems into ``needs_review``.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+
+# GB 11643-1999: weights for the first 17 digits, and the check character
+# indexed by (weighted sum mod 11).
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+OFFICE_PHONE_PATTERN = re.compile(r"^0\d{2,3}-\d{7,8}(-\d{1,6})?$")
+# Deliberately plain: one @, a dotted domain, no spaces. Staff check the rest.
+EMAIL_PATTERN = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+DAY_PATTERN = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def id_check_char(first17: str) -> str:
+    """The 18th character of a GB 11643 ID for its first 17 digits."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS))
+    return ID_CHECK_CHARS[total % 11]
+
+
+def id_birth_date(id_number: str) -> str | None:
+    """``YYYY-MM-DD`` encoded in an 18-character ID, or None if not a date."""
+    if not ID_PATTERN.match(id_number):
+        return None
+    year, month, day = int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14])
+    if not _is_real_day(year, month, day):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def id_gender(id_number: str) -> str | None:
+    """The 17th digit is odd for men, even for women."""
+    if not ID_PATTERN.match(id_number):
+        return None
+    return "男" if int(id_number[16]) % 2 else "女"
+
+
+def check_id_number(value: str) -> list[str]:
+    if len(value) == 15 and value.isdigit():
+        return ["身份证号码为 15 位旧号码，请人工核对或请申请人提供 18 位号码"]
+    if not ID_PATTERN.match(value):
+        return [f"身份证号码“{value}”格式不正确，应为 18 位（最后一位可为 X）"]
+    if id_birth_date(value) is None:
+        return [f"身份证号码“{value}”中的出生日期无效"]
+    if id_check_char(value[:17]) != value[17]:
+        return [f"身份证号码“{value}”校验位不正确（GB 11643），可能有数字填错"]
+    return []
+
+
+def check_id_agrees(id_number: str, birth_date: str | None, gender: str | None) -> list[str]:
+    """Cross-check the ID against the separately filled birth month and gender."""
+    problems = []
+    id_birth = id_birth_date(id_number)
+    if id_birth and birth_date and MONTH_PATTERN.match(birth_date) and id_birth[:7] != birth_date:
+        problems.append(
+            f"身份证号码中的出生年月（{id_birth[:7]}）与填写的出生年月（{birth_date}）不一致"
+        )
+    id_sex = id_gender(id_number)
+    if id_sex and gender in ("男", "女") and id_sex != gender:
+        problems.append(f"身份证号码显示性别为“{id_sex}”，与填写的性别“{gender}”不一致")
+    return problems
+
+
+def check_mobile(value: str) -> list[str]:
+    if MOBILE_PATTERN.match(value):
+        return []
+    return [f"手机号码“{value}”不是有效的 11 位手机号（应以 13–19 开头）"]
+
+
+def check_office_phone(value: str) -> list[str]:
+    if OFFICE_PHONE_PATTERN.match(value) or MOBILE_PATTERN.match(value):
+        return []
+    return [f"办公电话“{value}”格式无法识别（应如 0759-3302096）"]
+
+
+def check_email(value: str) -> list[str]:
+    if EMAIL_PATTERN.match(value):
+        return []
+    return [f"电子邮箱“{value}”格式不正确"]
+
+
+def check_month(value: str) -> list[str]:
+    match = MONTH_PATTERN.match(value)
+    if match and 1900 <= int(match[1]) <= date.today().year and 1 <= int(match[2]) <= 12:
+        return []
+    return [f"出生年月“{value}”无法识别为有效的年月"]
+
+
+def check_day(value: str) -> list[str]:
+    match = DAY_PATTERN.match(value)
+    if match and _is_real_day(int(match[1]), int(match[2]), int(match[3])):
+        return []
+    return [f"日期“{value}”无法识别为有效的日期"]
+
+
+def check_choice(value: str, options: tuple[str, ...], what: str) -> list[str]:
+    if value in options:
+        return []
+    return [f"{what}“{value}”不在可选范围内（{'、'.join(options)}）"]
+
+
+def _is_real_day(year: int, month: int, day: int) -> bool:
+    if not (1900 <= year <= 2100 and 1 <= month <= 12):
+        return False
+    return 1 <= day <= calendar.monthrange(year, month)[1]

@@ -1,0 +1,30 @@
+"""Plain values the parsers hand to the rest of intake."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class FormResult:
+    """One application form found in one file.
+
+    ``fields`` maps canonical keys (see ``form_schema.yaml``) to normalised
+    values; a key is absent when the form did not give it. ``needs_review``
+    lists keys whose value staff must check (low confidence, failed check).
+    """
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
+    needs_review: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    method: str = ""  # how it was read: "docx", "pdf-text", ...
+
+    def to_json(self, filename: str) -> dict[str, Any]:
+        return {
+            "file": filename,
+            "fields": self.fields,
+            "confidence": self.confidence,
+            "needs_review": self.needs_review,
+            "warnings": self.warnings,
+        }

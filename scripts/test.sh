@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Fresh machine → passing tests: set up, then run the whole suite against real servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/python -m pytest "$@"

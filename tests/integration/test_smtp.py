@@ -1,0 +1,104 @@
+from datetime import date, datetime, timezone
+
+import pytest
+
+from intake.devservers.smtp_sink import SmtpSink
+from intake.statuses import ReplyKind
+from notifier.compose import ReplyContext, compose_reply
+from notifier.smtp import (
+    PermanentSendError,
+    ServerUnavailableError,
+    SmtpSetupError,
+    TransientSendError,
+    send_message,
+)
+from tests.fixtures.smtp import SINK_FROM_ADDRESS, sink_settings
+
+pytestmark = pytest.mark.integration
+
+
+def reply_to(address: str):
+    return compose_reply(
+        ReplyContext(
+            kind=ReplyKind.ACKNOWLEDGEMENT,
+            to_address=address,
+            to_name="张喆",
+            from_address=SINK_FROM_ADDRESS,
+            from_name="湛江市中小企业服务中心",
+            original_subject="报名表 张喆",
+            original_message_id="<orig@example.com>",
+            original_references=[],
+            reference="ZJZJ-2020-0001",
+            campaign_title="湛江市中小企业志愿服务专家报名",
+            deadline=date(2020, 9, 25),
+            fields={"name": "张喆"},
+            field_labels={"name": "姓名"},
+            missing_labels=[],
+            needs_review_labels=[],
+            message_id="<intake.smtptest@126.com>",
+            sent_at=datetime(2020, 9, 20, 2, 0, tzinfo=timezone.utc),
+        )
+    )
+
+
+def test_delivers_with_login_and_envelope_sender(smtp_sink):
+    send_message(sink_settings(smtp_sink), reply_to("applicant@example.com"))
+    [mail] = smtp_sink.messages
+    assert mail.envelope_from == SINK_FROM_ADDRESS
+    assert mail.rcpt_tos == ["applicant@example.com"]
+    assert mail.message["Subject"] == "Re: 报名表 张喆"
+    assert mail.message["Message-ID"] == "<intake.smtptest@126.com>"
+    assert smtp_sink.logins == [SINK_FROM_ADDRESS]
+
+
+def test_without_username_sends_from_from_address(smtp_sink):
+    send_message(sink_settings(smtp_sink, username="", password=None), reply_to("applicant@example.com"))
+    assert smtp_sink.messages[0].envelope_from == SINK_FROM_ADDRESS
+    assert smtp_sink.logins == []
+
+
+def test_5xx_for_recipient_is_permanent(smtp_sink):
+    smtp_sink.set_recipient_reply("gone@example.com", "550 5.1.1 mailbox unavailable")
+    with pytest.raises(PermanentSendError, match="550"):
+        send_message(sink_settings(smtp_sink), reply_to("gone@example.com"))
+    assert smtp_sink.messages == []
+
+
+def test_4xx_for_recipient_is_transient_but_not_server_wide(smtp_sink):
+    smtp_sink.set_recipient_reply("busy@example.com", "450 4.2.1 mailbox busy")
+    with pytest.raises(TransientSendError) as caught:
+        send_message(sink_settings(smtp_sink), reply_to("busy@example.com"))
+    assert not caught.value.server_wide
+
+
+def test_login_refused_is_a_setup_error():
+    with SmtpSink(credentials={SINK_FROM_ADDRESS: "right"}) as sink:
+        with pytest.raises(SmtpSetupError, match="535") as caught:
+            send_message(sink_settings(sink, password="wrong"), reply_to("applicant@example.com"))
+        assert caught.value.server_wide
+        assert sink.messages == []
+
+
+def test_missing_password_variable_is_a_setup_error(smtp_sink, monkeypatch):
+    monkeypatch.delenv("INTAKE_TEST_UNSET_SMTP_PASSWORD", raising=False)
+    settings = sink_settings(smtp_sink, password=None, password_env="INTAKE_TEST_UNSET_SMTP_PASSWORD")
+    with pytest.raises(SmtpSetupError, match="INTAKE_TEST_UNSET_SMTP_PASSWORD"):
+        send_message(settings, reply_to("applicant@example.com"))
+
+
+def test_stopped_server_refuses_connections_and_restarts_on_the_same_port(smtp_sink):
+    settings = sink_settings(smtp_sink)
+    smtp_sink.stop()
+    with pytest.raises(ServerUnavailableError) as caught:
+        send_message(settings, reply_to("applicant@example.com"))
+    assert caught.value.server_wide
+    smtp_sink.start()
+    send_message(settings, reply_to("applicant@example.com"))
+    assert len(smtp_sink.messages) == 1
+
+
+def test_sink_writes_eml_files(tmp_path):
+    with SmtpSink(eml_dir=tmp_path / "sent") as sink:
+        send_message(sink_settings(sink), reply_to("applicant@example.com"))
+    [eml] = (tmp_path / "sent").glob("*.eml")
+    assert b"Message-ID: <intake.smtptest@126.com>" in eml.read_bytes()

@@ -1,0 +1,68 @@
+"""A pathological parse can only kill its own child; the worker gets a status back."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from intake.isolation import ChildCrashed, Limits, run_isolated
+from parsers.errors import CorruptFile, ParseError, ParseTimeout, TooLarge
+
+
+def returns(value):
+    return value
+
+
+def raises_corrupt():
+    raise CorruptFile("坏文件")
+
+
+def loops_forever():
+    while True:
+        time.sleep(0.01)
+
+
+def eats_memory():
+    blocks = []
+    while True:
+        blocks.append(bytearray(50 * 1024 * 1024))
+
+
+def dies():
+    os._exit(3)
+
+
+def has_a_bug():
+    return {}["missing"]
+
+
+def test_result_comes_back():
+    assert run_isolated(returns, {"name": "张喆"}) == {"name": "张喆"}
+
+
+def test_parse_errors_come_back_as_themselves():
+    with pytest.raises(CorruptFile, match="坏文件"):
+        run_isolated(raises_corrupt)
+
+
+def test_a_hang_is_cut_off_by_the_time_limit():
+    started = time.monotonic()
+    with pytest.raises(ParseTimeout):
+        run_isolated(loops_forever, limits=Limits(timeout_seconds=0.5))
+    assert time.monotonic() - started < 5
+
+
+def test_a_memory_hog_is_stopped_by_the_memory_limit():
+    with pytest.raises(TooLarge):
+        run_isolated(eats_memory, limits=Limits(timeout_seconds=20, memory_mb=300))
+
+
+def test_a_dying_child_is_a_status_not_a_crash():
+    with pytest.raises(ChildCrashed):
+        run_isolated(dies)
+
+
+def test_a_parser_bug_becomes_a_parse_error():
+    with pytest.raises(ParseError, match="KeyError"):
+        run_isolated(has_a_bug)
