@@ -163,7 +163,7 @@ class SmtpSink:
             return AuthResult(success=False, handled=False)
         with self._lock:
             self._logins.append(user)
-        return AuthResult(success=True)
+        return AuthResult(success=True, auth_data=auth_data)
 
     def _record(self, envelope_from: str, rcpt_tos: list[str], data: bytes) -> None:
         message = email.message_from_bytes(data, policy=policy.default)

@@ -1,12 +1,11 @@
 """Sample emails shaped like what real mail clients send to the centre.
 
-Each builder returns raw RFC 5322 bytes with CRLF line endings.  They are
-built with the ``email`` package (compat32 ``Message`` objects, so headers
-are written exactly as given) and mimic each client's quirks on purpose:
-RFC 2047 words inside quoted parameters (QQ Mail, 126/163 Coremail webmail,
-Foxmail, Outlook's ``name=``), gb2312 labels on GBK bytes (Foxmail), raw
-8-bit GBK headers, RFC 2231 names (Outlook, iPhone), inline photos (iPhone).
-Defaults are fixed so the same arguments always give the same bytes.
+Each builder returns raw RFC 5322 bytes with CRLF line endings, built with the
+``email`` package (compat32 ``Message`` objects write headers exactly as given)
+and mimicking each client's quirks on purpose: RFC 2047 words inside quoted
+parameters (QQ Mail, 126/163 Coremail, Foxmail, Outlook's ``name=``), gb2312
+labels on GBK bytes (Foxmail), raw 8-bit GBK headers, RFC 2231 names (Outlook,
+iPhone), inline photos (iPhone).  Same arguments, same bytes.
 """
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ import hashlib
 import html
 import io
 import quopri
+import re
 import urllib.parse
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -60,18 +60,10 @@ def _words(text: str, label: str, *, codec: str | None = None, max_bytes: int = 
 
 
 def _mailbox(name: str, address: str, label: str, quoted: bool) -> str:
-    encoded = _words(name, label, codec="gb18030" if "gb" in label.lower() else None)
     if not name:
         return address
+    encoded = _words(name, label, codec="gb18030" if "gb" in label.lower() else None)
     return f'"{encoded}" <{address}>' if quoted else f"{encoded} <{address}>"
-
-
-def _message(headers: list[tuple[str, str]], content_type: str) -> Message:
-    message = Message()
-    for name, value in headers:
-        message[name] = value
-    message["Content-Type"] = content_type
-    return message
 
 
 def _leaf(content_type: str, data: bytes, *, encoding: str = "base64",
@@ -93,8 +85,13 @@ def _leaf(content_type: str, data: bytes, *, encoding: str = "base64",
     return part
 
 
-def _multipart(subtype: str, boundary: str, parts: list[Message]) -> Message:
-    container = _message([], f'multipart/{subtype};\r\n\tboundary="{boundary}"')
+def _multipart(subtype: str, boundary: str, parts: list[Message],
+               headers: Sequence[tuple[str, str]] = (), params: str = "") -> Message:
+    """A multipart; top-level ones get their envelope headers first, as clients write them."""
+    container = Message()
+    for name, value in headers:
+        container[name] = value
+    container["Content-Type"] = f'multipart/{subtype};{params}\r\n\tboundary="{boundary}"'
     for part in parts:
         container.attach(part)
     return container
@@ -106,14 +103,10 @@ def _wire(message: Message) -> bytes:
     return out.getvalue()
 
 
-def _top(message: Message, headers: list[tuple[str, str]]) -> Message:
-    """Put the envelope headers first, as clients do, then the MIME ones."""
-    mime = [(k, v) for k, v in message.items()]
-    for key in list(message.keys()):
-        del message[key]
-    for name, value in headers + mime:
-        message[name] = value
-    return message
+def _envelope(sender: str, to: str, subject: str, date: datetime,
+              message_id: str) -> list[tuple[str, str]]:
+    return [("From", sender), ("To", to), ("Subject", subject),
+            ("Date", format_datetime(date)), ("Message-ID", message_id)]
 
 
 def _alternative(body: str, label: str, codec: str, boundary: str,
@@ -136,25 +129,25 @@ def _encoded_attachments(attachments: Attachments, label: str, codec: str | None
     return parts
 
 
-def _chinese_webmail(*, client: str, label: str, quoted_from: bool, sender_name: str,
+def _chinese_webmail(*, client: str, label: str, quoted_from: bool, generic_type: bool,
+                     extra_headers: list[tuple[str, str]], sender_name: str,
                      sender_address: str, subject: str, body: str, attachments: Attachments,
-                     to_address: str, date: datetime | None, message_id: str | None,
-                     generic_type: bool, extra_headers: list[tuple[str, str]]) -> bytes:
-    """QQ, Coremail and Foxmail share one shape: RFC 2047 words in quoted params."""
+                     to_address: str, date: datetime | None, message_id: str | None) -> bytes:
+    """QQ, Coremail and Foxmail share one shape: RFC 2047 words in quoted params.
+    The public builders pass their own arguments through as ``**locals()``."""
     date = date or SAMPLE_DATE
     token = _token(client, sender_address, subject, date)
     codec = "gb18030" if "gb" in label.lower() else label
     parts = [_alternative(body, label, codec, f"----=_NextPart_{token[:8]}_alt"),
              *_encoded_attachments(attachments, label, codec, generic_type)]
-    message = _multipart("mixed", f"----=_NextPart_{token[:8]}_{token[8:16]}", parts)
-    message.preamble = "This is a multi-part message in MIME format."
     domain = sender_address.rpartition("@")[2] or "example.com"
-    return _wire(_top(message, [
-        ("From", _mailbox(sender_name, sender_address, label, quoted_from)),
-        ("To", f"<{to_address}>"), ("Subject", _words(subject, label, codec=codec)),
-        ("Date", format_datetime(date)),
-        ("Message-ID", message_id or f"<{token[:24].lower()}@{domain}>"),
-        ("MIME-Version", "1.0"), *extra_headers]))
+    message = _multipart("mixed", f"----=_NextPart_{token[:8]}_{token[8:16]}", parts, [
+        *_envelope(_mailbox(sender_name, sender_address, label, quoted_from), f"<{to_address}>",
+                   _words(subject, label, codec=codec), date,
+                   message_id or f"<{token[:24].lower()}@{domain}>"),
+        ("MIME-Version", "1.0"), *extra_headers])
+    message.preamble = "This is a multi-part message in MIME format."
+    return _wire(message)
 
 
 def qq_mail(*, sender_name: str, sender_address: str, subject: str, body: str,
@@ -163,9 +156,7 @@ def qq_mail(*, sender_name: str, sender_address: str, subject: str, body: str,
     """QQ Mail webmail: gb18030 everywhere, quoted encoded-word display name,
     every attachment typed application/octet-stream."""
     return _chinese_webmail(
-        client="qq", label="gb18030", quoted_from=True, sender_name=sender_name,
-        sender_address=sender_address, subject=subject, body=body, attachments=attachments,
-        to_address=to_address, date=date, message_id=message_id, generic_type=True,
+        client="qq", label="gb18030", quoted_from=True, generic_type=True, **locals(),
         extra_headers=[("X-Priority", "3"), ("X-QQ-MIME", "TCMime 1.0 by Tencent"),
                        ("X-Mailer", "QQMail 2.x"), ("X-QQ-Mailer", "QQMail 2.x")])
 
@@ -176,10 +167,9 @@ def netease_mail(*, sender_name: str, sender_address: str, subject: str, body: s
                  charset: str = "GBK") -> bytes:
     """126/163 Coremail webmail. ``charset`` is the label written ("GBK",
     "gb2312" - still carrying GBK bytes - or "UTF-8")."""
+    arguments = {k: v for k, v in locals().items() if k != "charset"}
     return _chinese_webmail(
-        client="coremail", label=charset, quoted_from=False, sender_name=sender_name,
-        sender_address=sender_address, subject=subject, body=body, attachments=attachments,
-        to_address=to_address, date=date, message_id=message_id, generic_type=False,
+        client="coremail", label=charset, quoted_from=False, generic_type=False, **arguments,
         extra_headers=[("X-Priority", "3"), ("X-Coremail-Locale", "zh_CN"),
                        ("X-Mailer", "Coremail Webmail Server Version XT5.0.14")])
 
@@ -190,9 +180,7 @@ def foxmail_mail(*, sender_name: str, sender_address: str, subject: str, body: s
     """Foxmail (Windows): labels everything gb2312 but writes GBK bytes, so a
     name such as 张喆 (喆 is outside GB2312) breaks strict decoders."""
     return _chinese_webmail(
-        client="foxmail", label="gb2312", quoted_from=True, sender_name=sender_name,
-        sender_address=sender_address, subject=subject, body=body, attachments=attachments,
-        to_address=to_address, date=date, message_id=message_id, generic_type=False,
+        client="foxmail", label="gb2312", quoted_from=True, generic_type=False, **locals(),
         extra_headers=[("X-Priority", "3"), ("X-Has-Attach", "yes" if attachments else "no"),
                        ("X-Mailer", "Foxmail 7.2.25.228[cn]")])
 
@@ -202,13 +190,8 @@ def _rfc2231(filename: str) -> str:
     quoted = urllib.parse.quote(filename, safe="")
     if len(quoted) <= 60:
         return f"filename*=utf-8''{quoted}"
-    pieces, start = [], 0
-    while start < len(quoted):
-        end = min(start + 60, len(quoted))
-        while end < len(quoted) and "%" in quoted[end - 2:end]:  # never split %XX
-            end -= 1
-        pieces.append(quoted[start:end])
-        start = end
+    # Up to 20 characters or %XX escapes per piece: an escape is never split.
+    pieces = re.findall(r"(?:%[0-9A-F]{2}|[^%]){1,20}", quoted)
     return ";\r\n\t".join(f"filename*{i}*={'utf-8' + chr(39) * 2 if i == 0 else ''}{p}"
                           for i, p in enumerate(pieces))
 
@@ -227,15 +210,13 @@ def outlook_mail(*, sender_name: str, sender_address: str, subject: str, body: s
                            data, extra=[("Content-Description", _words(filename, "utf-8")),
                                         ("Content-Disposition",
                                          f"attachment; {_rfc2231(filename)}")]))
-    message = _multipart("mixed", f"_004_{token[:30]}_", parts)
-    return _wire(_top(message, [
-        ("From", _mailbox(sender_name, sender_address, "utf-8", False)),
-        ("To", f'"{to_address}" <{to_address}>'), ("Subject", _words(subject, "utf-8")),
-        ("Thread-Topic", _words(subject, "utf-8")), ("Date", format_datetime(date)),
-        ("Message-ID", message_id or f"<{token[:32]}@prod.outlook.com>"),
-        ("Accept-Language", "zh-CN, en-US"), ("Content-Language", "zh-CN"),
-        ("X-MS-Has-Attach", "yes" if attachments else ""), ("X-MS-TNEF-Correlator", ""),
-        ("MIME-Version", "1.0")]))
+    return _wire(_multipart("mixed", f"_004_{token[:30]}_", parts, [
+        *_envelope(_mailbox(sender_name, sender_address, "utf-8", False),
+                   f'"{to_address}" <{to_address}>', _words(subject, "utf-8"), date,
+                   message_id or f"<{token[:32]}@prod.outlook.com>"),
+        ("Thread-Topic", _words(subject, "utf-8")), ("Accept-Language", "zh-CN, en-US"),
+        ("Content-Language", "zh-CN"), ("X-MS-Has-Attach", "yes" if attachments else ""),
+        ("X-MS-TNEF-Correlator", ""), ("MIME-Version", "1.0")]))
 
 
 def phone_mail(*, sender_name: str, sender_address: str, subject: str, body: str,
@@ -261,8 +242,8 @@ def phone_mail(*, sender_name: str, sender_address: str, subject: str, body: str
                                              f"attachment; {_rfc2231(filename)}")]))
     parts.append(_leaf("text/plain;\r\n\tcharset=utf-8", "\n\n发自我的iPhone".encode("utf-8"),
                        encoding="quoted-printable"))
-    message = _multipart("mixed", f"Apple-Mail-{token[:8]}-{token[8:12]}-{token[12:16]}", parts)
-    return _wire(_top(message, [
+    boundary = f"Apple-Mail-{token[:8]}-{token[8:12]}-{token[12:16]}"
+    return _wire(_multipart("mixed", boundary, parts, [
         ("From", _mailbox(sender_name, sender_address, "utf-8", False)),
         ("Mime-Version", "1.0 (1.0)"), ("Date", format_datetime(date)),
         ("Subject", _words(subject, "utf-8")),
@@ -273,11 +254,9 @@ def phone_mail(*, sender_name: str, sender_address: str, subject: str, body: str
 def raw8bit_mail(*, sender_name: str, sender_address: str, subject: str, body: str,
                  attachments: Attachments = (), to_address: str = DEMO_MAILBOX,
                  date: datetime | None = None, message_id: str | None = None) -> bytes:
-    """Raw 8-bit GBK in Subject, From and filename parameters, no encoding at all.
-
-    Some Android vendor mail apps and old desktop clients (and bulk tools)
-    do this; RFC 6532 only allows raw UTF-8, and nothing allows GBK.
-    """
+    """Raw 8-bit GBK in Subject, From and filename parameters, no encoding at all, as
+    some Android vendor mail apps and old desktop clients send (RFC 6532 allows
+    raw UTF-8 only; nothing allows GBK)."""
     def gbk(text: str) -> str:  # surrogate-escaped so the generator writes raw bytes
         return text.encode("gb18030").decode("ascii", errors="surrogateescape")
     date = date or SAMPLE_DATE
@@ -286,11 +265,10 @@ def raw8bit_mail(*, sender_name: str, sender_address: str, subject: str, body: s
     for filename, data in attachments:
         parts.append(_leaf(f'{content_type_for(filename)}; name="{gbk(filename)}"', data,
                            extra=[("Content-Disposition", f'attachment; filename="{gbk(filename)}"')]))
-    message = _multipart("mixed", f"=_{token[:20]}", parts)
-    return _wire(_top(message, [
-        ("From", f'"{gbk(sender_name)}" <{sender_address}>' if sender_name else sender_address),
-        ("To", to_address), ("Subject", gbk(subject)), ("Date", format_datetime(date)),
-        ("Message-ID", message_id or f"<{token[:20].lower()}@localhost>"),
+    return _wire(_multipart("mixed", f"=_{token[:20]}", parts, [
+        *_envelope(f'"{gbk(sender_name)}" <{sender_address}>' if sender_name else sender_address,
+                   to_address, gbk(subject), date,
+                   message_id or f"<{token[:20].lower()}@localhost>"),
         ("MIME-Version", "1.0")]))
 
 
@@ -310,34 +288,31 @@ def forwarded_mail(original_raw: bytes, *, sender_name: str, sender_address: str
     # A str payload is written verbatim; surrogates carry any 8-bit bytes.
     forwarded.set_payload(original_raw.decode("ascii", errors="surrogateescape"))
     parts.append(forwarded)
-    message = _multipart("mixed", f"----=_Part_{token[:12]}", parts)
-    return _wire(_top(message, [
-        ("From", _mailbox(sender_name, sender_address, "UTF-8", False)),
-        ("To", to_address), ("Subject", _words(subject, "UTF-8")),
-        ("Date", format_datetime(date)),
-        ("Message-ID", message_id or f"<{token[:16].lower()}@example.com>"),
+    return _wire(_multipart("mixed", f"----=_Part_{token[:12]}", parts, [
+        *_envelope(_mailbox(sender_name, sender_address, "UTF-8", False), to_address,
+                   _words(subject, "UTF-8"), date,
+                   message_id or f"<{token[:16].lower()}@example.com>"),
         ("MIME-Version", "1.0")]))
 
 
 def html_only_mail(*, sender_name: str, sender_address: str, subject: str, body: str,
                    attachments: Attachments = (), to_address: str = DEMO_MAILBOX,
                    date: datetime | None = None, message_id: str | None = None) -> bytes:
-    """HTML with no text/plain alternative (some web and phone clients), with a
-    style block, a script and a remote image that must never be fetched."""
+    """HTML only (some web and phone clients), with a style, a script and a remote image
+    never to be fetched; ``body`` is used as markup when it has tags, else as text lines."""
     date = date or SAMPLE_DATE
     token = _token("html", sender_address, subject, date)
-    lines = "<br>".join(html.escape(line) for line in body.split("\n"))
+    lines = body if re.search(r"<[A-Za-z][^>]*>", body) else \
+        "<br>".join(html.escape(line) for line in body.split("\n"))
     markup = ("<html><head><title>x</title><style>div{color:red}</style></head><body>"
               "<script>alert('x')</script><img src=\"https://tracker.invalid/p.gif\">"
               f"<div>{lines}</div></body></html>")
     parts = [_leaf('text/html; charset="utf-8"', markup.encode("utf-8")),
              *_encoded_attachments(attachments, "utf-8")]
-    message = _multipart("mixed", f"b1_{token[:24]}", parts)
-    return _wire(_top(message, [
-        ("From", _mailbox(sender_name, sender_address, "utf-8", True)),
-        ("To", to_address), ("Subject", _words(subject, "utf-8")),
-        ("Date", format_datetime(date)),
-        ("Message-ID", message_id or f"<{token[:24].lower()}@example.com>"),
+    return _wire(_multipart("mixed", f"b1_{token[:24]}", parts, [
+        *_envelope(_mailbox(sender_name, sender_address, "utf-8", True), to_address,
+                   _words(subject, "utf-8"), date,
+                   message_id or f"<{token[:24].lower()}@example.com>"),
         ("MIME-Version", "1.0")]))
 
 
@@ -355,8 +330,7 @@ def gbk_zip(files: Attachments) -> bytes:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for filename, data in files:
             info = _GbkZipInfo(filename, date_time=(2025, 3, 10, 9, 30, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
+            archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
@@ -365,9 +339,8 @@ def zip_mail(*, sender_name: str, sender_address: str, subject: str, body: str,
              date: datetime | None = None, message_id: str | None = None,
              zip_name: str = "申请材料.zip") -> bytes:
     """126 webmail mail carrying one zip (made on Chinese Windows) of the attachments."""
-    return netease_mail(sender_name=sender_name, sender_address=sender_address,
-                        subject=subject, body=body, attachments=[(zip_name, gbk_zip(attachments))],
-                        to_address=to_address, date=date, message_id=message_id)
+    arguments = {k: v for k, v in locals().items() if k != "zip_name"}
+    return netease_mail(**{**arguments, "attachments": [(zip_name, gbk_zip(attachments))]})
 
 
 def auto_reply(*, sender_name: str, sender_address: str, subject: str,
@@ -377,9 +350,8 @@ def auto_reply(*, sender_name: str, sender_address: str, subject: str,
                in_reply_to: str | None = None) -> bytes:
     """A Chinese out-of-office reply ("自动回复: <original subject>") with
     Auto-Submitted: auto-replied, as Coremail and Exchange send them."""
-    raw = netease_mail(sender_name=sender_name, sender_address=sender_address,
-                       subject=f"自动回复: {subject}", body=body, attachments=attachments,
-                       to_address=to_address, date=date, message_id=message_id)
+    arguments = {k: v for k, v in locals().items() if k != "in_reply_to"}
+    raw = netease_mail(**{**arguments, "subject": f"自动回复: {subject}"})
     extra = "Auto-Submitted: auto-replied\r\n"
     if in_reply_to:
         extra += f"In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n"
@@ -397,10 +369,9 @@ def bounce(*, recipient: str, original_subject: str, reporting_host: str = "mx.1
     token = _token("bounce", recipient, original_subject, date)
     per_message, per_recipient = Message(), Message()
     per_message["Reporting-MTA"] = f"dns; {reporting_host}"
-    per_recipient["Final-Recipient"] = f"rfc822; {recipient}"
-    per_recipient["Action"] = "failed"
-    per_recipient["Status"] = "5.1.1"
-    per_recipient["Diagnostic-Code"] = "smtp; 550 User not found"
+    for name, value in [("Final-Recipient", f"rfc822; {recipient}"), ("Action", "failed"),
+                        ("Status", "5.1.1"), ("Diagnostic-Code", "smtp; 550 User not found")]:
+        per_recipient[name] = value
     status = Message()
     status["Content-Type"] = "message/delivery-status"
     status.set_payload([per_message, per_recipient])
@@ -409,25 +380,20 @@ def bounce(*, recipient: str, original_subject: str, reporting_host: str = "mx.1
     parts = [_leaf('text/plain; charset="UTF-8"', body.encode("utf-8")), status,
              _leaf("text/rfc822-headers", headers_copy.encode("ascii"), encoding="7bit"),
              *_encoded_attachments(attachments, "UTF-8")]
-    message = _multipart("report", f"----=_Bounce_{token[:16]}", parts)
-    message.set_param("report-type", "delivery-status")
-    return _wire(_top(message, [
+    return _wire(_multipart("report", f"----=_Bounce_{token[:16]}", parts, [
         ("Return-Path", "<>"),
-        ("From", _mailbox(sender_name, sender_address, "UTF-8", False)),
-        ("To", to_address), ("Subject", _words(subject, "UTF-8")),
-        ("Date", format_datetime(date)),
-        ("Message-ID", message_id or f"<{token[:16].lower()}@{reporting_host}>"),
-        ("Auto-Submitted", "auto-replied"), ("MIME-Version", "1.0")]))
+        *_envelope(_mailbox(sender_name, sender_address, "UTF-8", False), to_address,
+                   _words(subject, "UTF-8"), date,
+                   message_id or f"<{token[:16].lower()}@{reporting_host}>"),
+        ("Auto-Submitted", "auto-replied"), ("MIME-Version", "1.0")],
+        params=" report-type=delivery-status;"))
 
 
 def bulk_mail(*, sender_name: str, sender_address: str, subject: str, body: str,
               attachments: Attachments = (), to_address: str = DEMO_MAILBOX,
               date: datetime | None = None, message_id: str | None = None) -> bytes:
     """A newsletter from a mass mailer: Precedence: bulk and List-Unsubscribe."""
-    raw = netease_mail(sender_name=sender_name, sender_address=sender_address,
-                       subject=subject, body=body, attachments=attachments,
-                       to_address=to_address, date=date, message_id=message_id,
-                       charset="UTF-8")
+    raw = netease_mail(**locals(), charset="UTF-8")
     domain = sender_address.rpartition("@")[2] or "example.com"
     extra = (f"Precedence: bulk\r\nList-Unsubscribe: <mailto:unsubscribe@{domain}>,"
              f"\r\n <https://{domain}/unsubscribe>\r\n")

@@ -317,3 +317,11 @@ def test_mutated_mail_never_raises(edits):
     for offset, junk in edits:
         raw[offset:offset + len(junk)] = junk
     assert isinstance(parse_mail(bytes(raw)), ParsedMail)
+
+
+def test_many_parts_with_rfc2231_boundary_are_also_cut():
+    raw = (b"Content-Type: multipart/mixed; boundary*=us-ascii''b\r\n\r\n"
+           + b"--b\r\n\r\nx\r\n" * 100_000 + b"--b--\r\n")
+    started = time.monotonic()
+    mail = parse_mail(raw)
+    assert time.monotonic() - started < 4 and mail.defects

@@ -116,3 +116,8 @@ def test_bounce_is_not_answered():
 def test_bulk_mail_is_not_answered():
     mail = parse_mail(emails.bulk_mail(**ARGS))
     assert mail.subject == ARGS["subject"] and no_reply_reason(mail) == "bulk"
+
+
+def test_html_only_mail_accepts_markup_body():
+    mail = parse_mail(emails.html_only_mail(**{**ARGS, "body": "<p>您好：</p><p>附件为本人报名表。</p>"}))
+    assert mail.body_text == "您好：\n\n附件为本人报名表。"

@@ -1,0 +1,93 @@
+"""The ``intake`` command as staff and operators run it."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from intake.samples.forms import build_form_docx, build_form_pdf, build_non_form_docx, sample_applicants
+from intake.samples.mailbox import demo_mailbox
+from tests.fixtures.intake_env import settings_mapping
+
+pytestmark = pytest.mark.integration
+
+ID_PATTERN = r"\d{17}[\dXx]"
+
+
+def intake(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "intake", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture
+def config_file(tmp_path, imap_account, smtp_sink, sqlite_url):
+    path = tmp_path / "config.yaml"
+    mapping = settings_mapping(tmp_path=tmp_path, imap_account=imap_account, smtp_sink=smtp_sink, database_url=sqlite_url)
+    path.write_text(yaml.safe_dump(mapping, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_parse_prints_one_json_line_per_form(tmp_path):
+    a, b = sample_applicants(2, seed=1)
+    (tmp_path / "a.docx").write_bytes(build_form_docx(a))
+    (tmp_path / "b.pdf").write_bytes(build_form_pdf(b))
+    (tmp_path / "cv.docx").write_bytes(build_non_form_docx())
+
+    result = intake("parse", "a.docx", "b.pdf", "cv.docx", "--json", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == ["a.docx", "b.pdf"]
+    assert lines[0]["fields"] == a.expected_fields()
+    assert lines[1]["fields"] == b.expected_fields()
+    assert set(lines[0]) == {"file", "fields", "confidence", "needs_review", "warnings"}
+
+
+def test_parse_says_why_a_file_cannot_be_read(tmp_path):
+    (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not really")
+    result = intake("parse", "broken.docx", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "broken.docx" in result.stderr and "corrupt" in result.stderr
+
+
+def test_poll_once_twice_then_export(tmp_path, config_file, dovecot_server, imap_account, smtp_sink):
+    mailbox = demo_mailbox(to_address=imap_account.username)
+    for mail in mailbox:
+        dovecot_server.append(imap_account.username, imap_account.password, "INBOX", mail.raw, msg_time=mail.received_at)
+
+    first = intake("--config", str(config_file), "poll", "--once", cwd=tmp_path)
+    second = intake("--config", str(config_file), "poll", "--once", cwd=tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "新邮件 13 封，重复 1 封" in first.stdout
+    assert "新邮件 0 封" in second.stdout
+    assert len(smtp_sink.messages) == 11
+
+    exported = intake("--config", str(config_file), "export", "--format", "json", cwd=tmp_path)
+    records = json.loads(exported.stdout)
+    assert len(records) == 10
+    assert {"id", "status", "sender", "subject", "received_at", "fields", "missing_fields", "attachments"} <= set(records[0])
+    assert not __import__("re").search(ID_PATTERN, exported.stdout)  # masked unless --reveal
+    revealed = json.loads(intake("--config", str(config_file), "export", "--reveal", cwd=tmp_path).stdout)
+    assert len(revealed[0]["fields"]["id_number"]) == 18
+
+    csv_out = intake("--config", str(config_file), "export", "--format", "csv", "-o", "a.csv", cwd=tmp_path)
+    assert csv_out.returncode == 0, csv_out.stderr
+    rows = list(csv.reader(io.StringIO((tmp_path / "a.csv").read_text(encoding="utf-8-sig"))))
+    assert rows[0][:2] == ["编号", "状态"] and len(rows) == 11
+
+    intake("--config", str(config_file), "export", "--format", "xlsx", "-o", "a.xlsx", cwd=tmp_path)
+    sheet = load_workbook(tmp_path / "a.xlsx").active
+    assert sheet.max_row == 11
+
+    roster = json.loads(intake("--config", str(config_file), "export", "--roster", cwd=tmp_path).stdout)
+    assert roster == []  # nobody approved yet: nothing is published
+
+    status = intake("--config", str(config_file), "status", cwd=tmp_path)
+    assert status.returncode == 0 and "pending_review" in status.stdout
