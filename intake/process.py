@@ -67,6 +67,8 @@ def process_stored_messages(
     with session_factory() as session:
         ids = session.scalars(select(Message.id).where(Message.status.in_(wanted)).order_by(Message.id)).all()
     report = ProcessReport()
+    if ids:
+        parsers.preload()
     for index, message_id in enumerate(ids, start=1):
         _process_with_isolation(message_id, settings, session_factory=session_factory, blobs=blobs, report=report)
         if progress:

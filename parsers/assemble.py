@@ -19,6 +19,9 @@ from parsers.ticks import merge_readings, read_ticks
 FORM_SPECIFIC_KEYS = {"county", "expertise", "service_modes", "available_time", "achievements"}
 IDENTITY_KEYS = {"name", "id_number"}
 REVIEW_CONFIDENCE = 0.5
+# An ID whose GB 11643 check character holds was read right whatever the
+# OCR engine's own doubt (one wrong digit fails the check 10 times in 11).
+CHECKED_ID_CONFIDENCE = 0.95
 
 
 def _is_title_row(row: TextRow) -> bool:
@@ -66,20 +69,25 @@ def looks_like_form(rows: list[TextRow], pairs: list[Pair]) -> bool:
     )
 
 
-def rows_to_results(rows: list[TextRow], method: str, base_confidence: float = 1.0) -> list[FormResult]:
+def rows_to_results(rows: list[TextRow], method: str, base_confidence: float = 1.0,
+                    review_below: float = 0.0) -> list[FormResult]:
+    """``review_below``: a field read with less confidence than this (the
+    rows' per-cell OCR confidences) goes to needs_review."""
     results = []
     for form_rows in split_forms(rows):
         pairs = read_pairs(form_rows)
         if looks_like_form(form_rows, pairs):
-            results.append(build_result(form_rows, pairs, method, base_confidence))
+            results.append(build_result(form_rows, pairs, method, base_confidence, review_below))
     return results
 
 
 class _ResultBuilder:
-    def __init__(self, method: str, base_confidence: float) -> None:
+    def __init__(self, method: str, base_confidence: float, review_below: float = 0.0) -> None:
         self.schema = load_schema()
         self.result = FormResult(method=method)
         self.base_confidence = base_confidence
+        self.review_below = review_below
+        self.read_confidence: dict[str, float] = {}  # per key, from the cells (OCR)
 
     def flag(self, key: str, problem: str) -> None:
         if key not in self.result.needs_review:
@@ -87,7 +95,7 @@ class _ResultBuilder:
         if problem not in self.result.warnings:
             self.result.warnings.append(problem)
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: str, value: Any, confidence: float = 1.0) -> None:
         spec = self.schema.spec_for(key)
         fields = self.result.fields
         if key in fields:
@@ -95,6 +103,8 @@ class _ResultBuilder:
                 self.flag(key, f"表中“{spec.label}”出现两次且内容不一致：“{fields[key]}”和“{value}”")
             return
         fields[key] = value
+        if confidence < 1.0:
+            self.read_confidence[key] = confidence
         for problem in validate(spec, value):
             self.flag(key, problem)
 
@@ -104,10 +114,23 @@ class _ResultBuilder:
         result.needs_review.sort(key=order.__getitem__)
         result.fields = {key: result.fields[key] for key in sorted(result.fields, key=order.__getitem__)}
         result.confidence = {
-            key: REVIEW_CONFIDENCE if key in result.needs_review else self.base_confidence
+            key: REVIEW_CONFIDENCE if key in result.needs_review
+            else round(min(self.base_confidence, self.read_confidence.get(key, 1.0)), 3)
             for key in result.fields
         }
         return result
+
+    def review_doubtful_reads(self) -> None:
+        """Flag fields the OCR was unsure of, after the checks had their say."""
+        fields, review = self.result.fields, self.result.needs_review
+        id_number = fields.get("id_number")
+        if id_number and "id_number" in self.read_confidence and "id_number" not in review:
+            if self.read_confidence["id_number"] >= REVIEW_CONFIDENCE and not checks.check_id_number(id_number):
+                self.read_confidence["id_number"] = max(self.read_confidence["id_number"], CHECKED_ID_CONFIDENCE)
+        for key, confidence in self.read_confidence.items():
+            if confidence < self.review_below and key not in review:
+                label = self.schema.spec_for(key).label
+                self.flag(key, f"“{label}”识别把握不大（置信度 {confidence:.2f}），请对照原件核对")
 
 
 def _phone_route(pair: Pair, value: Any) -> str:
@@ -117,8 +140,9 @@ def _phone_route(pair: Pair, value: Any) -> str:
     return "office_phone"
 
 
-def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confidence: float = 1.0) -> FormResult:
-    builder = _ResultBuilder(method, base_confidence)
+def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confidence: float = 1.0,
+                 review_below: float = 0.0) -> FormResult:
+    builder = _ResultBuilder(method, base_confidence, review_below)
     schema = builder.schema
     tick_labels: dict[str, str] = {}
     for pair in pairs:
@@ -130,6 +154,9 @@ def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confi
             continue
         value = normalise(spec, pair.raw)
         if value is None:
+            if pair.confidence < review_below:
+                # Ink in the box that OCR could not read: often handwriting.
+                builder.flag(pair.key, f"“{spec.label}”一栏有字迹但无法识别（可能是手写），请对照原件录入")
             continue
         key = pair.key
         if key == "mobile":
@@ -138,22 +165,25 @@ def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confi
                 value = normalise(schema.spec_for(key), pair.raw)
             if label_key_text(pair.label) == "联系电话" and key in builder.result.fields:
                 continue  # a second contact number, not a contradiction
-        builder.put(key, value)
+        builder.put(key, value, pair.confidence)
     _read_tick_fields(builder, rows, tick_labels)
     _cross_check_id(builder)
+    builder.review_doubtful_reads()
     return builder.finish()
 
 
 def _read_tick_fields(builder: _ResultBuilder, rows: list[TextRow], tick_labels: dict[str, str]) -> None:
     # Ticks are read from every cell: option names are unique to their
     # field, and a merged label cell may sit rows away from its boxes.
-    cells = [cell for row in rows for cell in row.cells if cell.strip()]
+    cells = [(cell, row.confidence(n)) for row in rows for n, cell in enumerate(row.cells) if cell.strip()]
     for spec in builder.schema.fields:
         if spec.kind != "ticks":
             continue
-        reading = merge_readings([read_ticks(cell, spec.options) for cell in cells], spec.options)
+        readings = [(read_ticks(cell, spec.options), confidence) for cell, confidence in cells]
+        reading = merge_readings([r for r, _ in readings], spec.options)
         if reading.ticked:
-            builder.put(spec.key, reading.ticked)
+            confidence = min((c for r, c in readings if r.has_marks), default=1.0)
+            builder.put(spec.key, reading.ticked, confidence)
         elif not reading.has_marks and tick_labels.get(spec.key):
             value = normalise(spec, tick_labels[spec.key])
             if value:

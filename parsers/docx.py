@@ -153,6 +153,15 @@ def _children(element: etree._Element, *names: str):
             yield from _children(child, *names)
 
 
+def _blank_placeholders(body: etree._Element) -> None:
+    """An empty content control shows a prompt such as "单击或点击此处输入文字。"
+    (flagged w:showingPlcHdr): that is not what the applicant wrote."""
+    for flag in body.iter(f"{W}showingPlcHdr"):
+        content = flag.getparent().getparent().find(f"{W}sdtContent")
+        for text in content.iter(f"{W}t") if content is not None else ():
+            text.text = ""
+
+
 def docx_rows(data: bytes) -> list[TextRow]:
     open_checked_zip(data).close()
     try:
@@ -160,6 +169,7 @@ def docx_rows(data: bytes) -> list[TextRow]:
     except (PackageNotFoundError, KeyError, ValueError, etree.LxmlError) as exc:
         raise CorruptFile("Word 文件结构已损坏，无法读取，请申请人重新发送。") from exc
     walker = _BodyWalker()
+    _blank_placeholders(document.element.body)
     for element in document.element.body:
         walker.block(element)
     return walker.rows

@@ -24,6 +24,7 @@ class Pair:
     key: str
     raw: str
     label: str  # the label as written, e.g. "联系电话"
+    confidence: float = 1.0  # the least sure of the cells the value came from (OCR)
 
 
 @dataclass
@@ -31,6 +32,7 @@ class _Pending:
     key: str
     label: str
     parts: list[str] = field(default_factory=list)
+    confidence: float = 1.0
 
 
 class _PairReader:
@@ -47,15 +49,19 @@ class _PairReader:
         parts = [part for part in self.pending.parts if part.strip()]
         one_char_boxes = len(parts) > 1 and all(len(part.strip()) == 1 for part in parts)
         raw = ("" if one_char_boxes else "\n").join(part.strip() for part in parts)
-        self.emit(self.pending.key, raw, self.pending.label)
+        self.emit(self.pending.key, raw, self.pending.label, self.pending.confidence)
         self.pending = None
 
-    def emit(self, key: str, raw: str, label: str) -> None:
-        pair = Pair(key, raw, label)
+    def emit(self, key: str, raw: str, label: str, confidence: float = 1.0) -> None:
+        pair = Pair(key, raw, label, confidence)
         self.pairs.append(pair)
         self.continuing = pair if self.kinds.get(key) in CONTINUED_KINDS else None
 
     def value(self, text: str, row: TextRow, position: int) -> None:
+        confidence = row.confidence(position)
+        if self.pending is not None:
+            # An empty cell OCR could not read (confidence 0) still counts.
+            self.pending.confidence = min(self.pending.confidence, confidence)
         if not text.strip():
             return
         if self.pending is not None:
@@ -69,6 +75,7 @@ class _PairReader:
         # merged label) continues the answer above.
         if self.continuing is not None and (not row.in_table or not row.cells[0].strip()):
             self.continuing.raw = f"{self.continuing.raw}\n{stripped}".strip()
+            self.continuing.confidence = min(self.continuing.confidence, confidence)
 
     def cell(self, text: str, row: TextRow, position: int) -> None:
         key = self.index.match(text)
@@ -98,9 +105,9 @@ class _PairReader:
 
     def header_row(self, labels: list[tuple[str, str]], values: TextRow) -> None:
         self.flush()
-        for (key, label), text in zip(labels, values.cells):
+        for position, ((key, label), text) in enumerate(zip(labels, values.cells)):
             if key:
-                self.emit(key, text.strip(), label)
+                self.emit(key, text.strip(), label, values.confidence(position))
         self.continuing = None
 
 

@@ -112,39 +112,56 @@ def pdf_rows(data: bytes) -> list[TextRow]:
         raise TooLarge(f"PDF 文件大小超过上限 {MAX_BYTES // (1024 * 1024)} MB。")
     if b"%%EOF" not in data[-4096:]:
         raise CorruptFile("PDF 文件不完整（可能在发送时被截断），请申请人重新发送。")
-    rows: list[TextRow] = []
-    total_chars = 0
+    return _pdf_rows(data)[0]
+
+
+def _pdf_rows(data: bytes) -> tuple[list[TextRow], bool]:
+    """Rows of every page, and whether any page had to be OCR'd.
+
+    A page without a text layer (a scan, a photo saved as PDF) is rendered
+    and read by OCR in its place, so a PDF mixing typed and scanned pages,
+    or a form scanned over two pages, reads as one.
+    """
+    per_page: list[list[TextRow]] = []
+    scanned: list[int] = []
     with _open(data) as pdf:
         if len(pdf.pages) > MAX_PAGES:
             raise TooLarge(f"PDF 共 {len(pdf.pages)} 页，超过上限 {MAX_PAGES} 页。")
         for number, page in enumerate(pdf.pages):
             page_text_rows, chars = page_rows(page, starts_page=number > 0)
-            rows.extend(page_text_rows)
-            total_chars += chars
-    if total_chars < MIN_TEXT_CHARS:
+            per_page.append(page_text_rows)
+            if chars < MIN_TEXT_CHARS:
+                scanned.append(number)
+    if scanned:
+        _ocr_pages(data, per_page, scanned)
+    rows = [row for page in per_page for row in page]
+    if not any(row.text.strip() for row in rows):
+        raise UnsupportedFormat("PDF 没有可提取或可识别的文字（可能是空白页或无法识别的扫描件），请人工处理或请申请人发送 Word 版。")
+    return rows, bool(scanned)
+
+
+def _ocr_pages(data: bytes, per_page: list[list[TextRow]], scanned: list[int]) -> None:
+    """Replace the (near-empty) text rows of scanned pages with OCR rows."""
+    from parsers.images import load_pages, pdf_image_pages
+    from parsers.ocr import ocr_available, read_pages_apart
+
+    if not ocr_available():
         raise UnsupportedFormat("PDF 没有可提取的文字（可能是扫描件或图片），暂不支持自动识别，请人工处理或请申请人发送 Word 版。")
-    return rows
-
-
-def _is_password_error(exc: BaseException) -> bool:
-    # pdfplumber wraps pdfminer's error as the first argument of its own.
-    related = [exc, exc.__cause__, exc.__context__, *[a for a in exc.args if isinstance(a, BaseException)]]
-    return any(isinstance(e, (PDFPasswordIncorrect, PDFEncryptionError)) for e in related)
-
-
-def _open(data: bytes):
-    pdf = None
-    try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-        _ = pdf.pages  # parses the page tree, where truncation shows
-        return pdf
-    except Exception as exc:  # noqa: BLE001 - any pdfminer failure means unreadable
-        if pdf is not None:
-            pdf.close()
-        if _is_password_error(exc):
-            raise EncryptedFile(RESEND_WITHOUT_PASSWORD) from exc
-        raise CorruptFile("PDF 文件已损坏，无法读取，请申请人重新发送。") from exc
+    # parsers.images decides which pages lack a text layer (pypdfium2) and
+    # renders exactly those, in page order.
+    indices = pdf_image_pages(data, max_pages=MAX_PAGES)
+    images = load_pages("pdf", data, max_pages=MAX_PAGES)
+    for index, rows in zip(indices, read_pages_apart(images)):
+        if index == 0 and rows:
+            first = rows[0]
+            rows[0] = TextRow(first.cells, first.in_table, False, first.starts_table, first.confidences)
+        per_page[index] = rows
 
 
 def read_pdf(data: bytes) -> list[FormResult]:
-    return rows_to_results(pdf_rows(data), method="pdf-text")
+    rows, ocr = _pdf_rows(data)
+    if not ocr:
+        return rows_to_results(rows, method="pdf-text")
+    from parsers.ocr import REVIEW_BELOW, method_name
+
+    return rows_to_results(rows, method=f"pdf-{method_name(None)}", review_below=REVIEW_BELOW)

@@ -15,6 +15,13 @@ class TextRow:
     in_table: bool = False
     starts_page: bool = False  # first row after a page break
     starts_table: bool = False  # first row of a (new) table
+    # How sure the reader is of each cell's text (OCR); None: all certain.
+    confidences: tuple[float, ...] | None = None
+
+    def confidence(self, position: int) -> float:
+        if self.confidences is None or position >= len(self.confidences):
+            return 1.0
+        return self.confidences[position]
 
     @property
     def text(self) -> str:

@@ -1,0 +1,404 @@
+"""How well ``parsers.parse`` reads every format applicants send.
+
+    python -m bench.parse_accuracy [--formats F ...] [--applicants N] [--engine E] [--jobs 2] [--json PATH]
+
+Builds the sample corpus (``intake.samples.corpus``, cached), parses each
+file in a pool of worker processes with a time limit per file, and prints
+per format: field accuracy (value equal to the ground truth), missing,
+needs_review, SILENT-WRONG (a wrong value not flagged for review), and
+seconds per file and per page, each line beside its target. Not a test: it
+reports figures and always exits 0 unless it cannot run at all.
+
+``--engine`` is handed to the workers as INTAKE_OCR_ENGINE; "both" runs the
+benchmark once with each engine. The OCR path is also compared with one
+single-threaded full-page pass of the engine over the same scans.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+
+from intake.samples.corpus import FORMATS, CorpusItem, build_corpus
+
+ENGINE_ENV = "INTAKE_OCR_ENGINE"
+ACCURACY_TARGETS = {"docx": 99, "doc": 99, "wps": 99, "text_pdf": 99, "scan_pdf": 95, "scan_jpg": 95,
+                    "two_page": 95, "photo_jpg": 85}
+SILENT_TARGET = 1.0  # % at most, every format
+SECONDS_PER_PAGE_TARGET = 10.0  # median
+SAFE_TARGET = 99  # handwriting: % of values missing or flagged
+OCR_RATIO_TARGET = 2.0
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT")
+
+
+# ---- running parse in workers ------------------------------------------------
+
+def _worker(connection, environment: dict[str, str]) -> None:
+    os.environ.update(environment)
+    from parsers import parse
+    from parsers.errors import ParseError, UnsupportedFormat
+
+    connection.send(("ready", None, 0.0))
+    while (job := connection.recv()) is not None:
+        index, filename, data = job
+        started = time.perf_counter()
+        try:
+            results = parse(filename, data)
+            outcome = ("ok", [{"fields": r.fields, "needs_review": list(r.needs_review), "method": r.method,
+                               "warnings": list(r.warnings)} for r in results])
+        except UnsupportedFormat as exc:
+            outcome = ("unsupported", str(exc))
+        except ParseError as exc:
+            outcome = ("error", f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - parse broke its contract; report, don't stop
+            outcome = ("crash", f"{type(exc).__name__}: {exc}")
+        connection.send((index, outcome, time.perf_counter() - started))
+
+
+@dataclass
+class _Slot:
+    process: multiprocessing.Process
+    connection: object
+    job: int | None = None
+    started: float = 0.0
+
+
+def _start(context, environment) -> _Slot:
+    parent, child = context.Pipe()
+    process = context.Process(target=_worker, args=(child, environment), daemon=True)
+    process.start()
+    child.close()
+    parent.recv()  # imports done
+    return _Slot(process, parent)
+
+
+def run_parse(items: list[CorpusItem], jobs: int, timeout: float, environment: dict[str, str],
+              progress=None) -> list[dict]:
+    """parse() every item in ``jobs`` worker processes; a worker that passes
+    ``timeout`` on one file is killed and replaced."""
+    context = multiprocessing.get_context("spawn")
+    slots = [_start(context, environment) for _ in range(max(1, min(jobs, len(items))))]
+    pending, outcomes = list(range(len(items)))[::-1], [None] * len(items)
+    try:
+        while pending or any(slot.job is not None for slot in slots):
+            for slot in slots:
+                if slot.job is None and pending:
+                    slot.job = pending.pop()
+                    slot.started = time.perf_counter()
+                    item = items[slot.job]
+                    slot.connection.send((slot.job, item.filename, item.data))
+            busy = [slot for slot in slots if slot.job is not None]
+            deadline = min(slot.started for slot in busy) + timeout
+            ready = wait([slot.connection for slot in busy], timeout=max(0.0, deadline - time.perf_counter()))
+            for slot in busy:
+                if slot.connection in ready:
+                    try:
+                        index, outcome, seconds = slot.connection.recv()
+                    except EOFError:  # the worker died (out of memory, a native crash)
+                        index, outcome, seconds = slot.job, ("crash", "worker died"), time.perf_counter() - slot.started
+                        slots[slots.index(slot)] = _start(context, environment)
+                    outcomes[index] = {"status": outcome[0], "results": outcome[1] if outcome[0] == "ok" else [],
+                                       "message": "" if outcome[0] == "ok" else outcome[1], "seconds": seconds}
+                    slot.job = None
+                elif time.perf_counter() - slot.started >= timeout:
+                    outcomes[slot.job] = {"status": "timeout", "results": [], "message": f"over {timeout:.0f} s",
+                                          "seconds": timeout}
+                    slot.process.kill()
+                    slot.process.join()
+                    slots[slots.index(slot)] = _start(context, environment)
+                else:
+                    continue
+                if progress:
+                    progress(sum(o is not None for o in outcomes), len(items))
+    finally:
+        for slot in slots:
+            try:
+                slot.connection.send(None)
+            except (OSError, ValueError):
+                pass
+            slot.process.join(timeout=5)
+            if slot.process.is_alive():
+                slot.process.kill()
+    return outcomes
+
+
+# ---- scoring -----------------------------------------------------------------
+
+def score_item(item: CorpusItem, outcome: dict) -> dict:
+    """Counts for one file: each expected field right, missing or wrong, and
+    whether it was flagged; values the form did not give count as wrong too."""
+    results = outcome["results"]
+    score = {"name": item.name, "format": item.format, "status": outcome["status"], "seconds": outcome["seconds"],
+             "pages": item.pages, "message": outcome["message"], "forms_found": len(results)}
+    if item.expected is None:
+        score["nonform_correct"] = outcome["status"] == "ok" and results == []
+        return score
+    best = max(results, key=lambda r: sum(r["fields"].get(k) == v for k, v in item.expected.items()), default=None)
+    got = best["fields"] if best else {}
+    flagged = set(best["needs_review"]) if best else set()
+    counts = dict.fromkeys(("fields", "right", "missing", "wrong", "flagged", "silent_wrong", "spurious",
+                            "review_safe", "review_fields"), 0)
+    details = {}
+    for key, want in item.expected.items():
+        counts["fields"] += 1
+        value = got.get(key)
+        state = "missing" if key not in got or value in ("", [], None) else "right" if value == want else "wrong"
+        counts[state] += 1
+        counts["flagged"] += key in flagged
+        counts["silent_wrong"] += state == "wrong" and key not in flagged
+        if key in item.review_keys:
+            counts["review_fields"] += 1
+            counts["review_safe"] += state == "missing" or key in flagged
+        if state != "right":
+            details[key] = {"want": want, "got": value, "flagged": key in flagged}
+    for key, value in got.items():
+        if key not in item.expected and value not in ("", [], None):
+            counts["spurious"] += key not in flagged  # a value the applicant never wrote, unflagged
+            details[key] = {"want": None, "got": value, "flagged": key in flagged}
+    return {**score, **counts, "extra_forms": max(0, len(results) - 1), "details": details}
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def summarise(scores: list[dict]) -> dict:
+    """Totals for a set of scored files (one format, or all)."""
+    forms = [s for s in scores if "fields" in s]
+    nonforms = [s for s in scores if "nonform_correct" in s]
+    total = {key: sum(s.get(key, 0) for s in forms) for key in
+             ("fields", "right", "missing", "wrong", "flagged", "silent_wrong", "spurious", "review_safe",
+              "review_fields")}
+    pct = lambda part, whole: round(100.0 * part / whole, 2) if whole else None  # noqa: E731
+    timed = [s for s in scores if s["status"] in ("ok", "error")]
+    per_file = [s["seconds"] for s in timed]
+    per_page = [s["seconds"] / max(1, s["pages"]) for s in timed]
+    statuses: dict[str, int] = {}
+    for s in scores:
+        statuses[s["status"]] = statuses.get(s["status"], 0) + 1
+    return {
+        "files": len(scores), "pages": sum(s["pages"] for s in scores), "statuses": statuses, **total,
+        "accuracy_pct": pct(total["right"], total["fields"]), "missing_pct": pct(total["missing"], total["fields"]),
+        "review_pct": pct(total["flagged"], total["fields"]),
+        "silent_wrong_pct": pct(total["silent_wrong"] + total["spurious"], total["fields"]),
+        "review_safe_pct": pct(total["review_safe"], total["review_fields"]),
+        "nonform_files": len(nonforms),
+        "nonform_correct_pct": pct(sum(s["nonform_correct"] for s in nonforms), len(nonforms)),
+        "seconds_per_file_median": statistics.median(per_file) if per_file else None,
+        "seconds_per_file_p90": _percentile(per_file, 0.9),
+        "seconds_per_page_median": statistics.median(per_page) if per_page else None,
+        "seconds_per_page_p90": _percentile(per_page, 0.9),
+    }
+
+
+def verdict(fmt: str, summary: dict) -> tuple[str, bool]:
+    """The target for a format's line and whether it is met."""
+    checks, texts = [], []
+    if fmt == "non_form":
+        texts.append("[] 100%")
+        checks.append(summary["nonform_correct_pct"] == 100)
+    elif fmt == "handwritten":
+        texts.append(f"missing/flagged ≥{SAFE_TARGET}%")
+        checks.append((summary["review_safe_pct"] or 0) >= SAFE_TARGET)
+    elif fmt in ACCURACY_TARGETS:
+        texts.append(f"right ≥{ACCURACY_TARGETS[fmt]}%")
+        checks.append((summary["accuracy_pct"] or 0) >= ACCURACY_TARGETS[fmt])
+    if summary["fields"]:
+        texts.append(f"silent ≤{SILENT_TARGET:g}%")
+        checks.append(summary["silent_wrong_pct"] is not None and summary["silent_wrong_pct"] <= SILENT_TARGET)
+    texts.append(f"med <{SECONDS_PER_PAGE_TARGET:g}s/p")
+    median = summary["seconds_per_page_median"]
+    checks.append(median is not None and median < SECONDS_PER_PAGE_TARGET)
+    return ", ".join(texts), all(checks)
+
+
+# ---- the OCR engine alone ------------------------------------------------------
+
+def _find_page_reader(engine_name: str):
+    """(read(image) -> anything, description), or (None, why not)."""
+    try:
+        from parsers.ocr import engines
+    except ImportError as exc:
+        return None, f"parsers.ocr.engines not importable ({exc})"
+    get_engine = getattr(engines, "get_engine", None)
+    if not callable(get_engine):
+        return None, "parsers.ocr.engines has no get_engine()"
+    try:
+        engine = get_engine(engine_name)
+    except Exception as exc:  # noqa: BLE001 - an engine that cannot start is reported, not fatal
+        return None, f"get_engine({engine_name!r}) failed: {type(exc).__name__}: {exc}"
+    read = getattr(engine, "read_text", None)
+    return (read, f"get_engine({engine_name!r}).read_text") if callable(read) else (None, "engine has no read_text()")
+
+
+def _reference_worker(connection, environment: dict[str, str], engine_name: str, images: list[bytes]) -> None:
+    os.environ.update(environment)
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    read, description = _find_page_reader(engine_name)
+    if read is None:
+        connection.send({"available": False, "reason": description})
+        return
+    arrays = [np.ascontiguousarray(np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))[:, :, ::-1])
+              for data in images]
+    read(arrays[0])  # load the models
+    seconds = []
+    for array in arrays:
+        started = time.perf_counter()
+        read(array)
+        seconds.append(time.perf_counter() - started)
+    connection.send({"available": True, "reader": description, "pages": len(seconds),
+                     "seconds_per_page_median": statistics.median(seconds)})
+
+
+def reference_pass(items: list[CorpusItem], engine_name: str, timeout: float) -> dict:
+    """One single-threaded full-page read per page, in a fresh process."""
+    images = [item.data for item in items if item.format == "scan_jpg"]
+    if not images:
+        return {"available": False, "reason": "no scan_jpg pages in the corpus"}
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    environment = {name: "1" for name in THREAD_VARIABLES}
+    process = context.Process(target=_reference_worker, args=(child, environment, engine_name, images), daemon=True)
+    process.start()
+    child.close()
+    try:
+        if parent.poll(timeout * len(images)):
+            return parent.recv()
+        return {"available": False, "reason": "timed out"}
+    except EOFError:
+        return {"available": False, "reason": "the reference process died"}
+    finally:
+        process.kill()
+        process.join()
+
+
+# ---- report ------------------------------------------------------------------
+
+def _fmt(value, digits: int = 1, suffix: str = "") -> str:
+    return "—" if value is None else f"{value:.{digits}f}{suffix}"
+
+
+def print_table(engine: str, by_format: dict[str, dict], overall: dict, ratio: dict, out=sys.stdout) -> None:
+    header = (f"{'format':<12}{'files':>6}{'fields':>7}{'right%':>8}{'miss%':>7}{'review%':>8}{'SILENT%':>8}"
+              f"{'s/file':>8}{'p90':>7}{'s/page':>8}{'p90':>7}  {'target':<44}{'met':<5}notes")
+    print(f"\nparse accuracy — OCR engine: {engine}", file=out)
+    print(header, file=out)
+    print("-" * len(header), file=out)
+    for fmt, s in [*by_format.items(), ("overall", overall)]:
+        if fmt == "overall":
+            print("-" * len(header), file=out)
+        target, met = verdict(fmt, s) if fmt != "overall" else (f"silent ≤{SILENT_TARGET:g}%", (s["silent_wrong_pct"] or 0) <= SILENT_TARGET)
+        right = s["nonform_correct_pct"] if fmt == "non_form" else s["accuracy_pct"]
+        notes = ", ".join(f"{n} {k}" for k, n in s["statuses"].items() if k != "ok")
+        if fmt == "handwritten" and s["review_safe_pct"] is not None:
+            notes = f"missing/flagged {s['review_safe_pct']:.1f}%" + (f", {notes}" if notes else "")
+        if fmt == "non_form":
+            notes = "right% = returned []" + (f", {notes}" if notes else "")
+        print(f"{fmt:<12}{s['files']:>6}{s['fields']:>7}{_fmt(right):>8}{_fmt(s['missing_pct']):>7}"
+              f"{_fmt(s['review_pct']):>8}{_fmt(s['silent_wrong_pct']):>8}"
+              f"{_fmt(s['seconds_per_file_median'], 2):>8}{_fmt(s['seconds_per_file_p90'], 2):>7}"
+              f"{_fmt(s['seconds_per_page_median'], 2):>8}{_fmt(s['seconds_per_page_p90'], 2):>7}  "
+              f"{target:<44}{'yes' if met else 'NO':<5}{notes}", file=out)
+    if ratio.get("available"):
+        print(f"OCR path vs one full-page pass ({ratio['reader']}, single-threaded, {ratio['pages']} scan pages): "
+              f"{_fmt(ratio.get('path_seconds_per_page'), 2)} s ÷ {ratio['seconds_per_page_median']:.2f} s = "
+              f"{_fmt(ratio.get('ratio'), 2)}× (target ≤ {OCR_RATIO_TARGET:g}×)", file=out)
+    else:
+        print(f"OCR path vs one full-page pass: n/a ({ratio.get('reason', 'not measured')})", file=out)
+
+
+def _worst(scores: list[dict], limit: int = 8) -> list[str]:
+    lines = []
+    for s in scores:
+        for key, d in s.get("details", {}).items():
+            if d["got"] is not None and not d["flagged"]:
+                lines.append(f"  {s['name']}: {key} = {d['got']!r}, expected {d['want']!r}")
+    return lines[:limit]
+
+
+def bench_engine(items: list[CorpusItem], engine: str, args) -> dict:
+    environment = {ENGINE_ENV: engine} if engine != "default" else {}
+    threads = str(max(1, (os.cpu_count() or 1) // max(1, args.jobs)))
+    environment.update({name: os.environ.get(name, threads) for name in THREAD_VARIABLES})
+    started = time.perf_counter()
+    progress = (lambda done, total: print(f"\r  parsed {done}/{total}", end="", file=sys.stderr, flush=True)) \
+        if sys.stderr.isatty() else None
+    outcomes = run_parse(items, args.jobs, args.timeout, environment, progress)
+    if progress:
+        print(file=sys.stderr)
+    scores = [score_item(item, outcome) for item, outcome in zip(items, outcomes)]
+    by_format = {fmt: summarise([s for s in scores if s["format"] == fmt])
+                 for fmt in FORMATS if any(s["format"] == fmt for s in scores)}
+    overall = summarise(scores)
+    ratio = {"available": False, "reason": "skipped (--no-reference)"}
+    if not args.no_reference:
+        ratio = reference_pass(items, "rapidocr" if engine == "default" else engine, args.timeout)
+        path = by_format.get("scan_jpg", {}).get("seconds_per_page_median")
+        if ratio.get("available") and path is not None and by_format["scan_jpg"]["statuses"].get("ok"):
+            ratio["path_seconds_per_page"] = path
+            ratio["ratio"] = path / ratio["seconds_per_page_median"]
+        elif ratio.get("available"):
+            ratio = {**ratio, "available": False, "reason": "the OCR path read no scan_jpg file"}
+    print_table(engine, by_format, overall, ratio)
+    worst = _worst(scores)
+    if worst:
+        print("silent-wrong examples:", *worst, sep="\n")
+    return {"engine": engine, "seconds": time.perf_counter() - started, "formats": by_format, "overall": overall,
+            "ocr_reference": ratio, "files": scores}
+
+
+def _default_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "intake" / "bench-corpus"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.parse_accuracy", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
+    parser.add_argument("--applicants", type=int, default=8, help="sample applicants (each in every format)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--engine", choices=("default", "rapidocr", "tesseract", "both"), default="default",
+                        help="OCR engine for the workers (INTAKE_OCR_ENGINE); both: one run with each")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per file")
+    parser.add_argument("--cache-dir", type=Path, default=_default_cache())
+    parser.add_argument("--no-cache", action="store_true", help="build the corpus afresh, keep nothing")
+    parser.add_argument("--no-reference", action="store_true", help="skip the full-page OCR timing")
+    parser.add_argument("--json", type=Path, help="also write the figures (and every file's score) here")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    items = build_corpus(args.formats, args.applicants, args.seed, None if args.no_cache else args.cache_dir)
+    built = time.perf_counter() - started
+    print(f"corpus: {len(items)} files, {sum(i.pages for i in items)} pages, {args.applicants} applicants, "
+          f"seed {args.seed}, ready in {built:.1f} s" + ("" if args.no_cache else f" (cache {args.cache_dir})"))
+    engines = ["rapidocr", "tesseract"] if args.engine == "both" else [args.engine]
+    runs = [bench_engine(items, engine, args) for engine in engines]
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        report = {"corpus": {"files": len(items), "applicants": args.applicants, "seed": args.seed,
+                             "formats": args.formats, "build_seconds": built},
+                  "targets": {"accuracy_pct": ACCURACY_TARGETS, "silent_wrong_pct_max": SILENT_TARGET,
+                              "seconds_per_page_median_max": SECONDS_PER_PAGE_TARGET,
+                              "handwritten_missing_or_flagged_pct": SAFE_TARGET, "ocr_ratio_max": OCR_RATIO_TARGET},
+                  "runs": runs}
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Reading scanned and photographed forms (OCR).
+
+    read_image(data, engine=None, review_below=REVIEW_BELOW) -> list[FormResult]
+    read_pages(pages, engine=None, first_starts_page=False) -> list[TextRow]
+    read_pages_apart(pages, engine=None) -> list[list[TextRow]]   rows per page
+
+``read_image`` is the "image" reader: ``parsers.images.load_pages`` decodes
+the file into upright grey pages, every page becomes rows of text cells
+(``page.read_page``: table grid → cells → OCR, tick boxes from the ink) and
+the shared ``rows_to_results`` turns them into forms. ``parsers.pdf`` calls
+``read_pages`` for the pages of a PDF that have no text layer.
+
+Every cell carries the OCR engine's confidence; a field below
+``REVIEW_BELOW`` goes to ``needs_review``, and a box with ink that could
+not be read (handwriting) leaves the field missing and flagged rather than
+filled with a guess.
+
+Engines: "rapidocr" (default: PP-OCRv4 models shipped in the wheel),
+"tesseract" (chi_sim+eng) or "both" (disagreement lowers confidence).
+Several pages are read in two threads (the OCR runs outside the GIL:
+onnxruntime, or a Tesseract subprocess), each engine single-threaded, so
+two cores are used without oversubscribing them; a parse may already run
+in a daemonic child process (``intake.isolation``), which cannot start
+processes of its own.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from parsers.errors import UnsupportedFormat
+from parsers.results import FormResult
+from parsers.rows import TextRow
+
+__all__ = ["read_image", "read_pages", "read_pages_apart", "DEFAULT_ENGINE", "REVIEW_BELOW", "ENGINE_NAMES", "ocr_available"]
+
+DEFAULT_ENGINE = "rapidocr"
+ENGINE_NAMES = ("rapidocr", "tesseract", "both")
+REVIEW_BELOW = 0.80  # fields read with less confidence go to needs_review
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+NO_OCR = "服务器未安装文字识别组件，暂无法识别图片或扫描件，请人工处理。"
+
+
+def ocr_available(engine: str = DEFAULT_ENGINE) -> bool:
+    import importlib.util
+    import shutil
+
+    rapid = importlib.util.find_spec("rapidocr_onnxruntime") is not None
+    tesseract = shutil.which("tesseract") is not None
+    return {"rapidocr": rapid, "tesseract": tesseract, "both": rapid and tesseract}.get(engine, False)
+
+
+def _engine(name: str | None, parallel: int):
+    from parsers.ocr.engines import get_engine
+
+    name = name or DEFAULT_ENGINE
+    if not ocr_available(name):
+        raise UnsupportedFormat(NO_OCR)
+    if name == "rapidocr":
+        return get_engine(name, parallel=parallel)
+    if name == "tesseract":
+        return get_engine(name, parallel=parallel)
+    return get_engine(name)
+
+
+def read_pages(pages, engine: str | None = None, first_starts_page: bool = False) -> list[TextRow]:
+    """Rows of text cells of page images (PIL images or numpy arrays)."""
+    per_page = read_pages_apart(pages, engine)
+    if per_page and per_page[0] and not first_starts_page:
+        first = per_page[0][0]
+        per_page[0][0] = TextRow(first.cells, first.in_table, False, first.starts_table, first.confidences)
+    return [row for rows in per_page for row in rows]
+
+
+def read_pages_apart(pages, engine: str | None = None) -> list[list[TextRow]]:
+    """Rows of each page; each page's first row is marked as starting a page."""
+    from parsers.ocr.page import read_page
+
+    if not pages:
+        return []
+    # One page: the engine splits its cells over the cores. Several pages:
+    # one page per core, each engine single-threaded.
+    reader = _engine(engine, parallel=WORKERS if len(pages) == 1 else 1)
+
+    def one(page):
+        return read_page(page, reader, starts_page=True)
+
+    if len(pages) == 1 or WORKERS == 1:
+        return [one(page) for page in pages]
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return list(pool.map(one, pages))
+
+
+def method_name(engine: str | None) -> str:
+    return f"ocr-{engine or DEFAULT_ENGINE}"
+
+
+def read_image(data: bytes, engine: str | None = None, review_below: float = REVIEW_BELOW) -> list[FormResult]:
+    """Forms in a photo or scan (JPEG, PNG, multi-page TIFF, HEIC, …)."""
+    from parsers.assemble import rows_to_results
+    from parsers.images import load_pages
+
+    pages = load_pages("image", data)
+    rows = read_pages(pages, engine)
+    return rows_to_results(rows, method=method_name(engine), review_below=review_below)

@@ -1,0 +1,403 @@
+"""OCR engines behind one small interface.
+
+    engine.read_text(image)          -> list[OcrLine]   a page or region
+    engine.read_cell(image, hint)    -> (text, confidence)
+    engine.read_cells([(image, hint), ...]) -> [(text, confidence), ...]
+
+``hint`` is what the cell should hold: "digits" (ID, phone), "date",
+"email" or "chinese" (anything else). It narrows what the engine may read
+(Tesseract's whitelist) and how the text is corrected afterwards (O→0, l→1
+in a number). Confidences are 0..1.
+
+Two engines: RapidOCR (PP-OCR models shipped in the ``rapidocr_onnxruntime``
+wheel, CPU, nothing fetched at run time) and Tesseract (``chi_sim+eng``
+through pytesseract). "both" runs the two and lowers the confidence of
+every cell where they disagree. Images are numpy arrays, uint8, grey
+(H, W) or BGR (H, W, 3), white background.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+HINTS = ("chinese", "digits", "date", "email")
+# Tesseract's OpenMP threads oversubscribe a small machine badly (about 3×
+# slower on 2 cores); intake parallelises across pages instead.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+_CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "〇": "0", "○": "0",
+                                   "l": "1", "I": "1", "|": "1", "i": "1", "!": "1", "丨": "1",
+                                   "Z": "2", "z": "2", "S": "5", "s": "5", "B": "8", "G": "6",
+                                   "g": "9", "q": "9", "x": "X", "×": "X", "—": "-", "－": "-",
+                                   "（": "(", "）": ")"})
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    text: str
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels
+    confidence: float
+
+
+def join_words(words: Iterable[str]) -> str:
+    """Words as one string: a space between Latin words, none next to Chinese."""
+    return _SPACE_BETWEEN_CJK.sub("", " ".join(w for w in words if w)).strip()
+
+
+def correct(text: str, hint: str) -> str:
+    """Undo the usual look-alike mistakes for the kind of value expected."""
+    text = text.strip()
+    if hint == "digits":
+        # Only where the text is clearly a number (an ID, a phone): letters
+        # among digits are then misreadings. "X" may end an ID.
+        compact = re.sub(r"\s+", " ", text)
+        letters = sum(ch.isalpha() and not ch.isascii() for ch in compact)
+        if letters == 0 and sum(ch.isdigit() for ch in compact) >= max(3, len(compact) // 2):
+            text = compact.translate(_DIGIT_LOOKALIKES)
+            text = re.sub(r"(?<=\d)X(?=\d)", "", text)  # a stray cross between digits is noise
+    elif hint == "email":
+        text = re.sub(r"\s+", "", text).replace("＠", "@").replace("。", ".").replace("，", ".")
+    elif hint == "date":
+        text = re.sub(r"(?<=\d)[Oo](?=\d|\b)", "0", text)
+    return text
+
+
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    return image
+
+
+def as_grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3:
+        return image.mean(axis=2).astype(np.uint8)
+    return image
+
+
+def text_lines(grey: np.ndarray, ink_level: int = 160) -> list[tuple[int, int]]:
+    """(top, bottom) of each line of text in a crop, by row projection."""
+    ink_rows = (grey < ink_level).sum(axis=1)
+    threshold = max(1, int(grey.shape[1] * 0.002))
+    runs, start = [], None
+    for y, count in enumerate(ink_rows):
+        if count >= threshold and start is None:
+            start = y
+        elif count < threshold and start is not None:
+            runs.append([start, y])
+            start = None
+    if start is not None:
+        runs.append([start, len(ink_rows)])
+    if not runs:
+        return []
+    tallest = max(bottom - top for top, bottom in runs)
+    # Thin runs (the dot of an "i", a stroke of "二" on a short line) join
+    # the nearer neighbour rather than becoming lines of their own.
+    merged = True
+    while merged and len(runs) > 1:
+        merged = False
+        for number, (top, bottom) in enumerate(runs):
+            if bottom - top >= 0.45 * tallest:
+                continue
+            if number == 0:
+                other = 1
+            elif number == len(runs) - 1:
+                other = number - 1
+            else:
+                other = number - 1 if top - runs[number - 1][1] <= runs[number + 1][0] - bottom else number + 1
+            gap = runs[other][0] - bottom if other > number else top - runs[other][1]
+            if gap > 0.6 * tallest:
+                continue
+            low, high = sorted((number, other))
+            runs[low] = [min(runs[low][0], runs[high][0]), max(runs[low][1], runs[high][1])]
+            del runs[high]
+            merged = True
+            break
+    return [(top, bottom) for top, bottom in runs if bottom - top >= 4]
+
+
+class OcrEngine:
+    name = "engine"
+    # True when reading a cell again with its hint (a digit whitelist) can
+    # give a different answer; otherwise the hint only corrects the text.
+    rereads_with_hints = False
+
+    def read_text(self, image: np.ndarray) -> list[OcrLine]:
+        raise NotImplementedError
+
+    def read_cells(self, items: Sequence[tuple[np.ndarray, str]]) -> list[tuple[str, float]]:
+        raise NotImplementedError
+
+    def read_cell(self, image: np.ndarray, hint: str = "chinese") -> tuple[str, float]:
+        return self.read_cells([(image, hint)])[0]
+
+
+# ---- RapidOCR ---------------------------------------------------------------
+
+_rapid_lock = threading.Lock()
+_rapid_instances: dict[int, object] = {}
+
+
+def _rapid(threads: int):
+    """One RapidOCR per process (models load in about a second)."""
+    with _rapid_lock:
+        if threads not in _rapid_instances:
+            from rapidocr_onnxruntime import RapidOCR
+
+            _rapid_instances[threads] = RapidOCR(
+                det_intra_op_num_threads=threads, rec_intra_op_num_threads=threads,
+                cls_intra_op_num_threads=threads, det_inter_op_num_threads=1,
+                rec_inter_op_num_threads=1, cls_inter_op_num_threads=1,
+                print_verbose=False,
+            )
+        return _rapid_instances[threads]
+
+
+class RapidEngine(OcrEngine):
+    """PP-OCRv4 recognition on line crops; detection only for read_text."""
+
+    name = "rapidocr"
+    PAD = 6
+
+    def __init__(self, parallel: int = 1) -> None:
+        self.parallel = parallel  # threads recognising crops at once, one ONNX thread each
+
+    @property
+    def ocr(self):
+        return _rapid(1)
+
+    def read_text(self, image: np.ndarray) -> list[OcrLine]:
+        result, _ = self.ocr(as_bgr(image), use_cls=False)
+        lines = []
+        for points, text, score in result or []:
+            xs = [int(p[0]) for p in points]
+            ys = [int(p[1]) for p in points]
+            lines.append(OcrLine(text, (min(xs), min(ys), max(xs), max(ys)), float(score)))
+        return lines
+
+    def recognise(self, line_images: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Batch recognition of single-line crops (the rec model takes a list)."""
+        if not line_images:
+            return []
+        images = [as_bgr(img) for img in line_images]
+        ocr = self.ocr
+        if self.parallel < 2 or len(images) < 8:
+            chunks = [list(range(len(images)))]
+        else:
+            # Interleave by width so each thread gets as much work.
+            order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / images[i].shape[0])
+            chunks = [order[n::self.parallel] for n in range(self.parallel)]
+        results: list[tuple[str, float]] = [("", 0.0)] * len(images)
+
+        def run(chunk: list[int]) -> None:
+            found, _ = ocr.text_rec([images[i] for i in chunk])
+            for i, (text, score) in zip(chunk, found):
+                results[i] = (text, float(score))
+
+        if len(chunks) == 1:
+            run(chunks[0])
+        else:
+            with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+                list(pool.map(run, chunks))
+        return results
+
+    def read_cells(self, items):
+        crops, owners = [], []
+        for number, (image, _hint) in enumerate(items):
+            grey = as_grey(image)
+            lines = text_lines(grey)
+            tallest = max((bottom - top for top, bottom in lines), default=0)
+            for top, bottom in lines:
+                line = grey[top:bottom]
+                cols = np.where((line < 160).any(axis=0))[0]
+                if not len(cols):
+                    continue
+                line = line[:, max(0, cols[0] - 2): cols[-1] + 3]
+                crops.append(np.pad(line, self.PAD, constant_values=255))
+                # A sliver of a line (a full stop wrapped onto its own line)
+                # is read, but does not decide how sure the cell is.
+                owners.append((number, bottom - top >= 0.5 * tallest))
+        texts: list[list[tuple[str, float, bool]]] = [[] for _ in items]
+        for (owner, full), (text, score) in zip(owners, self.recognise(crops)):
+            texts[owner].append((text, score, full))
+        out = []
+        for (image, hint), readings in zip(items, texts):
+            readings = [r for r in readings if r[0].strip() and (r[2] or r[1] >= 0.5)]
+            if not readings:
+                out.append(("", 0.0 if _has_ink(image) else 1.0))
+                continue
+            text = "\n".join(correct(t, hint) for t, _, _ in readings)
+            out.append((text, min((s for _, s, full in readings if full), default=1.0)))
+        return out
+
+
+def _has_ink(image: np.ndarray) -> bool:
+    return int((as_grey(image) < 160).sum()) > 12
+
+
+# ---- Tesseract --------------------------------------------------------------
+
+class TesseractEngine(OcrEngine):
+    """Tesseract 5 through pytesseract; cells go as one montage per hint.
+
+    Starting Tesseract and loading chi_sim costs ~0.2 s, so cells are not
+    read one call each: the crops are stacked into one tall image, read
+    with --psm 6, and every word goes back to the crop it lies in.
+    """
+
+    name = "tesseract"
+    rereads_with_hints = True
+    GAP = 24
+    WHITELISTS = {"digits": "0123456789Xx-()+ ", "email": None, "date": None, "chinese": None}
+
+    def __init__(self, parallel: int = 1, timeout: float = 60) -> None:
+        self.parallel = parallel  # Tesseract processes at once (one montage each)
+        self.timeout = timeout
+
+    def _data(self, image: np.ndarray, lang: str, config: str) -> dict:
+        import pytesseract
+        from PIL import Image
+
+        os.environ["OMP_THREAD_LIMIT"] = "1"
+        return pytesseract.image_to_data(
+            Image.fromarray(as_grey(image)), lang=lang, config=config,
+            output_type=pytesseract.Output.DICT, timeout=self.timeout,
+        )
+
+    def read_text(self, image: np.ndarray) -> list[OcrLine]:
+        data = self._data(image, "chi_sim+eng", "--psm 3")
+        lines: dict[tuple, list[int]] = {}
+        for i, word in enumerate(data["text"]):
+            if word.strip() and float(data["conf"][i]) >= 0:
+                key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+                lines.setdefault(key, []).append(i)
+        out = []
+        for indices in lines.values():
+            x0 = min(data["left"][i] for i in indices)
+            y0 = min(data["top"][i] for i in indices)
+            x1 = max(data["left"][i] + data["width"][i] for i in indices)
+            y1 = max(data["top"][i] + data["height"][i] for i in indices)
+            text = join_words(data["text"][i] for i in sorted(indices, key=lambda i: data["left"][i]))
+            conf = min(float(data["conf"][i]) for i in indices) / 100
+            out.append(OcrLine(text, (x0, y0, x1, y1), conf))
+        return out
+
+    def read_cells(self, items):
+        out: list[tuple[str, float] | None] = [None] * len(items)
+        groups: dict[str, list[int]] = {}
+        for number, (image, hint) in enumerate(items):
+            if not _has_ink(image):
+                out[number] = ("", 1.0)
+            else:
+                groups.setdefault("digits" if hint == "digits" else "text", []).append(number)
+        for group, numbers in groups.items():
+            if group == "digits":
+                lang, config = "eng", "--psm 6 -c tessedit_char_whitelist=0123456789Xx-()+"
+            else:
+                lang, config = "chi_sim+eng", "--psm 6"
+            parts = max(1, min(self.parallel, len(numbers) // 6))
+            chunks = [numbers[n::parts] for n in range(parts)]
+
+            def run(chunk: list[int], lang=lang, config=config) -> None:
+                for number, (text, conf) in zip(chunk, self._montage([items[n][0] for n in chunk], lang, config)):
+                    out[number] = (correct(text, items[number][1]), conf)
+
+            if parts == 1:
+                run(chunks[0])
+            else:
+                with ThreadPoolExecutor(max_workers=parts) as pool:
+                    list(pool.map(run, chunks))
+        return [reading or ("", 0.0) for reading in out]
+
+    def _montage(self, images: list[np.ndarray], lang: str, config: str) -> list[tuple[str, float]]:
+        greys = [_trim(as_grey(img)) for img in images]
+        width = max(g.shape[1] for g in greys) + 2 * self.GAP
+        spans, parts, y = [], [], self.GAP
+        for grey in greys:
+            spans.append((y, y + grey.shape[0]))
+            part = np.full((grey.shape[0] + self.GAP, width), 255, np.uint8)
+            part[:grey.shape[0], self.GAP:self.GAP + grey.shape[1]] = grey
+            parts.append(part)
+            y += part.shape[0]
+        sheet = np.vstack([np.full((self.GAP, width), 255, np.uint8), *parts])
+        data = self._data(sheet, lang, config)
+        words: list[list[tuple[int, int, str, float]]] = [[] for _ in images]
+        for i, word in enumerate(data["text"]):
+            if not word.strip() or float(data["conf"][i]) < 0:
+                continue
+            middle = data["top"][i] + data["height"][i] / 2
+            for number, (top, bottom) in enumerate(spans):
+                if top - self.GAP / 2 <= middle <= bottom + self.GAP / 2:
+                    words[number].append((data["top"][i], data["left"][i], word, float(data["conf"][i]) / 100))
+                    break
+        out = []
+        for found in words:
+            if not found:
+                out.append(("", 0.0))
+                continue
+            lines: list[list[tuple]] = []
+            for word in sorted(found):
+                if lines and abs(word[0] - lines[-1][0][0]) < 12:
+                    lines[-1].append(word)
+                else:
+                    lines.append([word])
+            text = "\n".join(join_words(w[2] for w in sorted(line, key=lambda w: w[1])) for line in lines)
+            out.append((text, min(w[3] for w in found)))
+        return out
+
+
+def _trim(grey: np.ndarray) -> np.ndarray:
+    ys, xs = np.where(grey < 160)
+    if not len(ys):
+        return grey[:8, :8]
+    return grey[max(0, ys.min() - 2): ys.max() + 3, max(0, xs.min() - 2): xs.max() + 3]
+
+
+# ---- both -------------------------------------------------------------------
+
+def _comparable(text: str) -> str:
+    return re.sub(r"[\s:：,，.。()（）\-]", "", text).lower()
+
+
+class BothEngine(OcrEngine):
+    """RapidOCR's reading, trusted only as far as Tesseract agrees with it."""
+
+    name = "both"
+    rereads_with_hints = True
+    DISAGREEMENT_FACTOR = 0.6
+
+    def __init__(self, primary: OcrEngine | None = None, second: OcrEngine | None = None) -> None:
+        self.primary = primary or RapidEngine()
+        self.second = second or TesseractEngine()
+
+    def read_text(self, image):
+        return self.primary.read_text(image)
+
+    def read_cells(self, items):
+        first = self.primary.read_cells(items)
+        second = self.second.read_cells(items)
+        out = []
+        for (text_a, conf_a), (text_b, conf_b) in zip(first, second):
+            if _comparable(text_a) == _comparable(text_b):
+                out.append((text_a, max(conf_a, conf_b)))
+            else:
+                out.append((text_a, min(conf_a, conf_b, conf_a * self.DISAGREEMENT_FACTOR)))
+        return out
+
+
+ENGINES = {"rapidocr": RapidEngine, "tesseract": TesseractEngine, "both": BothEngine}
+
+
+def get_engine(name: str, **options) -> OcrEngine:
+    try:
+        factory = ENGINES[name]
+    except KeyError:
+        raise ValueError(f"unknown OCR engine {name!r}; choose one of {', '.join(ENGINES)}") from None
+    return factory(**options)

@@ -1,0 +1,134 @@
+"""Finding the form's ruled table in a page image.
+
+The page is binarised; long horizontal and vertical runs of ink (OpenCV
+morphological opening with long thin kernels) are the table's rules. Each
+connected set of rules is one table; the closed regions inside it are its
+cells. Cells are grouped into rows by their top edge; a cell merged over
+several rows appears in the first and leaves an empty cell in the others,
+as a vertically merged Word cell does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+MIN_CELL = 14  # px: smaller closed regions are line junctions, not cells
+
+
+@dataclass(frozen=True)
+class Cell:
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+
+@dataclass
+class Table:
+    box: tuple[int, int, int, int]
+    rows: list[list[Cell | None]] = field(default_factory=list)  # None: covered by a merged cell above
+    row_tops: list[int] = field(default_factory=list)
+
+
+@dataclass
+class PageInk:
+    """The binarised page: ink (255) and the table rules found in it."""
+
+    grey: np.ndarray
+    ink: np.ndarray
+    rules: np.ndarray
+
+
+def binarise(grey: np.ndarray) -> np.ndarray:
+    """Ink mask (255 = ink). Adaptive, so shadows on a photo stay paper."""
+    block = max(15, (min(grey.shape) // 40) | 1)
+    adaptive = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15)
+    # Adaptive thresholding hollows out solid areas (a filled ■); plainly
+    # dark pixels are ink whatever their surroundings.
+    return cv2.bitwise_or(adaptive, (grey < 90).astype(np.uint8) * 255)
+
+
+def find_rules(ink: np.ndarray) -> np.ndarray:
+    """Table rules: long horizontal runs, and vertical runs that end on one.
+
+    A vertical run alone is not enough: the strokes of a large title (中,
+    报) are as tall as a short table row is high. A table's vertical rule
+    starts or ends on a horizontal one; a character's stroke does not.
+    """
+    height, width = ink.shape
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, width // 20), 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(15, height // 100))))
+    near_horizontal = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 9)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
+    keep = np.zeros(count, dtype=bool)
+    for number in range(1, count):
+        x, y, w, h, _area = stats[number]
+        top_end = near_horizontal[y:y + 3, x:x + w].any()
+        bottom_end = near_horizontal[max(0, y + h - 3):y + h, x:x + w].any()
+        keep[number] = top_end or bottom_end
+    vertical = (keep[labels] * 255).astype(np.uint8)
+    # Close small breaks in scanned rules, and let rules that stop a pixel
+    # short of each other meet.
+    horizontal = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
+    vertical = cv2.dilate(vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 9)))
+    return cv2.bitwise_or(horizontal, vertical)
+
+
+def analyse(grey: np.ndarray) -> PageInk:
+    ink = binarise(grey)
+    return PageInk(grey, ink, find_rules(ink))
+
+
+def find_tables(page: PageInk) -> list[Table]:
+    rules = page.rules
+    height, width = rules.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+    tables = []
+    for number in range(1, count):
+        x, y, w, h, _area = stats[number]
+        if w < width * 0.3 or h < 40:
+            continue
+        table = _table_cells(labels[y:y + h, x:x + w] == number, x, y)
+        if table is not None:
+            tables.append(table)
+    tables.sort(key=lambda t: t.box[1])
+    return tables
+
+
+def _table_cells(mask: np.ndarray, left: int, top: int) -> Table | None:
+    free = (~mask).astype(np.uint8)
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(free, connectivity=4)
+    h, w = mask.shape
+    cells = []
+    for number in range(1, count):
+        x, y, cw, ch, area = stats[number]
+        if x == 0 or y == 0 or x + cw >= w or y + ch >= h:
+            continue  # outside the frame
+        if cw < MIN_CELL or ch < MIN_CELL or area < 0.6 * cw * ch:
+            continue
+        cells.append(Cell(left + x, top + y, left + x + cw, top + y + ch))
+    if len(cells) < 2:
+        return None
+    table = Table((left, top, left + w, top + h))
+    tolerance = max(6, int(np.median([c.height for c in cells]) * 0.3))
+    tops: list[int] = []
+    for cell in sorted(cells, key=lambda c: c.y0):
+        if not tops or cell.y0 - tops[-1] > tolerance:
+            tops.append(cell.y0)
+    for band_top in tops:
+        row: list[tuple[int, Cell | None]] = []
+        for cell in cells:
+            if abs(cell.y0 - band_top) <= tolerance:
+                row.append((cell.x0, cell))
+            elif cell.y0 < band_top - tolerance and cell.y1 > band_top + tolerance:
+                row.append((cell.x0, None))
+        row.sort(key=lambda item: item[0])
+        table.rows.append([cell for _, cell in row])
+        table.row_tops.append(band_top)
+    return table

@@ -1,0 +1,221 @@
+"""One page image → rows of text cells with per-cell confidences.
+
+1. Binarise, find the ruled table(s) and their cells (``grid``).
+2. Cut every cell, and every line of text outside the tables (title,
+   signature line; the whole page when there is no table), and OCR them
+   in one batch.
+3. The label cells tell what each value cell should hold: a value next to
+   "身份证号码" is read as digits (Tesseract re-reads those with a digit
+   whitelist), tick-box cells are re-read from the ink (``ticks``).
+4. Rows come out in reading order, table rows and loose lines merged top
+   to bottom, as the text-PDF reader gives them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from parsers.fields import label_index
+from parsers.ocr import ticks as tick_marks
+from parsers.ocr.engines import OcrEngine, correct, text_lines
+from parsers.ocr.grid import PageInk, Table, analyse, find_tables
+from parsers.rows import TextRow
+from parsers.schema import load_schema
+
+TARGET_WIDTH = (1400, 2400)  # pages are scaled into this width range (A4 at ~170–290 dpi)
+CELL_INSET = 3  # px trimmed inside a cell's rules
+LOOSE_GAP_IN_LINES = 1.5  # a gap wider than this many line heights splits a loose line
+MIN_INK = 12  # px of ink below which a cell is empty
+# A reading less sure than this is not a value but a guess: the cell is
+# treated as unreadable (empty, confidence 0) so the field is flagged, not filled.
+UNREADABLE_BELOW = 0.5
+HINT_BY_KIND = {"id_number": "digits", "mobile": "digits", "office_phone": "digits",
+                "email": "email", "month": "date", "day": "date"}
+
+
+@dataclass
+class _Piece:
+    """A rectangle of the page to read: a table cell or a piece of a loose line."""
+
+    box: tuple[int, int, int, int]
+    row: int  # index into the page's row list
+    column: int
+    hint: str = "chinese"
+    text: str = ""
+    confidence: float = 1.0
+    has_ink: bool = False
+
+
+def normalise_size(grey: np.ndarray) -> np.ndarray:
+    width = grey.shape[1]
+    low, high = TARGET_WIDTH
+    if low <= width <= high:
+        return grey
+    scale = (low if width < low else high) / width
+    interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
+    return cv2.resize(grey, None, fx=scale, fy=scale, interpolation=interpolation)
+
+
+def to_grey(image) -> np.ndarray:
+    """A PIL image or numpy array as a uint8 grey array."""
+    if not isinstance(image, np.ndarray):
+        image = np.asarray(image.convert("L"))
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
+    return np.ascontiguousarray(image, dtype=np.uint8)
+
+
+def _ink_count(page: PageInk, box) -> int:
+    x0, y0, x1, y1 = box
+    return int(np.count_nonzero(page.ink[y0:y1, x0:x1] & ~page.rules[y0:y1, x0:x1]))
+
+
+def _crop(page: PageInk, box) -> np.ndarray:
+    """The grey crop with any rule pixels painted white."""
+    x0, y0, x1, y1 = box
+    crop = page.grey[y0:y1, x0:x1].copy()
+    crop[page.rules[y0:y1, x0:x1] > 0] = 255
+    return crop
+
+
+def _loose_lines(page: PageInk, tables: list[Table]) -> list[tuple[int, list[tuple[int, int, int, int]]]]:
+    """(top, cell boxes) of each text line outside the tables."""
+    ink = page.ink.copy()
+    ink[page.rules > 0] = 0
+    for x0, y0, x1, y1 in (t.box for t in tables):
+        ink[max(0, y0 - 2):y1 + 2, max(0, x0 - 2):x1 + 2] = 0
+    # Specks (scanner dust) are not text.
+    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    lines = []
+    for top, bottom in text_lines(255 - ink):
+        height = bottom - top
+        if height < 8:
+            continue
+        columns = np.where(ink[top:bottom].any(axis=0))[0]
+        if len(columns) == 0:
+            continue
+        gap = LOOSE_GAP_IN_LINES * height
+        boxes, start, last = [], columns[0], columns[0]
+        for x in columns[1:]:
+            if x - last > gap:
+                boxes.append((int(start), top, int(last) + 1, bottom))
+                start = x
+            last = x
+        boxes.append((int(start), top, int(last) + 1, bottom))
+        pad = max(2, height // 5)
+        boxes = [(max(0, a - pad), max(0, b - pad), c + pad, d + pad) for a, b, c, d in boxes]
+        lines.append((top, boxes))
+    return lines
+
+
+def _value_hints(rows: list[list[_Piece]]) -> None:
+    """Give each value cell the hint its label (left, or above) calls for."""
+    index, schema = label_index(), load_schema()
+    kinds = {spec.key: spec.kind for spec in schema.fields}
+    for number, row in enumerate(rows):
+        for position, piece in enumerate(row):
+            key = index.match(piece.text) if piece.text else None
+            if key is None or key not in kinds:
+                continue
+            hint = "ticks" if kinds[key] == "ticks" else HINT_BY_KIND.get(kinds[key])
+            if hint is None:
+                continue
+            if position + 1 < len(row) and not index.match(row[position + 1].text or " "):
+                row[position + 1].hint = hint
+            elif number + 1 < len(rows) and position < len(rows[number + 1]):
+                below = rows[number + 1][position]
+                if not index.match(below.text or " "):
+                    below.hint = hint
+
+
+def _tick_hints(rows: list[list[_Piece]]) -> None:
+    """Cells holding tick boxes: a tick field's value, its continuation in
+    the next row (label cell merged or empty), or "专业领域：□…" in one cell."""
+    index, schema = label_index(), load_schema()
+    tick_keys = {spec.key for spec in schema.fields if spec.kind == "ticks"}
+    for number, row in enumerate(rows):
+        for position, piece in enumerate(row):
+            if piece.hint == "ticks" or not piece.text:
+                continue
+            if any(key in tick_keys for key, _, _ in index.find_inline(piece.text)):
+                piece.hint = "ticks"
+            elif number and position and not row[0].text.strip() and position < len(rows[number - 1]):
+                if rows[number - 1][position].hint == "ticks":
+                    piece.hint = "ticks"
+
+
+def read_page(image, engine: OcrEngine, starts_page: bool = False) -> list[TextRow]:
+    grey = normalise_size(to_grey(image))
+    page = analyse(grey)
+    tables = find_tables(page)
+    placed: list[tuple[int, int, list[_Piece], bool, bool]] = []  # top, order, pieces, in_table, starts_table
+    for table in tables:
+        for row_number, (top, cells) in enumerate(zip(table.row_tops, table.rows)):
+            pieces = []
+            for column, cell in enumerate(cells):
+                if cell is None:
+                    pieces.append(_Piece((0, 0, 0, 0), 0, column))
+                    continue
+                box = (cell.x0 + CELL_INSET, cell.y0 + CELL_INSET, cell.x1 - CELL_INSET, cell.y1 - CELL_INSET)
+                pieces.append(_Piece(box, 0, column))
+            placed.append((top, 0, pieces, True, row_number == 0))
+    for top, boxes in _loose_lines(page, tables):
+        placed.append((top, 1, [_Piece(box, 0, column) for column, box in enumerate(boxes)], False, False))
+    placed.sort(key=lambda item: (item[0], item[1]))
+    rows = [pieces for _, _, pieces, _, _ in placed]
+
+    todo = []
+    for row in rows:
+        for piece in row:
+            piece.has_ink = piece.box[2] > piece.box[0] and _ink_count(page, piece.box) >= MIN_INK
+            if piece.has_ink:
+                todo.append(piece)
+    for piece, (text, confidence) in zip(todo, engine.read_cells([(_crop(page, p.box), p.hint) for p in todo])):
+        piece.text, piece.confidence = text, confidence
+    _value_hints(rows)
+    _tick_hints(rows)
+    reread = [p for p in todo if p.hint in ("digits", "date", "email")]
+    if reread and engine.rereads_with_hints:
+        for piece, (text, confidence) in zip(reread, engine.read_cells([(_crop(page, p.box), p.hint) for p in reread])):
+            piece.text, piece.confidence = text, confidence
+    else:
+        for piece in reread:
+            piece.text = correct(piece.text, piece.hint)
+    line_height = _line_height(page)
+    for piece in todo:
+        if piece.confidence < UNREADABLE_BELOW:
+            piece.text, piece.confidence = "", 0.0
+        elif piece.text and piece.hint == "ticks":
+            x0, y0, x1, y1 = piece.box
+            ink = page.ink[y0:y1, x0:x1] & ~page.rules[y0:y1, x0:x1]
+            piece.text, piece.confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence)
+
+    out: list[TextRow] = []
+    for (_, _, _, in_table, starts_table), row in zip(placed, rows):
+        cells = tuple(_unwrap(p.text) for p in row)
+        if not any(cells) and not in_table:
+            continue
+        # A cell with ink that could not be read (handwriting, a smudge)
+        # is empty text with confidence 0: missing, and flagged for review.
+        confidences = tuple(p.confidence if p.has_ink else 1.0 for p in row)
+        out.append(TextRow(cells, in_table, False, starts_table, confidences))
+    if out and starts_page:
+        first = out[0]
+        out[0] = TextRow(first.cells, first.in_table, True, first.starts_table, first.confidences)
+    return out
+
+
+def _line_height(page: PageInk) -> int:
+    """Typical text height on the page, from its ink's connected components."""
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(page.ink & ~page.rules, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    heights = heights[(heights >= 8) & (heights <= page.ink.shape[0] // 20)]
+    return int(np.percentile(heights, 90)) if len(heights) else 28
+
+
+def _unwrap(text: str) -> str:
+    from parsers.pdf import unwrap
+
+    return unwrap(text)

@@ -1,0 +1,139 @@
+"""Tick boxes read from the image, written back as the text docx gives.
+
+An option cell such as "□政策解读 ■数字化转型 √智能制造" is OCR'd like any
+other cell, but OCR is poor at the marks themselves (□ comes out as 口, ■
+as 国 or 回). So the marks are read twice:
+
+* from the text: the character just before each option name (or the
+  bracket just after it, "外贸（√）") is mapped from its look-alikes;
+* from the ink: square boxes of about the text's height are found in the
+  cell, and the ink inside each says ticked (■, ☑, a pen tick) or not (□).
+
+When the boxes found are exactly one per option, the ink decides; else the
+text does. The result is rewritten as "☑政策解读 □数字化转型 …" so that
+``parsers.ticks`` reads it like a docx cell. A confidence comes with it:
+low where a mark is unclear or an option has no mark next to it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from parsers.schema import load_schema
+
+TICKED_LOOKALIKES = "■☑√✓✔☒▣▪✅回国团図田区凶囚図VvY"
+UNTICKED_LOOKALIKES = "□☐◻▢口〇OoD0"
+TICKED_INSIDE = 0.16  # share of a box's inside covered by ink
+UNTICKED_INSIDE = 0.06
+
+
+@dataclass(frozen=True)
+class Box:
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    inside_ink: float
+
+    @property
+    def ticked(self) -> bool:
+        return self.inside_ink >= TICKED_INSIDE
+
+    @property
+    def clear(self) -> bool:
+        return self.inside_ink >= TICKED_INSIDE + 0.1 or self.inside_ink <= UNTICKED_INSIDE
+
+
+def tick_fields() -> dict[str, tuple[str, ...]]:
+    return {spec.key: spec.options for spec in load_schema().fields if spec.kind == "ticks"}
+
+
+def options_in(text: str, options: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """(start, end, option) of each option name in the text, in order."""
+    compact = text
+    names = "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
+    return [(m.start(), m.end(), m.group(0)) for m in re.finditer(names, compact)]
+
+
+def find_boxes(ink: np.ndarray, line_height: int) -> list[Box]:
+    """Square boxes about as tall as a character, in reading order."""
+    contours, _ = cv2.findContours(ink, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = []
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        if not (0.4 * line_height <= h <= 1.3 * line_height and 0.75 <= w / h <= 1.33):
+            continue
+        patch = ink[y:y + h, x:x + w] > 0
+        band = max(1, round(min(w, h) * 0.12))
+        edges = [patch[:band, :], patch[-band:, :], patch[:, :band], patch[:, -band:]]
+        # A box has four straight sides: each side's band mostly inked along its length.
+        if min(side.any(axis=0 if side.shape[0] == band else 1).mean() for side in edges) < 0.85:
+            continue
+        margin = max(2, round(min(w, h) * 0.22))
+        inside = patch[margin:h - margin, margin:w - margin]
+        if inside.size == 0:
+            continue
+        boxes.append(Box(x, y, x + w, y + h, float(inside.mean())))
+    boxes.sort(key=lambda b: (b.y0 // max(1, line_height), b.x0))
+    return boxes
+
+
+def _text_marks(text: str, found: list[tuple[int, int, str]]) -> list[str | None]:
+    """"ticked", "unticked" or None (no mark) for each option, from the text."""
+    marks: list[str | None] = []
+    for start, end, _option in found:
+        before = text[:start].rstrip(" \u3000")
+        after = text[end:].lstrip(" \u3000")
+        mark = None
+        if before and before[-1] in TICKED_LOOKALIKES:
+            mark = "ticked"
+        elif before and before[-1] in UNTICKED_LOOKALIKES:
+            mark = "unticked"
+        bracket = re.match(r"^[\[\(（【]\s*([^\]\)）】\s]?)\s*[\]\)）】]", after)
+        if bracket:
+            inner = bracket.group(1)
+            mark = "ticked" if inner and inner in TICKED_LOOKALIKES + "xX×" else "unticked"
+        marks.append(mark)
+    return marks
+
+
+def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: float) -> tuple[str, float]:
+    """The option cell as "☑a □b …" and how sure the reading is.
+
+    Text that names no option of any tick field comes back unchanged.
+    """
+    flat = re.sub(r"\s*\n\s*", "", text)
+    for options in tick_fields().values():
+        found = options_in(flat, options)
+        if len(found) >= 2 or (found and _text_marks(flat, found)[0]):
+            break
+    else:
+        return text, confidence
+    text_marks = _text_marks(flat, found)
+    boxes = find_boxes(ink, line_height) if ink is not None else []
+    if len(boxes) == len(found):
+        states = ["ticked" if box.ticked else "unticked" for box in boxes]
+        sure = all(box.clear for box in boxes)
+        # Where the text read a clear mark, it should agree with the ink.
+        agree = all(t is None or t == s for t, s in zip(text_marks, states))
+        confidence = min(confidence, 0.97 if sure and agree else 0.75 if sure else 0.5)
+    else:
+        states = list(text_marks)
+        hollow = [box for box in boxes if not box.ticked]
+        unmarked = [n for n, state in enumerate(states) if state is None]
+        if unmarked and len(hollow) == len(boxes) == sum(state != "ticked" for state in states):
+            # Ticks written as "√" and empty boxes OCR could not see: the
+            # boxes found are exactly the options not ticked.
+            for n in unmarked:
+                states[n] = "unticked"
+            confidence = min(confidence, 0.9)
+        elif unmarked:
+            # An option without a readable mark: unsure whether it was ticked.
+            confidence = min(confidence, 0.5)
+        elif boxes and sum(state == "unticked" for state in states) != len(boxes):
+            confidence = min(confidence, 0.7)
+    written = " ".join(("☑" if state == "ticked" else "□") + option for (_, _, option), state in zip(found, states))
+    return written, confidence
