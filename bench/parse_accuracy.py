@@ -40,11 +40,24 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 # ---- running parse in workers ------------------------------------------------
 
+def _choose_engine(name: str) -> None:
+    """parse() takes no engine argument: point the OCR reader's default at
+    ``name`` in this worker (the environment variable is set as well)."""
+    try:
+        import parsers.ocr as ocr
+    except ImportError:
+        return
+    if hasattr(ocr, "DEFAULT_ENGINE"):
+        ocr.DEFAULT_ENGINE = name
+
+
 def _worker(connection, environment: dict[str, str]) -> None:
     os.environ.update(environment)
     from parsers import parse
     from parsers.errors import ParseError, UnsupportedFormat
 
+    if environment.get(ENGINE_ENV):
+        _choose_engine(environment[ENGINE_ENV])
     connection.send(("ready", None, 0.0))
     while (job := connection.recv()) is not None:
         index, filename, data = job

@@ -6,7 +6,7 @@ a re-run, a retry or a duplicate delivery never sends a second copy.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -15,10 +15,14 @@ from intake.mime import ParsedMail
 from intake.models import Application, Message
 from intake.statuses import ApplicationStatus, ReplyKind
 from notifier.compose import ReplyContext, compose_reply
-from notifier.outbox import enqueue, outbox_message_id
+from notifier.outbox import enqueue, outbox_message_id, replies_to_address_since
 from parsers.schema import load_schema
 
 log = logging.getLogger(__name__)
+
+# An HR office may send a handful of colleagues' forms in a day; more replies
+# than this to one address in a day means a loop or a flood, not applicants.
+MAX_REPLIES_PER_ADDRESS_PER_DAY = 20
 
 
 def reply_kind_for(application: Application, message: Message) -> ReplyKind:
@@ -42,10 +46,17 @@ def queue_reply(
         return False
     kind = reply_kind_for(application, message)
     key = reply_key(application, kind)
+    now = datetime.now(settings.campaign.tz)
+    recent = replies_to_address_since(session=session, to_address=to_address, since=now - timedelta(days=1))
+    if recent >= MAX_REPLIES_PER_ADDRESS_PER_DAY:
+        application.warnings = list(application.warnings or []) + [
+            f"24 小时内已向 {to_address} 自动回复 {recent} 封，本次未再回复（防止邮件循环）。"
+        ]
+        log.warning("reply cap reached for an address; application %s gets no automatic reply", application.id)
+        return False
     schema = load_schema()
     labels = {spec.key: spec.label for spec in schema.fields}
     domain = settings.smtp.from_address.rsplit("@", 1)[-1]
-    now = datetime.now(settings.campaign.tz)
     applicant_email = str((application.fields or {}).get("email") or "").lower()
     # A form forwarded by a colleague or HR: greet the person who will read the reply.
     writes_for_self = not applicant_email or applicant_email == to_address.lower()

@@ -271,3 +271,12 @@ def _supports_skip_locked(session: Session) -> bool:
 def _error_text(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return redact_text(text)[:MAX_ERROR_CHARS]
+
+
+def replies_to_address_since(*, session: Session, to_address: str, since: datetime) -> int:
+    """How many replies were recorded for one address since ``since`` (a loop and flood guard)."""
+    return session.scalar(
+        select(func.count())
+        .select_from(OutboxMail)
+        .where(func.lower(OutboxMail.to_address) == to_address.lower(), OutboxMail.created_at >= since)
+    ) or 0

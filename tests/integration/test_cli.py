@@ -91,3 +91,30 @@ def test_poll_once_twice_then_export(tmp_path, config_file, dovecot_server, imap
 
     status = intake("--config", str(config_file), "status", cwd=tmp_path)
     assert status.returncode == 0 and "pending_review" in status.stdout
+
+
+def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(tmp_path, config_file, dovecot_server, imap_account, smtp_sink):
+    import signal
+    import time
+
+    [mail] = [m for m in demo_mailbox(to_address=imap_account.username) if m.expect_reply][:1]
+    dovecot_server.append(imap_account.username, imap_account.password, "INBOX", mail.raw, msg_time=mail.received_at)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "intake", "--config", str(config_file), "run"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not smtp_sink.messages:  # the first poll runs at start-up
+            assert worker.poll() is None, worker.stderr.read()
+            assert time.monotonic() < deadline, "no acknowledgement within 120 s"
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, stderr
+    assert "poll: fetched 1 new" in stderr
+    assert "intake worker stopped" in stderr
+    assert len(smtp_sink.messages) == 1
