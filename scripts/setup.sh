@@ -4,15 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the service and its tests use (binary → package).
-declare -A NEEDED=(
-  [dovecot]=dovecot-imapd          # local demo mailbox and IMAP integration tests
-  [pg_ctlcluster]=postgresql       # PostgreSQL integration tests
+# Debian packages the service and its tests use: "check|package" pairs.
+NEEDED=(
+  "command -v dovecot || test -x /usr/sbin/dovecot|dovecot-imapd"      # demo mailbox, IMAP tests
+  "ls /usr/lib/postgresql/*/bin/initdb|postgresql"                    # PostgreSQL tests
+  "command -v soffice|libreoffice-writer-nogui"                       # .doc/.wps/.rtf/.odt
+  "command -v tesseract|tesseract-ocr"                                # scans and photos
+  "ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata|tesseract-ocr-chi-sim"
+  "fc-list | grep -q 'Noto Sans CJK'|fonts-noto-cjk"                 # rendering sample scans
 )
 
 missing=()
-for binary in "${!NEEDED[@]}"; do
-  command -v "$binary" >/dev/null 2>&1 || [ -x "/usr/sbin/$binary" ] || missing+=("${NEEDED[$binary]}")
+for entry in "${NEEDED[@]}"; do
+  check="${entry%|*}"; package="${entry##*|}"
+  bash -c "$check" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing system packages: ${missing[*]}"

@@ -23,32 +23,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
-import grp
 import os
-import pwd
 import re
 import secrets
 import shutil
-import signal
 import subprocess
-import tempfile
 import threading
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from imapclient import IMAPClient
 
-from .ports import (
-    LOOPBACK,
-    DevServerError,
-    ServerNotInstalled,
-    find_free_port,
-    read_greeting,
-    set_parent_death_signal,
-    tail,
-    wait_until,
-)
+from .dovecot_config import identities, render_config
+from .ports import DevServerError, ServerNotInstalled, read_greeting
+from .server_process import ServerProcess, make_dir
 
 __all__ = [
     "DovecotNotInstalled",
@@ -66,7 +54,6 @@ INSTALL_HINT = (
 _SEARCH_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin", "/usr/bin", "/usr/local/bin")
 _USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 _STARTUP_TIMEOUT = 20.0
-_PORT_ATTEMPTS = 3
 
 
 class DovecotNotInstalled(ServerNotInstalled):
@@ -113,7 +100,7 @@ _default_caps: dict[tuple[str, tuple[int, ...]], tuple[str, ...]] = {}
 _default_caps_lock = threading.Lock()
 
 
-class DovecotServer:
+class DovecotServer(ServerProcess):
     """A private Dovecot IMAP server on 127.0.0.1.
 
     :param workdir: directory for config, runtime state, logs and mail.
@@ -132,6 +119,8 @@ class DovecotServer:
     :param keep_workdir: keep a temporary working directory after :meth:`stop`.
     """
 
+    product = "Dovecot"
+
     def __init__(
         self,
         workdir: str | os.PathLike[str] | None = None,
@@ -146,41 +135,20 @@ class DovecotServer:
         keep_workdir: bool = False,
         startup_timeout: float = _STARTUP_TIMEOUT,
     ) -> None:
-        self._requested_workdir = Path(workdir) if workdir is not None else None
-        self._requested_port = port
+        super().__init__(workdir, port=port, keep_workdir=keep_workdir, startup_timeout=startup_timeout)
         self.disable_move = disable_move
         self.disable_idle = disable_idle
         self._capabilities = tuple(capabilities) if capabilities is not None else None
         self.separator = separator
         self.timezone = timezone
         self.debug = debug
-        self.keep_workdir = keep_workdir
-        self.startup_timeout = startup_timeout
-
-        self.host = LOOPBACK
-        self._port: int | None = None
-        self._workdir: Path | None = None
-        self._owns_workdir = False
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._finalizer: weakref.finalize | None = None
         self._users: dict[str, str] = {}
         self._lock = threading.Lock()
         self.binary: str | None = None
         self.version: tuple[int, ...] = ()
+        self._start_capabilities: tuple[str, ...] | None = None
 
     # ------------------------------------------------------------------ props
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise DevServerError("DovecotServer is not started")
-        return self._port
-
-    @property
-    def workdir(self) -> Path:
-        if self._workdir is None:
-            raise DevServerError("DovecotServer is not started")
-        return self._workdir
-
     @property
     def config_path(self) -> Path:
         return self.workdir / "dovecot.conf"
@@ -194,128 +162,54 @@ class DovecotServer:
         """One passwd-file per user (see :meth:`add_user`)."""
         return self.workdir / "users"
 
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def log_tail(self, lines: int = 40) -> str:
-        """Last lines of Dovecot's log and of its stdout/stderr."""
-        if self._workdir is None:
-            return ""
-        parts = [tail(self.log_path, lines), tail(self.workdir / "log" / "stderr.log", lines)]
-        return "\n".join(p for p in parts if p)
-
-    # -------------------------------------------------------------- lifecycle
-    def __enter__(self) -> DovecotServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def start(self) -> DovecotServer:
-        """Start Dovecot and return once it sends its IMAP greeting."""
-        if self.running:
-            return self
+    # ------------------------------------------------- ServerProcess hooks
+    def _find_programs(self) -> None:
         self.binary = find_dovecot()
         self.version = dovecot_version(self.binary)
-        capabilities = self._effective_capabilities()
-        self._prepare_workdir()
-        try:
-            attempts = 1 if self._requested_port else _PORT_ATTEMPTS
-            for attempt in range(attempts):
-                self._port = self._requested_port or find_free_port(self.host)
-                self._write_config(capabilities)
-                if self._launch():
-                    return self
-                log = self.log_tail()
-                self._kill()
-                if "in use" not in log or attempt == attempts - 1:
-                    raise DevServerError(
-                        f"Dovecot did not become ready on {self.host}:{self._port} "
-                        f"within {self.startup_timeout:.0f}s. Log tail:\n{log}"
-                    )
-        except BaseException:
-            self.stop()
-            raise
-        return self  # pragma: no cover - loop always returns or raises
+        self._start_capabilities = self._effective_capabilities()
 
-    def stop(self) -> None:
-        """Stop Dovecot, wait for it, and remove a temporary working directory."""
-        self._kill()
-        if self._finalizer is not None:
-            self._finalizer.detach()
-            self._finalizer = None
-        if self._workdir is not None and self._owns_workdir and not self.keep_workdir:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
-        self._port = None
-
-    def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            _terminate(proc)
-
-    def _launch(self) -> bool:
-        stderr_path = self.workdir / "log" / "stderr.log"
-        env = dict(os.environ)
-        if self.timezone:
-            env["TZ"] = self.timezone
-        with open(stderr_path, "ab") as stderr:
-            self._proc = subprocess.Popen(
-                [self.binary, "-F", "-c", str(self.config_path)],
-                stdin=subprocess.DEVNULL,
-                stdout=stderr,
-                stderr=subprocess.STDOUT,
-                cwd=str(self.workdir),
-                env=env,
-                start_new_session=True,
-                preexec_fn=lambda: set_parent_death_signal(signal.SIGTERM),
-            )
-        self._finalizer = weakref.finalize(self, _terminate, self._proc)
-        proc = self._proc
-        port = self._port
-        assert port is not None
-
-        def greeted() -> bool:
-            try:
-                return read_greeting(self.host, port, timeout=1.0).startswith(b"* OK")
-            except OSError:
-                return False
-
-        return wait_until(
-            greeted, timeout=self.startup_timeout, abort=lambda: proc.poll() is not None
-        )
-
-    # ---------------------------------------------------------- configuration
-    def _prepare_workdir(self) -> None:
-        if self._requested_workdir is not None:
-            self._workdir = self._requested_workdir.resolve()
-            self._workdir.mkdir(parents=True, exist_ok=True)
-            self._owns_workdir = False
-        else:
-            self._workdir = Path(tempfile.mkdtemp(prefix="intake-dovecot-"))
-            self._owns_workdir = True
-        ids = _identities()
-        work = self._workdir
+    def _prepare(self) -> None:
+        work = self._new_workdir("intake-dovecot-")
+        ids = identities()
         # Dovecot's unprivileged processes must be able to traverse it.
         os.chmod(work, 0o755)
         for name in ("state", "log"):
             (work / name).mkdir(exist_ok=True)
-        home = work / "home"
-        home.mkdir(exist_ok=True)
-        os.chmod(home, 0o750)
-        if ids.root:
-            os.chown(home, ids.mail_uid, ids.mail_gid)
-        users = self.users_dir
-        users.mkdir(exist_ok=True)
+        make_dir(work / "home", 0o750, (ids.mail_uid, ids.mail_gid) if ids.root else None)
         if ids.root:
             # Read by the auth process, which runs as the internal user.
-            os.chown(users, 0, ids.internal_gid)
-            os.chmod(users, 0o750)
+            make_dir(self.users_dir, 0o750, (0, ids.internal_gid))
         else:
-            os.chmod(users, 0o700)
+            make_dir(self.users_dir, 0o700)
 
+    def _configure_port(self) -> None:
+        # The listener's port is part of the config, so it is written per attempt.
+        self._write_config(self._start_capabilities)
+
+    def _command(self) -> list[str]:
+        assert self.binary is not None
+        return [self.binary, "-F", "-c", str(self.config_path)]
+
+    def _output_path(self) -> Path:
+        return self.workdir / "log" / "stderr.log"
+
+    def _log_files(self) -> list[Path]:
+        # Startup errors (e.g. a bad config) only reach stderr, not the log.
+        return [self.log_path, self._output_path()]
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.timezone:
+            env["TZ"] = self.timezone
+        return env
+
+    def _accepting(self) -> bool:
+        try:
+            return read_greeting(self.host, self.port, timeout=1.0).startswith(b"* OK")
+        except OSError:
+            return False
+
+    # ---------------------------------------------------------- configuration
     def _removed_capabilities(self) -> tuple[str, ...]:
         removed = []
         if self.disable_move:
@@ -364,7 +258,7 @@ class DovecotServer:
                 raise ValueError(f"user {username!r} already exists")
             tmp = path.with_name(f".{username}.tmp")
             tmp.write_text(f"{username}:{{PLAIN}}{password}::::::\n", encoding="utf-8")
-            ids = _identities()
+            ids = identities()
             if ids.root:
                 os.chown(tmp, 0, ids.internal_gid)
             os.chmod(tmp, 0o640 if ids.root else 0o600)
@@ -472,177 +366,9 @@ class DovecotServer:
             if entry.is_file():
                 entry.unlink()
 
-    def __repr__(self) -> str:
-        state = f"{self.host}:{self._port}" if self.running else "stopped"
-        return f"<DovecotServer {state}>"
-
 
 # ---------------------------------------------------------------------------
 # helpers
-
-
-@dataclasses.dataclass(frozen=True)
-class _Ids:
-    root: bool
-    internal_user: str
-    internal_group: str
-    internal_gid: int
-    login_user: str
-    mail_uid: int
-    mail_gid: int
-
-
-def _identities() -> _Ids:
-    """Which system users Dovecot's processes and mail files run as."""
-    if os.geteuid() != 0:
-        me = pwd.getpwuid(os.geteuid())
-        group = grp.getgrgid(os.getegid())
-        return _Ids(False, me.pw_name, group.gr_name, group.gr_gid, me.pw_name, me.pw_uid, me.pw_gid)
-    internal = _first_user("dovecot", "nobody")
-    login = _first_user("dovenull", "nobody")
-    internal_group = grp.getgrgid(internal.pw_gid)
-    # Mail is stored as Dovecot's own unprivileged system user.
-    return _Ids(
-        True,
-        internal.pw_name,
-        internal_group.gr_name,
-        internal_group.gr_gid,
-        login.pw_name,
-        internal.pw_uid,
-        internal.pw_gid,
-    )
-
-
-def _first_user(*names: str) -> pwd.struct_passwd:
-    for name in names:
-        try:
-            return pwd.getpwnam(name)
-        except KeyError:
-            continue
-    raise DevServerError(f"none of the system users {names} exists")
-
-
-def render_config(
-    *,
-    workdir: Path,
-    port: int,
-    version: tuple[int, ...],
-    capabilities: Sequence[str] | None = None,
-    removed_capabilities: Sequence[str] = (),
-    separator: str = "/",
-    debug: bool = False,
-) -> str:
-    """The dovecot.conf text for a private loopback instance.
-
-    *capabilities* replaces the advertised list. *removed_capabilities* is
-    only used for Dovecot >= 2.4, whose ``imap_capability`` is a boolean
-    list; for 2.3 the caller passes the filtered full list instead.
-    """
-    ids = _identities()
-    v24 = version >= (2, 4)
-    user_var = "%{user}" if v24 else "%u"
-    users = f"{workdir}/users/{user_var}"
-    home = f"{workdir}/home/{user_var}"
-    lines = [
-        "# Generated for a private development/test instance. Do not edit.",
-    ]
-    if v24:
-        lines += ["dovecot_config_version = 2.4.0", "dovecot_storage_version = 2.4.0"]
-    lines += [
-        f"base_dir = {workdir}/run",
-        f"state_dir = {workdir}/state",
-        f"instance_name = intake-dovecot-{port}",
-        f"log_path = {workdir}/log/dovecot.log",
-        f"info_log_path = {workdir}/log/dovecot.log",
-        f"debug_log_path = {workdir}/log/dovecot.log",
-        "protocols = imap",
-        f"listen = {LOOPBACK}",
-        "ssl = no",
-        "auth_allow_cleartext = yes" if v24 else "disable_plaintext_auth = no",
-        "auth_mechanisms = plain login",
-        "auth_failure_delay = 0",
-        f"default_internal_user = {ids.internal_user}",
-        f"default_internal_group = {ids.internal_group}",
-        f"default_login_user = {ids.login_user}",
-        f"first_valid_uid = {ids.mail_uid}",
-        f"last_valid_uid = {ids.mail_uid}",
-        f"first_valid_gid = {ids.mail_gid}",
-        f"last_valid_gid = {ids.mail_gid}",
-        f"mail_home = {home}",
-        "mail_fsync = never",
-        "maildir_very_dirty_syncs = no",
-        "imap_idle_notify_interval = 1 secs",
-    ]
-    if ids.root:
-        lines += [f"mail_uid = {ids.mail_uid}", f"mail_gid = {ids.mail_gid}"]
-    if v24:
-        lines += [
-            "mail_driver = maildir",
-            "mail_path = ~/Maildir",
-            "passdb passwd-file {",
-            f"  passwd_file_path = {users}",
-            "}",
-            "userdb passwd-file {",
-            f"  passwd_file_path = {users}",
-            "}",
-        ]
-    else:
-        lines += [
-            "mail_location = maildir:~/Maildir",
-            "passdb {",
-            "  driver = passwd-file",
-            f"  args = scheme=PLAIN username_format=%u {users}",
-            "}",
-            "userdb {",
-            "  driver = passwd-file",
-            f"  args = username_format=%u {users}",
-            "}",
-        ]
-    if debug:
-        lines += ["auth_debug = yes", "auth_verbose = yes", "mail_debug = yes"]
-    if capabilities is not None:
-        lines.append(f"imap_capability = {' '.join(capabilities)}")
-    elif v24 and removed_capabilities:
-        lines.append("imap_capability {")
-        lines += [f"  {cap} = no" for cap in removed_capabilities]
-        lines.append("}")
-    ns_name = "inbox"
-    lines += [
-        f"namespace {ns_name} {{",
-        "  inbox = yes",
-        f"  separator = {separator}",
-        "  prefix =" if not v24 else "",
-        "  mailbox Drafts {",
-        "    special_use = \\Drafts",
-        "  }",
-        "  mailbox Sent {",
-        "    special_use = \\Sent",
-        "  }",
-        "  mailbox Junk {",
-        "    special_use = \\Junk",
-        "  }",
-        "  mailbox Trash {",
-        "    special_use = \\Trash",
-        "  }",
-        "}",
-        "service imap-login {",
-        "  inet_listener imap {",
-        # 2.4 has no per-listener address; the global `listen` applies.
-        f"    address = {LOOPBACK}" if not v24 else "",
-        f"    port = {port}",
-        "  }",
-        "  inet_listener imaps {",
-        "    port = 0",
-        "  }",
-    ]
-    if not ids.root:
-        lines.append("  chroot =")
-    lines.append("}")
-    if not ids.root:
-        # chroot() needs root; an unprivileged instance runs without it.
-        for service in ("anvil", "imap-urlauth-login"):
-            lines += [f"service {service} {{", "  chroot =", "}"]
-    return "\n".join(line for line in lines if line != "") + "\n"
 
 
 def _stock_capabilities(binary: str, version: tuple[int, ...]) -> tuple[str, ...]:
@@ -672,25 +398,3 @@ def _appenduid(response: bytes | str | None) -> int | None:
     match = re.search(r"\[APPENDUID \d+ (\d+)\]", response)
     return int(match.group(1)) if match else None
 
-
-def _terminate(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    """Stop the master and its children.
-
-    The master runs in its own process group; signalling the whole group
-    shuts Dovecot down at once (signalling only the master makes it wait
-    about a second for its children).
-    """
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=timeout)
-    else:
-        proc.wait()
-        # Children that outlived a crashed master.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)

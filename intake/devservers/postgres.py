@@ -29,22 +29,14 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import weakref
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from .ports import (
-    LOOPBACK,
-    DevServerError,
-    ServerNotInstalled,
-    find_free_port,
-    set_parent_death_signal,
-    tail,
-    wait_until,
-)
+from .ports import DevServerError, ServerNotInstalled
+from .server_process import ServerProcess, make_dir
 
 __all__ = ["PostgresNotInstalled", "PostgresServer", "find_postgres_bindir"]
 
@@ -55,7 +47,6 @@ INSTALL_HINT = (
 
 _REQUIRED = ("initdb", "pg_ctl", "postgres")
 _STARTUP_TIMEOUT = 30.0
-_PORT_ATTEMPTS = 3
 _DBNAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 
 
@@ -94,7 +85,7 @@ def find_postgres_bindir(version: str | int | None = None) -> Path:
     raise PostgresNotInstalled(f"{INSTALL_HINT} (looked for PostgreSQL{wanted} in {candidates})")
 
 
-class PostgresServer:
+class PostgresServer(ServerProcess):
     """A private PostgreSQL cluster on 127.0.0.1 with trust authentication.
 
     :param workdir: parent for the data directory, socket and log. Default: a
@@ -104,6 +95,14 @@ class PostgresServer:
     :param superuser: name of the database superuser initdb creates.
     :param settings: extra server settings (``-c name=value``).
     """
+
+    product = "PostgreSQL"
+    # postgres itself shuts its backends down, so only the postmaster is
+    # signalled: SIGINT is "fast shutdown", SIGQUIT "immediate".
+    death_signal = signal.SIGINT
+    stop_signals = (signal.SIGINT, signal.SIGQUIT, signal.SIGKILL)
+    stop_timeout = 15.0
+    signal_group = False
 
     def __init__(
         self,
@@ -116,36 +115,14 @@ class PostgresServer:
         keep_workdir: bool = False,
         startup_timeout: float = _STARTUP_TIMEOUT,
     ) -> None:
-        self._requested_workdir = Path(workdir) if workdir is not None else None
-        self._requested_port = port
+        super().__init__(workdir, port=port, keep_workdir=keep_workdir, startup_timeout=startup_timeout)
         self._requested_version = version
         self.user = superuser
         self.settings = dict(settings or {})
-        self.keep_workdir = keep_workdir
-        self.startup_timeout = startup_timeout
-
-        self.host = LOOPBACK
         self.bindir: Path | None = None
-        self._port: int | None = None
-        self._workdir: Path | None = None
-        self._owns_workdir = False
         self._run_as: pwd.struct_passwd | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._finalizer: weakref.finalize | None = None
 
     # ------------------------------------------------------------------ props
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise DevServerError("PostgresServer is not started")
-        return self._port
-
-    @property
-    def workdir(self) -> Path:
-        if self._workdir is None:
-            raise DevServerError("PostgresServer is not started")
-        return self._workdir
-
     @property
     def datadir(self) -> Path:
         return self.workdir / "data"
@@ -158,15 +135,6 @@ class PostgresServer:
     def log_path(self) -> Path:
         return self.workdir / "postgres.log"
 
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def log_tail(self, lines: int = 40) -> str:
-        if self._workdir is None:
-            return ""
-        return tail(self.log_path, lines)
-
     def url(self, dbname: str = "postgres") -> str:
         """SQLAlchemy URL, ``postgresql+psycopg://postgres@127.0.0.1:PORT/dbname``."""
         return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{dbname}"
@@ -175,112 +143,29 @@ class PostgresServer:
         """libpq connection URI (for psycopg or psql)."""
         return f"postgresql://{self.user}@{self.host}:{self.port}/{dbname}"
 
-    # -------------------------------------------------------------- lifecycle
-    def __enter__(self) -> PostgresServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def start(self) -> PostgresServer:
-        """initdb + start the server; returns once it accepts connections."""
-        if self.running:
-            return self
+    # ------------------------------------------------- ServerProcess hooks
+    def _find_programs(self) -> None:
         self.bindir = find_postgres_bindir(self._requested_version)
         self._run_as = _unprivileged_user() if os.geteuid() == 0 else None
+
+    def _prepare(self) -> None:
+        self._prepare_workdir()
+        self._initdb()
+
+    def _request_shutdown(self) -> None:
+        # pg_ctl waits for a clean checkpoint; the signals are the fallback.
         try:
-            self._prepare_workdir()
-            self._initdb()
-            attempts = 1 if self._requested_port else _PORT_ATTEMPTS
-            for attempt in range(attempts):
-                self._port = self._requested_port or find_free_port(self.host)
-                if self._launch():
-                    return self
-                log = self.log_tail()
-                self._kill()
-                if "in use" not in log or attempt == attempts - 1:
-                    raise DevServerError(
-                        f"PostgreSQL did not become ready on {self.host}:{self._port} "
-                        f"within {self.startup_timeout:.0f}s. Log tail:\n{log}"
-                    )
-        except BaseException:
-            self.stop()
-            raise
-        return self  # pragma: no cover
-
-    def stop(self) -> None:
-        """``pg_ctl stop -m fast``, wait, and remove a temporary working directory."""
-        self._kill()
-        if self._finalizer is not None:
-            self._finalizer.detach()
-            self._finalizer = None
-        if self._workdir is not None and self._owns_workdir and not self.keep_workdir:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
-        self._port = None
-
-    def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            try:
-                self._run(
-                    [str(self.bindir / "pg_ctl"), "stop", "-D", str(self.datadir), "-m", "fast", "-w", "-t", "30"],
-                    timeout=40,
-                )
-            except (DevServerError, subprocess.TimeoutExpired):
-                pass
-        _terminate(proc)
-
-    # ----------------------------------------------------------- internals
-    def _prepare_workdir(self) -> None:
-        uid = self._run_as.pw_uid if self._run_as else os.geteuid()
-        gid = self._run_as.pw_gid if self._run_as else os.getegid()
-        if self._requested_workdir is not None:
-            work = self._requested_workdir.resolve()
-            work.mkdir(parents=True, exist_ok=True)
-            self._owns_workdir = False
-        else:
-            parent = tempfile.gettempdir()
-            if self._run_as and not _traversable(Path(parent), self._run_as):
-                parent = "/tmp"
-            work = Path(tempfile.mkdtemp(prefix="intake-pg-", dir=parent))
-            self._owns_workdir = True
-        self._workdir = work
-        if self._run_as and not _traversable(work.parent, self._run_as):
-            raise DevServerError(
-                f"{work.parent} is not reachable by the user {self._run_as.pw_name!r} "
-                "that PostgreSQL runs as; choose a working directory under /tmp"
+            self._run(
+                [str(self.bindir / "pg_ctl"), "stop", "-D", str(self.datadir), "-m", "fast", "-w", "-t", "30"],
+                timeout=40,
             )
-        os.chown(work, uid, gid)
-        os.chmod(work, 0o700)
-        sock = work / "sock"
-        sock.mkdir(exist_ok=True)
-        os.chown(sock, uid, gid)
-        os.chmod(sock, 0o700)
-        log = self.log_path
-        log.touch()
-        os.chown(log, uid, gid)
+        except (DevServerError, subprocess.TimeoutExpired):
+            pass
 
-    def _initdb(self) -> None:
-        if (self.datadir / "PG_VERSION").exists():
-            return  # reuse a cluster in a caller-provided workdir
-        cmd = [
-            str(self.bindir / "initdb"),
-            "-D", str(self.datadir),
-            "-U", self.user,
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--locale=C",
-            "--no-sync",
-        ]
-        if _major_version(self.bindir) >= 14:
-            cmd.append("--no-instructions")
-        self._run(cmd, timeout=120)
+    def _output_path(self) -> Path:
+        return self.log_path
 
-    def _launch(self) -> bool:
+    def _command(self) -> list[str]:
         settings = {
             "listen_addresses": self.host,
             "port": self._port,
@@ -297,34 +182,18 @@ class PostgresServer:
         cmd = [str(self.bindir / "postgres"), "-D", str(self.datadir)]
         for key, value in settings.items():
             cmd += ["-c", f"{key}={value}"]
-        with open(self.log_path, "ab") as log:
-            self._proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=str(self.workdir),
-                env=self._env(),
-                start_new_session=True,
-                preexec_fn=lambda: set_parent_death_signal(signal.SIGINT),
-                **self._user_kwargs(),
-            )
-        self._finalizer = weakref.finalize(self, _terminate, self._proc)
-        proc = self._proc
+        return cmd
 
-        def accepting() -> bool:
-            try:
-                with psycopg.connect(self.dsn("postgres"), connect_timeout=2) as conn:
-                    conn.execute("SELECT 1")
-                return True
-            except psycopg.Error:
-                return False
-
-        return wait_until(
-            accepting, timeout=self.startup_timeout, abort=lambda: proc.poll() is not None
-        )
+    def _accepting(self) -> bool:
+        try:
+            with psycopg.connect(self.dsn("postgres"), connect_timeout=2) as conn:
+                conn.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            return False
 
     def _env(self) -> dict[str, str]:
+        # PG* variables of the caller (PGHOST, PGDATA ...) would redirect the tools.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["HOME"] = str(self.workdir)
         env["LC_ALL"] = "C"
@@ -334,6 +203,44 @@ class PostgresServer:
         if self._run_as is None:
             return {}
         return {"user": self._run_as.pw_uid, "group": self._run_as.pw_gid, "extra_groups": []}
+
+    # ----------------------------------------------------------- internals
+    def _prepare_workdir(self) -> None:
+        owner = (self._run_as.pw_uid, self._run_as.pw_gid) if self._run_as else (os.geteuid(), os.getegid())
+        parent = None  # tempfile's default directory
+        if (
+            self._requested_workdir is None
+            and self._run_as
+            and not _traversable(Path(tempfile.gettempdir()), self._run_as)
+        ):
+            parent = "/tmp"
+        work = self._new_workdir("intake-pg-", parent)
+        if self._run_as and not _traversable(work.parent, self._run_as):
+            raise DevServerError(
+                f"{work.parent} is not reachable by the user {self._run_as.pw_name!r} "
+                "that PostgreSQL runs as; choose a working directory under /tmp"
+            )
+        make_dir(work, 0o700, owner)
+        make_dir(work / "sock", 0o700, owner)
+        log = self.log_path
+        log.touch()
+        os.chown(log, *owner)
+
+    def _initdb(self) -> None:
+        if (self.datadir / "PG_VERSION").exists():
+            return  # reuse a cluster in a caller-provided workdir
+        cmd = [
+            str(self.bindir / "initdb"),
+            "-D", str(self.datadir),
+            "-U", self.user,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]
+        if _major_version(self.bindir) >= 14:
+            cmd.append("--no-instructions")
+        self._run(cmd, timeout=120)
 
     def _run(self, cmd: list[str], timeout: float) -> None:
         result = subprocess.run(
@@ -370,10 +277,6 @@ class PostgresServer:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-
-    def __repr__(self) -> str:
-        state = f"{self.host}:{self._port}" if self.running else "stopped"
-        return f"<PostgresServer {state}>"
 
 
 # ---------------------------------------------------------------------------
@@ -422,16 +325,3 @@ def _major_version(bindir: Path) -> int:
     match = re.search(r"(\d+)", out)
     return int(match.group(1)) if match else 0
 
-
-def _terminate(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    """Fast shutdown (SIGINT), then immediate (SIGQUIT), then SIGKILL."""
-    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGKILL):
-        if proc.poll() is not None:
-            break
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            proc.send_signal(sig)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            continue
-    proc.wait()

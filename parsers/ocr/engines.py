@@ -254,7 +254,7 @@ class TesseractEngine(OcrEngine):
 
     name = "tesseract"
     rereads_with_hints = True
-    GAP = 24
+    GAP = 40
     WHITELISTS = {"digits": "0123456789Xx-()+ ", "email": None, "date": None, "chinese": None}
 
     def __init__(self, parallel: int = 1, timeout: float = 60) -> None:
@@ -328,28 +328,29 @@ class TesseractEngine(OcrEngine):
             y += part.shape[0]
         sheet = np.vstack([np.full((self.GAP, width), 255, np.uint8), *parts])
         data = self._data(sheet, lang, config)
-        words: list[list[tuple[int, int, str, float]]] = [[] for _ in images]
+        # Each word goes to the crop its middle lies in; within a crop, words
+        # keep Tesseract's line grouping (psm 6 may run a "line" across crops).
+        lines: dict[tuple, list[int]] = {}
         for i, word in enumerate(data["text"]):
             if not word.strip() or float(data["conf"][i]) < 0:
                 continue
             middle = data["top"][i] + data["height"][i] / 2
-            for number, (top, bottom) in enumerate(spans):
-                if top - self.GAP / 2 <= middle <= bottom + self.GAP / 2:
-                    words[number].append((data["top"][i], data["left"][i], word, float(data["conf"][i]) / 100))
-                    break
+            owner = next((n for n, (a, b) in enumerate(spans) if a - self.GAP / 2 <= middle < b + self.GAP / 2), None)
+            if owner is not None:
+                lines.setdefault((owner, data["block_num"][i], data["par_num"][i], data["line_num"][i]), []).append(i)
+        found: list[list[tuple[int, str, float]]] = [[] for _ in images]
+        for (owner, *_), indices in lines.items():
+            ordered = sorted(indices, key=lambda i: data["left"][i])
+            text = join_words(data["text"][i] for i in ordered)
+            conf = sum(float(data["conf"][i]) for i in ordered) / len(ordered) / 100
+            found[owner].append((min(data["top"][i] for i in indices), text, conf))
         out = []
-        for found in words:
-            if not found:
+        for readings in found:
+            if not readings:
                 out.append(("", 0.0))
                 continue
-            lines: list[list[tuple]] = []
-            for word in sorted(found):
-                if lines and abs(word[0] - lines[-1][0][0]) < 12:
-                    lines[-1].append(word)
-                else:
-                    lines.append([word])
-            text = "\n".join(join_words(w[2] for w in sorted(line, key=lambda w: w[1])) for line in lines)
-            out.append((text, min(w[3] for w in found)))
+            readings.sort()
+            out.append(("\n".join(t for _, t, _ in readings), min(c for _, _, c in readings)))
         return out
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from parsers.schema import load_schema
 
-TICKED_LOOKALIKES = "■☑√✓✔☒▣▪✅回国团図田区凶囚図VvY"
+TICKED_LOOKALIKES = "■☑√✓✔☒▣▪✅回国团図田区凶囚VvY∨～~丶"
 UNTICKED_LOOKALIKES = "□☐◻▢口〇OoD0"
 TICKED_INSIDE = 0.16  # share of a box's inside covered by ink
 UNTICKED_INSIDE = 0.06
@@ -92,12 +92,21 @@ def _text_marks(text: str, found: list[tuple[int, int, str]]) -> list[str | None
             mark = "ticked"
         elif before and before[-1] in UNTICKED_LOOKALIKES:
             mark = "unticked"
-        bracket = re.match(r"^[\[\(（【]\s*([^\]\)）】\s]?)\s*[\]\)）】]", after)
+        bracket = re.match(r"^[\[\(（【]\s*([^\]\)）】\s]{0,2})\s*[\]\)）】]", after)
         if bracket:
-            inner = bracket.group(1)
-            mark = "ticked" if inner and inner in TICKED_LOOKALIKES + "xX×" else "unticked"
+            # Anything written in the brackets is a tick; an empty pair is not.
+            mark = "ticked" if bracket.group(1) else "unticked"
         marks.append(mark)
     return marks
+
+
+def _odd_bracket_marks(text: str, found: list[tuple[int, int, str]]) -> bool:
+    """A bracket holding something that is no known tick glyph."""
+    for _start, end, _option in found:
+        bracket = re.match(r"^\s*[\[\(（【]\s*([^\]\)）】\s]{1,2})\s*[\]\)）】]", text[end:])
+        if bracket and not all(ch in TICKED_LOOKALIKES + "xX×" for ch in bracket.group(1)):
+            return True
+    return False
 
 
 def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: float) -> tuple[str, float]:
@@ -134,6 +143,8 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
             # An option without a readable mark: unsure whether it was ticked.
             confidence = min(confidence, 0.5)
         elif boxes and sum(state == "unticked" for state in states) != len(boxes):
+            confidence = min(confidence, 0.7)
+        if _odd_bracket_marks(flat, found):
             confidence = min(confidence, 0.7)
     written = " ".join(("☑" if state == "ticked" else "□") + option for (_, _, option), state in zip(found, states))
     return written, confidence

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from imapclient import IMAPClient
 
-from intake.devservers import DovecotServer, ImapAccount, PostgresServer
+from intake.devservers import DevServerError, DovecotServer, ImapAccount, PostgresServer
 from intake.devservers.dovecot import render_config
 
 pytestmark = pytest.mark.integration
@@ -185,6 +185,18 @@ def test_stop_frees_port_and_workdir() -> None:
     assert not workdir.exists()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+@pytest.mark.parametrize("server_class", [DovecotServer, PostgresServer])
+def test_unstarted_server_says_so(server_class) -> None:
+    server = server_class()
+    for attribute in ("port", "workdir"):
+        with pytest.raises(DevServerError, match=f"{server_class.__name__} is not started"):
+            getattr(server, attribute)
+    assert not server.running
+    assert server.log_tail() == ""
+    assert repr(server) == f"<{server_class.__name__} stopped>"
+    server.stop()  # stopping a server that never started is harmless
 
 
 def test_config_for_dovecot_24_uses_new_option_names(tmp_path) -> None:

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -10,10 +10,9 @@ from intake.db import make_engine, make_session_factory
 from intake.models import Base, OutboxMail
 from intake.statuses import OutboxStatus, ReplyKind
 from notifier import outbox
-from notifier.compose import ReplyContext, compose_reply
 from notifier.outbox import SENDING_LEASE, enqueue, flush_outbox, outbox_message_id
 from notifier.smtp import TransientSendError
-from tests.fixtures.smtp import SINK_FROM_ADDRESS, sink_settings
+from tests.fixtures.smtp import acknowledgement, sink_settings
 
 pytestmark = pytest.mark.integration
 
@@ -46,27 +45,7 @@ def session_factory(database_url):
 
 
 def reply(key: str, to_address: str):
-    return compose_reply(
-        ReplyContext(
-            kind=ReplyKind.ACKNOWLEDGEMENT,
-            to_address=to_address,
-            to_name="",
-            from_address=SINK_FROM_ADDRESS,
-            from_name="湛江市中小企业服务中心",
-            original_subject="报名表",
-            original_message_id=None,
-            original_references=[],
-            reference="ZJZJ-2020-0001",
-            campaign_title="湛江市中小企业志愿服务专家报名",
-            deadline=date(2020, 9, 25),
-            fields={"name": "张喆", "mobile": "13812341234"},
-            field_labels={"name": "姓名", "mobile": "手机"},
-            missing_labels=[],
-            needs_review_labels=[],
-            message_id=outbox_message_id(key, "126.com"),
-            sent_at=T0,
-        )
-    )
+    return acknowledgement(to_address, message_id=outbox_message_id(key, "126.com"), sent_at=T0)
 
 
 def add(session_factory, key: str, to_address: str, now: datetime = T0):

@@ -1,10 +1,6 @@
-from datetime import date, datetime, timezone
-
 import pytest
 
 from intake.devservers.smtp_sink import SmtpSink
-from intake.statuses import ReplyKind
-from notifier.compose import ReplyContext, compose_reply
 from notifier.smtp import (
     PermanentSendError,
     ServerUnavailableError,
@@ -12,32 +8,18 @@ from notifier.smtp import (
     TransientSendError,
     send_message,
 )
-from tests.fixtures.smtp import SINK_FROM_ADDRESS, sink_settings
+from tests.fixtures.smtp import SINK_FROM_ADDRESS, acknowledgement, sink_settings
 
 pytestmark = pytest.mark.integration
 
 
 def reply_to(address: str):
-    return compose_reply(
-        ReplyContext(
-            kind=ReplyKind.ACKNOWLEDGEMENT,
-            to_address=address,
-            to_name="张喆",
-            from_address=SINK_FROM_ADDRESS,
-            from_name="湛江市中小企业服务中心",
-            original_subject="报名表 张喆",
-            original_message_id="<orig@example.com>",
-            original_references=[],
-            reference="ZJZJ-2020-0001",
-            campaign_title="湛江市中小企业志愿服务专家报名",
-            deadline=date(2020, 9, 25),
-            fields={"name": "张喆"},
-            field_labels={"name": "姓名"},
-            missing_labels=[],
-            needs_review_labels=[],
-            message_id="<intake.smtptest@126.com>",
-            sent_at=datetime(2020, 9, 20, 2, 0, tzinfo=timezone.utc),
-        )
+    return acknowledgement(
+        address,
+        message_id="<intake.smtptest@126.com>",
+        to_name="张喆",
+        original_subject="报名表 张喆",
+        original_message_id="<orig@example.com>",
     )
 
 
