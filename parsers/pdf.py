@@ -108,10 +108,6 @@ def page_rows(page, starts_page: bool) -> tuple[list[TextRow], int]:
 
 
 def pdf_rows(data: bytes) -> list[TextRow]:
-    if len(data) > MAX_BYTES:
-        raise TooLarge(f"PDF 文件大小超过上限 {MAX_BYTES // (1024 * 1024)} MB。")
-    if b"%%EOF" not in data[-4096:]:
-        raise CorruptFile("PDF 文件不完整（可能在发送时被截断），请申请人重新发送。")
     return _pdf_rows(data)[0]
 
 
@@ -122,6 +118,10 @@ def _pdf_rows(data: bytes) -> tuple[list[TextRow], bool]:
     and read by OCR in its place, so a PDF mixing typed and scanned pages,
     or a form scanned over two pages, reads as one.
     """
+    if len(data) > MAX_BYTES:
+        raise TooLarge(f"PDF 文件大小超过上限 {MAX_BYTES // (1024 * 1024)} MB。")
+    if b"%%EOF" not in data[-4096:]:
+        raise CorruptFile("PDF 文件不完整（可能在发送时被截断），请申请人重新发送。")
     per_page: list[list[TextRow]] = []
     scanned: list[int] = []
     with _open(data) as pdf:
@@ -156,6 +156,26 @@ def _ocr_pages(data: bytes, per_page: list[list[TextRow]], scanned: list[int]) -
             first = rows[0]
             rows[0] = TextRow(first.cells, first.in_table, False, first.starts_table, first.confidences)
         per_page[index] = rows
+
+
+def _is_password_error(exc: BaseException) -> bool:
+    # pdfplumber wraps pdfminer's error as the first argument of its own.
+    related = [exc, exc.__cause__, exc.__context__, *[a for a in exc.args if isinstance(a, BaseException)]]
+    return any(isinstance(e, (PDFPasswordIncorrect, PDFEncryptionError)) for e in related)
+
+
+def _open(data: bytes):
+    pdf = None
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+        _ = pdf.pages  # parses the page tree, where truncation shows
+        return pdf
+    except Exception as exc:  # noqa: BLE001 - any pdfminer failure means unreadable
+        if pdf is not None:
+            pdf.close()
+        if _is_password_error(exc):
+            raise EncryptedFile(RESEND_WITHOUT_PASSWORD) from exc
+        raise CorruptFile("PDF 文件已损坏，无法读取，请申请人重新发送。") from exc
 
 
 def read_pdf(data: bytes) -> list[FormResult]:

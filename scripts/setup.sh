@@ -12,6 +12,7 @@ NEEDED=(
   "command -v tesseract|tesseract-ocr"                                # scans and photos
   "ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata|tesseract-ocr-chi-sim"
   "fc-list | grep -q 'Noto Sans CJK'|fonts-noto-cjk"                 # rendering sample scans
+  "fc-list | grep -qi 'ukai'|fonts-arphic-ukai"                       # handwriting-style samples
 )
 
 missing=()

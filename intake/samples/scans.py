@@ -11,15 +11,17 @@ give the same bytes. The builders:
                                       pixels stored rotated + EXIF Orientation -> JPEG
     image_only_pdf(pages)             a scanner's PDF: page images, no text layer
 
-Drawings for what applicants also send (``handwritten_form_image``,
-``id_card_image``, ``certificate_image``) live in ``intake.samples.drawings``'s
-place here too, kept small: they only need to look like the real thing to a
-reader, not to a person.
+and drawings of what else arrives: ``handwritten_form_image`` (the printed
+form filled in by hand, in a brush-script face), ``id_card_image`` and
+``certificate_image`` (attachments that are not forms). Fonts are found
+with fontconfig at run time (``fonts-noto-cjk``; ``fonts-arphic-ukai`` for
+handwriting, else a jittered print face); LibreOffice does the conversions.
 """
 from __future__ import annotations
 
 import io
 import math
+import os
 import random
 import shutil
 import subprocess
@@ -176,7 +178,7 @@ def docx_to_many(format: str, documents: dict[str, bytes], timeout: float | None
                    *[f"{stem}.docx" for stem in stems.values()]]
         try:
             run = subprocess.run(command, cwd=work, capture_output=True, timeout=timeout,
-                                 env={"HOME": temp, "PATH": "/usr/bin:/bin:/usr/local/bin", "LANG": "C.UTF-8"})
+                                 env={**os.environ, "HOME": temp})
         except subprocess.TimeoutExpired as exc:
             raise RuntimeError(f"LibreOffice did not finish converting to {format} in {timeout:.0f} s") from exc
         results = {}

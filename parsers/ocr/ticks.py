@@ -122,7 +122,11 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
     else:
         return text, confidence
     text_marks = _text_marks(flat, found)
-    boxes = find_boxes(ink, line_height) if ink is not None else []
+    bracketed = any(re.match(r"^\s*[\[\(（【]", flat[end:]) for _, end, _ in found)
+    # Marks in brackets after the options: no boxes to look for.
+    boxes = find_boxes(ink, line_height) if ink is not None and not bracketed else []
+    if all(mark is None for mark in text_marks) and len(boxes) != len(found):
+        return text, confidence  # options named in prose, not tick boxes
     if len(boxes) == len(found):
         states = ["ticked" if box.ticked else "unticked" for box in boxes]
         sure = all(box.clear for box in boxes)
