@@ -53,6 +53,9 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not verbose:
+        for chatty in ("alembic", "mail.log"):  # migrations and the demo's SMTP sink log every step
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 @cli.command()

@@ -130,7 +130,7 @@ class OutboxSettings(_Strict):
 
 class ParsingSettings(_Strict):
     timeout_seconds: float = Field(default=60, gt=0)
-    memory_limit_mb: int = Field(default=1024, ge=128)
+    memory_limit_mb: int = Field(default=2048, ge=256)
     max_attachment_mb: float = Field(default=20, gt=0)
 
 

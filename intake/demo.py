@@ -6,7 +6,9 @@ the poll production runs, and shows the applications and the replies sent.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import shutil
 from email import policy
 from email.parser import BytesParser
@@ -33,8 +35,10 @@ def run_demo(workdir: Path, *, fresh: bool = False, config_path: str | None = No
         click.echo("intake demo uses the local demo mailbox; this config points at a real one. "
                    "Use the checked-in config.yaml, or run `intake poll --once` for a real mailbox.", err=True)
         return 2
-    if fresh and workdir.exists():
-        shutil.rmtree(workdir)
+    if fresh:
+        for path in (workdir, _mailserver_dir(workdir)):
+            if path.exists():
+                shutil.rmtree(path)
         for path in (settings.storage.path, _sqlite_file(settings)):
             if path is not None and path.exists():
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
@@ -42,9 +46,11 @@ def run_demo(workdir: Path, *, fresh: bool = False, config_path: str | None = No
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
     sent_dir = workdir / "sent"
     try:
-        dovecot = DovecotServer(workdir / "mailserver", port=settings.mailbox.port, keep_workdir=True)
+        dovecot = DovecotServer(_mailserver_dir(workdir), port=settings.mailbox.port, keep_workdir=True)
         with dovecot, SmtpSink(port=settings.smtp.port, eml_dir=sent_dir):
-            account = dovecot.add_user(settings.mailbox.username, settings.mailbox.resolved_password() or "")
+            account = dovecot.add_user(
+                settings.mailbox.username, settings.mailbox.resolved_password() or "", exist_ok=True
+            )
             _seed_once(dovecot, account, workdir, settings)
             upgrade_database(settings.database.url)
             runtime = Runtime.from_settings(settings)
@@ -61,6 +67,19 @@ def run_demo(workdir: Path, *, fresh: bool = False, config_path: str | None = No
     _show_sent(sent_dir)
     click.echo(f"\n已发送的回复保存在 {sent_dir}/ ；再次运行不会重复收取或发送。`intake demo --fresh` 从头开始。")
     return 0 if report.ok else 1
+
+
+def _mailserver_dir(workdir: Path) -> Path:
+    """The demo mail store; Dovecot drops root, so its users must be able to reach it.
+
+    A project checked out under a private directory (/root, a 0700 home) gets
+    the store under /var/tmp instead, one per project, kept between runs.
+    """
+    wanted = (workdir / "mailserver").resolve()
+    if os.geteuid() != 0 or all(os.stat(p).st_mode & 0o001 for p in wanted.parents):
+        return wanted
+    digest = hashlib.sha1(str(wanted).encode()).hexdigest()[:10]
+    return Path("/var/tmp") / f"intake-demo-{digest}"
 
 
 def _sqlite_file(settings: Settings) -> Path | None:

@@ -22,7 +22,7 @@ from parsers.errors import ParseError, ParseTimeout, TooLarge
 @dataclass(frozen=True)
 class Limits:
     timeout_seconds: float = 60.0
-    memory_mb: int = 1024
+    memory_mb: int = 2048
 
 
 class ChildCrashed(ParseError):

@@ -1,45 +1,48 @@
 """Application forms out of attachment bytes.
 
-    parse(filename, data) -> list[FormResult]
+    parse(filename, data, *, options=None) -> list[FormResult]
 
 Pure: bytes in, results out. The file type is sniffed from magic bytes
 (extension second) and dispatched to a reader; each reader turns the file
 into rows of text cells and shares one step from rows to FormResult.
 Only ``parsers.errors.ParseError`` subclasses leave this package.
+``options`` (``parsers.options.ParseOptions``) choose the OCR engine and
+how sure an OCR'd value must be; None: the defaults.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 from parsers.errors import CorruptFile, ParseError, TooLarge, UnsupportedFormat
+from parsers.options import ParseOptions
 from parsers.results import FormResult
 from parsers.sniff import sniff_kind
 
-__all__ = ["parse", "sniff_kind", "FormResult", "READERS", "MAX_FILE_BYTES"]
+__all__ = ["parse", "sniff_kind", "FormResult", "ParseOptions", "READERS", "MAX_FILE_BYTES"]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
-def _read_docx(data: bytes) -> list[FormResult]:
+def _read_docx(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
     from parsers.docx import read_docx
 
     return read_docx(data)
 
 
-def _read_pdf(data: bytes) -> list[FormResult]:
+def _read_pdf(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
     from parsers.pdf import read_pdf
 
-    return read_pdf(data)
+    return read_pdf(data) if options is None else read_pdf(data, options=options)
 
 
-def _read_image(data: bytes) -> list[FormResult]:
+def _read_image(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
     from parsers.ocr import read_image
 
-    return read_image(data)
+    return read_image(data, options=options)
 
 
 def _office_reader(kind: str) -> Callable[[bytes], list[FormResult]]:
-    def read(data: bytes) -> list[FormResult]:
+    def read(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
         from parsers.office import read_office
 
         return read_office(kind, data)
@@ -48,7 +51,8 @@ def _office_reader(kind: str) -> Callable[[bytes], list[FormResult]]:
     return read
 
 
-READERS: dict[str, Callable[[bytes], list[FormResult]]] = {
+# reader(data, options=None): only the OCR readers (image, scanned PDF pages) use the options.
+READERS: dict[str, Callable[..., list[FormResult]]] = {
     "docx": _read_docx,
     "pdf": _read_pdf,
     "image": _read_image,  # OCR (parsers/ocr), pages decoded by parsers/images.py
@@ -67,8 +71,11 @@ UNSUPPORTED_MESSAGES = {
 }
 
 
-def parse(filename: str, data: bytes) -> list[FormResult]:
-    """Every application form in the file; [] for a readable non-form."""
+def parse(filename: str, data: bytes, *, options: ParseOptions | None = None) -> list[FormResult]:
+    """Every application form in the file; [] for a readable non-form.
+
+    ``options``: OCR engine and review threshold (``ParseOptions``); None
+    keeps the defaults (RapidOCR, ``review_below`` 0.80)."""
     if not data:
         raise CorruptFile("文件为空（0 字节），请申请人重新发送。")
     if len(data) > MAX_FILE_BYTES:
@@ -78,11 +85,13 @@ def parse(filename: str, data: bytes) -> list[FormResult]:
     if reader is None:
         raise UnsupportedFormat(UNSUPPORTED_MESSAGES.get(kind, UNSUPPORTED_MESSAGES["other"]))
     try:
-        return reader(data)
+        return reader(data) if options is None else reader(data, options=options)
     except ParseError:
         raise
     except RecursionError as exc:
         raise CorruptFile("文件结构嵌套过深，无法读取，疑似异常文件。") from exc
+    except MemoryError as exc:
+        raise TooLarge("读取该文件所需内存超过上限（可能是压缩炸弹或超大图片），请人工查看原件。") from exc
     except Exception as exc:  # noqa: BLE001 - the contract: no library error escapes
         raise CorruptFile(f"文件无法读取（{type(exc).__name__}），请申请人重新发送或人工处理。") from exc
 

@@ -3,7 +3,8 @@
     load_pages(kind, data, *, dpi=200, max_pages=20) -> list[PIL.Image.Image]
     pdf_image_pages(data, *, max_pages=20) -> list[int]     pages needing OCR
     page_has_text_layer(page) -> bool                        (a pypdfium2 page)
-    normalise_page(page) -> Image      upright (OSD), deskewed, grey
+    normalise_page(page) -> Image      sheet rectified, upright (OSD), deskewed, grey
+    flatten_sheet(page) -> Image       a photo's sheet warped to a rectangle
     detect_rotation(page) -> int       0/90/180/270, clockwise to make upright
     estimate_skew(page) -> float       degrees counter-clockwise to straighten
     binarise(page, method="sauvola") -> Image   0/255 "L" page, for the OCR side
@@ -44,7 +45,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from parsers.errors import CorruptFile, EncryptedFile, ParseError, TooLarge
 
 __all__ = ["load_pages", "pdf_image_pages", "page_has_text_layer", "normalise_page", "detect_rotation",
-           "estimate_skew", "deskew", "binarise", "MAX_PIXELS", "MAX_SIDE", "MAX_TOTAL_PIXELS"]
+           "estimate_skew", "deskew", "binarise", "flatten_sheet", "MAX_PIXELS", "MAX_SIDE", "MAX_TOTAL_PIXELS"]
 
 MAX_PIXELS = 40_000_000  # one decoded image
 MAX_SIDE = 4200  # long side of a returned page (A4 at ~360 dpi)
@@ -299,10 +300,27 @@ def deskew(page: Image.Image, angle: float | None = None) -> Image.Image:
     return page.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
 
 
+def flatten_sheet(page: Image.Image) -> Image.Image:
+    """A photographed sheet cut out of its background and warped to a
+    rectangle (keystone undone); a scan, which fills its picture, unchanged."""
+    try:
+        import numpy as np
+
+        from parsers.ocr.geometry import rectify
+    except ImportError:  # no OpenCV: the OCR side is not installed either
+        return page
+    grey = np.asarray(page, dtype=np.uint8)
+    flat = rectify(grey)
+    return page if flat is grey else Image.fromarray(flat, "L")
+
+
 def normalise_page(page: Image.Image, *, orientation: bool = True, skew: bool = True,
-                   contrast: bool = True) -> Image.Image:
-    """Upright (OSD), straight (±5°) and, optionally, contrast-stretched grey page."""
+                   contrast: bool = True, perspective: bool = True) -> Image.Image:
+    """Sheet cut out of a photo (perspective), upright (OSD), straight (±5°)
+    and, optionally, contrast-stretched grey page."""
     page = page.convert("L") if page.mode != "L" else page
+    if perspective:
+        page = flatten_sheet(page)
     if orientation:
         rotation = detect_rotation(page)
         if rotation:

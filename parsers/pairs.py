@@ -8,6 +8,7 @@ lines or rows.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from parsers.fields import LabelIndex, label_index
@@ -17,6 +18,11 @@ from parsers.schema import load_schema
 CONTINUED_KINDS = ("longtext", "ticks")
 # Lines that close the data part of a form; never part of an answer.
 STOP_PREFIXES = ("本人承诺", "承诺", "注：", "注:", "说明：", "说明:")
+# The declaration inside a value: a scanned cell whose bottom rule was not
+# found runs on into it ("周末及节假日本人承诺以上信息真实有效…").
+DECLARATION = re.compile(r"(本人|人)?承诺以上|本人承诺")
+STOP_PREFIXES_RE = re.compile("|".join(re.escape(prefix) for prefix in STOP_PREFIXES))
+SWALLOWED = "“{label}”一栏似乎连带读入了下方的承诺声明，已截去，请对照原件核对"
 
 
 @dataclass
@@ -25,6 +31,9 @@ class Pair:
     raw: str
     label: str  # the label as written, e.g. "联系电话"
     confidence: float = 1.0  # the least sure of the cells the value came from (OCR)
+    # Why the value's extent is uncertain (a cell that ran into the next
+    # one): the field goes to review whatever the confidence.
+    doubt: str | None = None
 
 
 @dataclass
@@ -53,7 +62,11 @@ class _PairReader:
         self.pending = None
 
     def emit(self, key: str, raw: str, label: str, confidence: float = 1.0) -> None:
-        pair = Pair(key, raw, label, confidence)
+        doubt = None
+        found = DECLARATION.search(raw) if raw else None
+        if found and not STOP_PREFIXES_RE.match(raw):
+            raw, doubt = raw[:found.start()].rstrip(), SWALLOWED.format(label=label)
+        pair = Pair(key, raw, label, confidence, doubt)
         self.pairs.append(pair)
         self.continuing = pair if self.kinds.get(key) in CONTINUED_KINDS else None
 
@@ -74,8 +87,14 @@ class _PairReader:
         # In a table only a row whose label cell is empty (a vertically
         # merged label) continues the answer above.
         if self.continuing is not None and (not row.in_table or not row.cells[0].strip()):
-            self.continuing.raw = f"{self.continuing.raw}\n{stripped}".strip()
-            self.continuing.confidence = min(self.continuing.confidence, confidence)
+            pair = self.continuing
+            found = DECLARATION.search(stripped)
+            if found:
+                stripped = stripped[:found.start()].rstrip()
+                pair.doubt = pair.doubt or SWALLOWED.format(label=pair.label)
+                self.continuing = None
+            pair.raw = f"{pair.raw}\n{stripped}".strip()
+            pair.confidence = min(pair.confidence, confidence)
 
     def cell(self, text: str, row: TextRow, position: int) -> None:
         key = self.index.match(text)

@@ -111,7 +111,7 @@ def pdf_rows(data: bytes) -> list[TextRow]:
     return _pdf_rows(data)[0]
 
 
-def _pdf_rows(data: bytes) -> tuple[list[TextRow], bool]:
+def _pdf_rows(data: bytes, options=None) -> tuple[list[TextRow], bool]:
     """Rows of every page, and whether any page had to be OCR'd.
 
     A page without a text layer (a scan, a photo saved as PDF) is rendered
@@ -133,25 +133,25 @@ def _pdf_rows(data: bytes) -> tuple[list[TextRow], bool]:
             if chars < MIN_TEXT_CHARS:
                 scanned.append(number)
     if scanned:
-        _ocr_pages(data, per_page, scanned)
+        _ocr_pages(data, per_page, scanned, options)
     rows = [row for page in per_page for row in page]
     if not any(row.text.strip() for row in rows):
         raise UnsupportedFormat("PDF 没有可提取或可识别的文字（可能是空白页或无法识别的扫描件），请人工处理或请申请人发送 Word 版。")
     return rows, bool(scanned)
 
 
-def _ocr_pages(data: bytes, per_page: list[list[TextRow]], scanned: list[int]) -> None:
+def _ocr_pages(data: bytes, per_page: list[list[TextRow]], scanned: list[int], options=None) -> None:
     """Replace the (near-empty) text rows of scanned pages with OCR rows."""
     from parsers.images import load_pages, pdf_image_pages
-    from parsers.ocr import ocr_available, read_pages_apart
+    from parsers.ocr import DEFAULT_ENGINE, ocr_available, read_pages_apart
 
-    if not ocr_available():
+    if not ocr_available(options.engine or DEFAULT_ENGINE if options else DEFAULT_ENGINE):
         raise UnsupportedFormat("PDF 没有可提取的文字（可能是扫描件或图片），暂不支持自动识别，请人工处理或请申请人发送 Word 版。")
     # parsers.images decides which pages lack a text layer (pypdfium2) and
     # renders exactly those, in page order.
     indices = pdf_image_pages(data, max_pages=MAX_PAGES)
     images = load_pages("pdf", data, max_pages=MAX_PAGES)
-    for index, rows in zip(indices, read_pages_apart(images)):
+    for index, rows in zip(indices, read_pages_apart(images, options=options)):
         if index == 0 and rows:
             first = rows[0]
             rows[0] = TextRow(first.cells, first.in_table, False, first.starts_table, first.confidences)
@@ -178,10 +178,13 @@ def _open(data: bytes):
         raise CorruptFile("PDF 文件已损坏，无法读取，请申请人重新发送。") from exc
 
 
-def read_pdf(data: bytes) -> list[FormResult]:
-    rows, ocr = _pdf_rows(data)
+def read_pdf(data: bytes, *, options=None) -> list[FormResult]:
+    """``options``: ``parsers.options.ParseOptions`` for pages read by OCR."""
+    rows, ocr = _pdf_rows(data, options)
     if not ocr:
         return rows_to_results(rows, method="pdf-text")
-    from parsers.ocr import REVIEW_BELOW, method_name
+    from parsers.ocr import method_name, ocr_options
 
-    return rows_to_results(rows, method=f"pdf-{method_name(None)}", review_below=REVIEW_BELOW)
+    options = ocr_options(options)
+    return rows_to_results(rows, method=f"pdf-{method_name(options.engine)}", review_below=options.review_below,
+                           options=options)

@@ -28,6 +28,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -143,6 +144,7 @@ class DovecotServer(ServerProcess):
         self.timezone = timezone
         self.debug = debug
         self._users: dict[str, str] = {}
+        self._run_dir: Path | None = None
         self._lock = threading.Lock()
         self.binary: str | None = None
         self.version: tuple[int, ...] = ()
@@ -173,6 +175,7 @@ class DovecotServer(ServerProcess):
         ids = identities()
         # Dovecot's unprivileged processes must be able to traverse it.
         os.chmod(work, 0o755)
+        self._run_dir = self._socket_dir(work)
         for name in ("state", "log"):
             (work / name).mkdir(exist_ok=True)
         make_dir(work / "home", 0o750, (ids.mail_uid, ids.mail_gid) if ids.root else None)
@@ -181,6 +184,23 @@ class DovecotServer(ServerProcess):
             make_dir(self.users_dir, 0o750, (0, ids.internal_gid))
         else:
             make_dir(self.users_dir, 0o700)
+
+    @staticmethod
+    def _socket_dir(work: Path) -> Path:
+        """Where Dovecot puts its sockets: unix socket paths are limited to 107
+        bytes, so a deep working directory gets a short one under /tmp."""
+        longest = work / "run" / "token-login" / "imap-urlauth-worker"
+        if len(os.fsencode(str(longest))) < 100:
+            return work / "run"
+        short = Path(tempfile.mkdtemp(prefix="dovecot-"))
+        os.chmod(short, 0o755)
+        return short
+
+    def stop(self) -> None:
+        super().stop()
+        run_dir, self._run_dir = self._run_dir, None
+        if run_dir is not None and run_dir.name.startswith("dovecot-") and run_dir.parent == Path(tempfile.gettempdir()):
+            shutil.rmtree(run_dir, ignore_errors=True)
 
     def _configure_port(self) -> None:
         # The listener's port is part of the config, so it is written per attempt.
@@ -224,6 +244,7 @@ class DovecotServer(ServerProcess):
                 workdir=self.workdir,
                 port=self.port,
                 version=self.version,
+                run_dir=self._run_dir,
                 capabilities=capabilities,
                 removed_capabilities=self._removed_capabilities(),
                 separator=self.separator,
@@ -243,8 +264,12 @@ class DovecotServer(ServerProcess):
         return tuple(cap for cap in defaults if cap.upper() not in removed)
 
     # ------------------------------------------------------------------ users
-    def add_user(self, username: str, password: str) -> ImapAccount:
-        """Create a mailbox user (plaintext ``{PLAIN}`` password)."""
+    def add_user(self, username: str, password: str, *, exist_ok: bool = False) -> ImapAccount:
+        """Create a mailbox user (plaintext ``{PLAIN}`` password).
+
+        ``exist_ok`` keeps a user (and its mail) from an earlier run of a kept
+        working directory, setting the password given now.
+        """
         if not _USERNAME_RE.match(username):
             raise ValueError(f"unsupported IMAP username: {username!r}")
         if not password or any(ch in password for ch in ":\r\n\0"):
@@ -254,7 +279,7 @@ class DovecotServer(ServerProcess):
         # appending to one shared file could miss a user added just now.
         path = self.users_dir / username
         with self._lock:
-            if username in self._users or path.exists():
+            if (username in self._users or path.exists()) and not exist_ok:
                 raise ValueError(f"user {username!r} already exists")
             tmp = path.with_name(f".{username}.tmp")
             tmp.write_text(f"{username}:{{PLAIN}}{password}::::::\n", encoding="utf-8")

@@ -65,6 +65,7 @@ def render_config(
     workdir: Path,
     port: int,
     version: tuple[int, ...],
+    run_dir: Path | None = None,
     capabilities: Sequence[str] | None = None,
     removed_capabilities: Sequence[str] = (),
     separator: str = "/",
@@ -87,7 +88,7 @@ def render_config(
     if v24:
         lines += ["dovecot_config_version = 2.4.0", "dovecot_storage_version = 2.4.0"]
     lines += [
-        f"base_dir = {workdir}/run",
+        f"base_dir = {run_dir or workdir / 'run'}",
         f"state_dir = {workdir}/state",
         f"instance_name = intake-dovecot-{port}",
         f"log_path = {workdir}/log/dovecot.log",

@@ -1,8 +1,12 @@
 """Reading scanned and photographed forms (OCR).
 
-    read_image(data, engine=None, review_below=REVIEW_BELOW) -> list[FormResult]
-    read_pages(pages, engine=None, first_starts_page=False) -> list[TextRow]
-    read_pages_apart(pages, engine=None) -> list[list[TextRow]]   rows per page
+    read_image(data, engine=None, review_below=REVIEW_BELOW, *, options=None) -> list[FormResult]
+    read_pages(pages, engine=None, first_starts_page=False, *, options=None) -> list[TextRow]
+    read_pages_apart(pages, engine=None, *, options=None) -> list[list[TextRow]]   rows per page
+
+``options`` is a ``parsers.options.ParseOptions`` (engine, review_below,
+per-field thresholds, second opinion); the older ``engine`` and
+``review_below`` arguments are used when no options are given.
 
 ``read_image`` is the "image" reader: ``parsers.images.load_pages`` decodes
 the file into upright grey pages, every page becomes rows of text cells
@@ -11,12 +15,15 @@ the shared ``rows_to_results`` turns them into forms. ``parsers.pdf`` calls
 ``read_pages`` for the pages of a PDF that have no text layer.
 
 Every cell carries the OCR engine's confidence; a field below
-``REVIEW_BELOW`` goes to ``needs_review``, and a box with ink that could
-not be read (handwriting) leaves the field missing and flagged rather than
-filled with a guess.
+``REVIEW_BELOW`` (or its own, higher, threshold for free text, see
+``parsers.options``) goes to ``needs_review``, and a box with ink that
+could not be read (handwriting) leaves the field missing and flagged
+rather than filled with a guess.
 
-Engines: "rapidocr" (default: PP-OCRv4 models shipped in the wheel),
-"tesseract" (chi_sim+eng) or "both" (disagreement lowers confidence).
+Engines: "rapidocr" (default: PP-OCRv4 models shipped in the wheel; cells
+with a doubtful character get a second opinion from Tesseract when it is
+installed), "tesseract" (chi_sim+eng) or "both" (disagreement lowers
+confidence).
 Several pages are read in two threads (the OCR runs outside the GIL:
 onnxruntime, or a Tesseract subprocess), each engine single-threaded, so
 two cores are used without oversubscribing them; a parse may already run
@@ -29,14 +36,16 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from parsers.errors import UnsupportedFormat
+from parsers.options import DEFAULT_REVIEW_BELOW, ParseOptions
 from parsers.results import FormResult
 from parsers.rows import TextRow
 
-__all__ = ["read_image", "read_pages", "read_pages_apart", "DEFAULT_ENGINE", "REVIEW_BELOW", "ENGINE_NAMES", "ocr_available"]
+__all__ = ["read_image", "read_pages", "read_pages_apart", "DEFAULT_ENGINE", "REVIEW_BELOW", "ENGINE_NAMES",
+           "ocr_available", "ocr_options"]
 
 DEFAULT_ENGINE = "rapidocr"
 ENGINE_NAMES = ("rapidocr", "tesseract", "both")
-REVIEW_BELOW = 0.80  # fields read with less confidence go to needs_review
+REVIEW_BELOW = DEFAULT_REVIEW_BELOW  # 0.80: fields read with less confidence go to needs_review
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 NO_OCR = "服务器未安装文字识别组件，暂无法识别图片或扫描件，请人工处理。"
 
@@ -50,37 +59,52 @@ def ocr_available(engine: str = DEFAULT_ENGINE) -> bool:
     return {"rapidocr": rapid, "tesseract": tesseract, "both": rapid and tesseract}.get(engine, False)
 
 
-def _engine(name: str | None, parallel: int):
+def ocr_options(options: ParseOptions | None = None, engine: str | None = None,
+                review_below: float | None = None) -> ParseOptions:
+    """The options an OCR read uses: ``options`` as given, else one made of
+    the older arguments, the engine defaulting to ``DEFAULT_ENGINE``."""
+    import dataclasses
+
+    if options is None:
+        options = ParseOptions(engine=engine) if review_below is None else ParseOptions(engine=engine, review_below=review_below)
+    if options.engine is None:
+        options = dataclasses.replace(options, engine=DEFAULT_ENGINE)
+    return options
+
+
+def _engine(name: str | None, parallel: int, second_opinion: bool = True):
     from parsers.ocr.engines import get_engine
 
     name = name or DEFAULT_ENGINE
     if not ocr_available(name):
         raise UnsupportedFormat(NO_OCR)
     if name == "rapidocr":
-        return get_engine(name, parallel=parallel)
+        return get_engine(name, parallel=parallel, second_opinion=second_opinion and ocr_available("tesseract"))
     if name == "tesseract":
         return get_engine(name, parallel=parallel)
     return get_engine(name)
 
 
-def read_pages(pages, engine: str | None = None, first_starts_page: bool = False) -> list[TextRow]:
+def read_pages(pages, engine: str | None = None, first_starts_page: bool = False, *,
+               options: ParseOptions | None = None) -> list[TextRow]:
     """Rows of text cells of page images (PIL images or numpy arrays)."""
-    per_page = read_pages_apart(pages, engine)
+    per_page = read_pages_apart(pages, engine, options=options)
     if per_page and per_page[0] and not first_starts_page:
         first = per_page[0][0]
         per_page[0][0] = TextRow(first.cells, first.in_table, False, first.starts_table, first.confidences)
     return [row for rows in per_page for row in rows]
 
 
-def read_pages_apart(pages, engine: str | None = None) -> list[list[TextRow]]:
+def read_pages_apart(pages, engine: str | None = None, *, options: ParseOptions | None = None) -> list[list[TextRow]]:
     """Rows of each page; each page's first row is marked as starting a page."""
     from parsers.ocr.page import read_page
 
     if not pages:
         return []
+    options = ocr_options(options, engine)
     # One page: the engine splits its cells over the cores. Several pages:
     # one page per core, each engine single-threaded.
-    reader = _engine(engine, parallel=WORKERS if len(pages) == 1 else 1)
+    reader = _engine(options.engine, parallel=WORKERS if len(pages) == 1 else 1, second_opinion=options.second_opinion)
 
     def one(page):
         return read_page(page, reader, starts_page=True)
@@ -95,11 +119,14 @@ def method_name(engine: str | None) -> str:
     return f"ocr-{engine or DEFAULT_ENGINE}"
 
 
-def read_image(data: bytes, engine: str | None = None, review_below: float = REVIEW_BELOW) -> list[FormResult]:
+def read_image(data: bytes, engine: str | None = None, review_below: float = REVIEW_BELOW, *,
+               options: ParseOptions | None = None) -> list[FormResult]:
     """Forms in a photo or scan (JPEG, PNG, multi-page TIFF, HEIC, …)."""
     from parsers.assemble import rows_to_results
     from parsers.images import load_pages
 
+    options = ocr_options(options, engine, review_below)
     pages = load_pages("image", data)
-    rows = read_pages(pages, engine)
-    return rows_to_results(rows, method=method_name(engine), review_below=review_below)
+    rows = read_pages(pages, options=options)
+    return rows_to_results(rows, method=method_name(options.engine), review_below=options.review_below,
+                           options=options)

@@ -12,7 +12,17 @@ in a number). Confidences are 0..1.
 Two engines: RapidOCR (PP-OCR models shipped in the ``rapidocr_onnxruntime``
 wheel, CPU, nothing fetched at run time) and Tesseract (``chi_sim+eng``
 through pytesseract). "both" runs the two and lowers the confidence of
-every cell where they disagree. Images are numpy arrays, uint8, grey
+every cell where they disagree.
+
+RapidOCR's score for a line is the mean of its characters' probabilities,
+so one misread character (冼 read as 洗) hides among sure ones. Its cells
+are therefore judged by their least sure character: a cell whose every
+character is near-certain (``SURE_CHAR``) keeps the line score; any other
+cell is read again by Tesseract (``second_opinion``, one montage per page,
+cheap) and keeps its score only if Tesseract confirms every doubtful
+character, else it drops to ``DOUBTED`` — below the review threshold, so
+the value is kept but flagged. Without Tesseract the least sure character
+caps the cell's confidence. Images are numpy arrays, uint8, grey
 (H, W) or BGR (H, W, 3), white background.
 """
 from __future__ import annotations
@@ -160,14 +170,52 @@ def _rapid(threads: int):
         return _rapid_instances[threads]
 
 
+SURE_CHAR = 0.95  # a character RapidOCR is at least this sure of needs no second opinion
+CONFIRMED = 0.97  # a cell whose doubtful characters Tesseract read the same
+DOUBTED = 0.6  # a cell with a doubtful character the second opinion did not confirm
+_STRIP_FOR_COMPARE = re.compile(r"[\s:：,，.。;；、()（）\-—_·•'\"“”‘’]")
+
+
+def _fold_char(ch: str) -> str:
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", ch)
+    return (folded if len(folded) == 1 else ch).lower()
+
+
+def confirmed_by(chars: list[tuple[str, float]], other: str, sure: float = SURE_CHAR) -> bool:
+    """Every character below ``sure`` in ``chars`` (text, probability) is
+    read the same, at the same place, in ``other`` (a second reading).
+
+    Punctuation and spaces are compared loosely (engines differ on them),
+    except a doubtful one, which must be there in the other reading too.
+    """
+    from difflib import SequenceMatcher
+
+    mine = [(_fold_char(ch), p) for ch, p in chars if not ch.isspace()]
+    theirs = [_fold_char(ch) for ch in other if not ch.isspace()]
+    if not any(p < sure for _, p in mine):
+        return True
+    a = "".join(ch for ch, _ in mine)
+    b = "".join(theirs)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    agreed = [False] * len(a)
+    for block in matcher.get_matching_blocks():
+        for offset in range(block.size):
+            agreed[block.a + offset] = True
+    return all(agreed[i] for i, (_, p) in enumerate(mine) if p < sure)
+
+
 class RapidEngine(OcrEngine):
     """PP-OCRv4 recognition on line crops; detection only for read_text."""
 
     name = "rapidocr"
     PAD = 6
 
-    def __init__(self, parallel: int = 1) -> None:
+    def __init__(self, parallel: int = 1, second_opinion: bool = False, second: OcrEngine | None = None) -> None:
         self.parallel = parallel  # threads recognising crops at once, one ONNX thread each
+        # Tesseract re-reads cells with a doubtful character (see SURE_CHAR).
+        self.second = (second or TesseractEngine()) if second_opinion else None
 
     @property
     def ocr(self):
@@ -184,6 +232,10 @@ class RapidEngine(OcrEngine):
 
     def recognise(self, line_images: list[np.ndarray]) -> list[tuple[str, float]]:
         """Batch recognition of single-line crops (the rec model takes a list)."""
+        return [(text, score) for text, score, _ in self.recognise_chars(line_images)]
+
+    def recognise_chars(self, line_images: list[np.ndarray]) -> list[tuple[str, float, list[float]]]:
+        """As ``recognise``, with each character's probability."""
         if not line_images:
             return []
         images = [as_bgr(img) for img in line_images]
@@ -194,12 +246,19 @@ class RapidEngine(OcrEngine):
             # Interleave by width so each thread gets as much work.
             order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / images[i].shape[0])
             chunks = [order[n::self.parallel] for n in range(self.parallel)]
-        results: list[tuple[str, float]] = [("", 0.0)] * len(images)
+        results: list[tuple[str, float, list[float]]] = [("", 0.0, [])] * len(images)
 
         def run(chunk: list[int]) -> None:
-            found, _ = ocr.text_rec([images[i] for i in chunk])
-            for i, (text, score) in zip(chunk, found):
-                results[i] = (text, float(score))
+            try:
+                found, _ = ocr.text_rec([images[i] for i in chunk], True)
+            except Exception:  # noqa: BLE001 - no per-character detail: the line score stands for each
+                plain, _ = ocr.text_rec([images[i] for i in chunk])
+                found = [(text, score, None) for text, score in plain]
+            for i, (text, score, *detail) in zip(chunk, found):
+                chars = list(detail[0][4]) if detail and detail[0] and len(detail[0]) > 4 else []
+                if len(chars) != len(text):
+                    chars = [float(score)] * len(text)
+                results[i] = (text, float(score), [float(c) for c in chars])
 
         if len(chunks) == 1:
             run(chunks[0])
@@ -224,17 +283,34 @@ class RapidEngine(OcrEngine):
                 # A sliver of a line (a full stop wrapped onto its own line)
                 # is read, but does not decide how sure the cell is.
                 owners.append((number, bottom - top >= 0.5 * tallest))
-        texts: list[list[tuple[str, float, bool]]] = [[] for _ in items]
-        for (owner, full), (text, score) in zip(owners, self.recognise(crops)):
-            texts[owner].append((text, score, full))
-        out = []
-        for (image, hint), readings in zip(items, texts):
+        texts: list[list[tuple[str, float, bool, list[float]]]] = [[] for _ in items]
+        for (owner, full), (text, score, chars) in zip(owners, self.recognise_chars(crops)):
+            texts[owner].append((text, score, full, chars))
+        out: list[tuple[str, float]] = []
+        doubtful: dict[int, list[tuple[str, float]]] = {}  # cell -> its characters and their probabilities
+        for number, ((image, hint), readings) in enumerate(zip(items, texts)):
             readings = [r for r in readings if r[0].strip() and (r[2] or r[1] >= 0.5)]
             if not readings:
                 out.append(("", 0.0 if _has_ink(image) else 1.0))
                 continue
-            text = "\n".join(correct(t, hint) for t, _, _ in readings)
-            out.append((text, min((s for _, s, full in readings if full), default=1.0)))
+            text = "\n".join(correct(t, hint) for t, _, _, _ in readings)
+            confidence = min((s for _, s, full, _ in readings if full), default=1.0)
+            chars = [(ch, p) for t, _, full, probs in readings if full for ch, p in zip(t, probs)]
+            least = min((p for ch, p in chars if not ch.isspace()), default=1.0)
+            if least < SURE_CHAR:
+                doubtful[number] = chars
+                if self.second is None:
+                    confidence = min(confidence, least)
+            out.append((text, confidence))
+        if self.second is not None and doubtful:
+            numbers = sorted(doubtful)
+            others = self.second.read_cells([(items[n][0], "chinese") for n in numbers])
+            for n, (other, _conf) in zip(numbers, others):
+                text, confidence = out[n]
+                if confirmed_by(doubtful[n], other):
+                    out[n] = (text, max(confidence, CONFIRMED))
+                else:
+                    out[n] = (text, min(confidence, DOUBTED))
         return out
 
 
@@ -375,7 +451,7 @@ class BothEngine(OcrEngine):
     DISAGREEMENT_FACTOR = 0.6
 
     def __init__(self, primary: OcrEngine | None = None, second: OcrEngine | None = None) -> None:
-        self.primary = primary or RapidEngine()
+        self.primary = primary or RapidEngine()  # no second opinion of its own: this is one
         self.second = second or TesseractEngine()
 
     def read_text(self, image):

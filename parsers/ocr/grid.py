@@ -45,34 +45,68 @@ class PageInk:
     rules: np.ndarray
 
 
+def flatten(grey: np.ndarray) -> np.ndarray:
+    """The page with its lighting divided out: paper ~255 everywhere, so
+    a shadow or a scanner's dark edge is not darker than ink elsewhere."""
+    side = max(15, (min(grey.shape) // 30) | 1)
+    # The paper's brightness: the brightest pixel nearby (text and rules
+    # are thinner than the window), smoothed.
+    background = cv2.dilate(grey, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
+    background = cv2.blur(background, (side, side))
+    flat = grey.astype(np.float32) * (255.0 / np.maximum(background.astype(np.float32), 1.0))
+    return np.clip(flat, 0, 255).astype(np.uint8)
+
+
 def binarise(grey: np.ndarray) -> np.ndarray:
     """Ink mask (255 = ink). Adaptive, so shadows on a photo stay paper."""
+    flat = flatten(grey)
     block = max(15, (min(grey.shape) // 40) | 1)
-    adaptive = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15)
+    adaptive = cv2.adaptiveThreshold(flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15)
     # Adaptive thresholding hollows out solid areas (a filled ■); plainly
     # dark pixels are ink whatever their surroundings.
-    return cv2.bitwise_or(adaptive, (grey < 90).astype(np.uint8) * 255)
+    return cv2.bitwise_or(adaptive, (flat < 100).astype(np.uint8) * 255)
 
 
-def find_rules(ink: np.ndarray) -> np.ndarray:
-    """Table rules: long horizontal runs, and vertical runs that end on one.
+def _horizontal_rules(ink: np.ndarray) -> np.ndarray:
+    """Long horizontal runs of ink, allowed to drift a pixel (residual tilt)."""
+    width = ink.shape[1]
+    length = max(25, width // 20)
+    # A rule tilted by a fraction of a degree steps up or down a pixel every
+    # so often: look for runs in the ink thickened by a pixel vertically.
+    thick = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2)))
+    runs = cv2.morphologyEx(thick, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    return cv2.bitwise_and(cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3))), ink)
+
+
+def _vertical_rules(ink: np.ndarray, horizontal: np.ndarray) -> np.ndarray:
+    """Vertical runs that join a horizontal rule at both ends.
 
     A vertical run alone is not enough: the strokes of a large title (中,
-    报) are as tall as a short table row is high. A table's vertical rule
-    starts or ends on a horizontal one; a character's stroke does not.
+    报) or of a character in a tight row are as tall as a short table row
+    is high. A table's vertical rule runs from one horizontal rule to
+    another (it touches both); a character's stroke stops short of them.
     """
-    height, width = ink.shape
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, width // 20), 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(15, height // 100))))
-    near_horizontal = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 9)))
+    height = ink.shape[0]
+    length = max(15, height // 110)
+    thick = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (2, 1)))
+    vertical = cv2.morphologyEx(thick, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    touch = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 5)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
     keep = np.zeros(count, dtype=bool)
     for number in range(1, count):
         x, y, w, h, _area = stats[number]
-        top_end = near_horizontal[y:y + 3, x:x + w].any()
-        bottom_end = near_horizontal[max(0, y + h - 3):y + h, x:x + w].any()
-        keep[number] = top_end or bottom_end
-    vertical = (keep[labels] * 255).astype(np.uint8)
+        if w > max(8, h // 2):
+            continue  # a blob, not a line
+        top_end = touch[y:y + 2, x:x + w].any()
+        bottom_end = touch[max(0, y + h - 2):y + h, x:x + w].any()
+        keep[number] = top_end and bottom_end
+    return (keep[labels] * 255).astype(np.uint8)
+
+
+def find_rules(ink: np.ndarray) -> np.ndarray:
+    """Table rules: long horizontal runs, and vertical runs between them."""
+    horizontal = _horizontal_rules(ink)
+    vertical = _vertical_rules(ink, horizontal)
     # Close small breaks in scanned rules, and let rules that stop a pixel
     # short of each other meet.
     horizontal = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))

@@ -1,0 +1,117 @@
+"""Page geometry of a phone photo: find the sheet, make it a flat rectangle.
+
+    find_sheet(grey) -> np.ndarray | None     4×2 corners (tl, tr, br, bl) of the paper
+    rectify(grey) -> np.ndarray               the sheet warped upright, or ``grey`` unchanged
+    order_corners(points) -> np.ndarray       tl, tr, br, bl
+
+A photo of a form on a desk shows the sheet as a bright quadrilateral
+(keystone: the far edge shorter) on a darker background. The sheet's
+outline is found on a small copy: the grey image is thresholded at a few
+levels (the light is uneven, so no single level is right everywhere), the
+largest outer contour at each level is simplified to a polygon, and the
+level whose polygon is the biggest clean convex quadrilateral wins. The
+sheet is then warped to a rectangle whose sides are the quadrilateral's
+longer opposite sides, so text keeps its size and the table's rules come
+out straight and axis-aligned.
+
+A flatbed scan (the sheet fills the picture) or a picture without a clear
+sheet edge is left as it is.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+WORK_SIDE = 800  # px: the sheet is looked for on a copy this size
+MIN_AREA = 0.25  # of the picture: a smaller quadrilateral is not the sheet
+MAX_AREA = 0.97  # a bigger one is the picture's own border (a scan)
+MIN_FILL = 0.93  # the contour must fill its quadrilateral this well
+MIN_CONTRAST = 25  # grey levels between the sheet and what surrounds it
+
+
+def order_corners(points) -> np.ndarray:
+    """Four points as top-left, top-right, bottom-right, bottom-left."""
+    points = np.asarray(points, dtype=np.float32).reshape(4, 2)
+    total = points.sum(axis=1)
+    diff = points[:, 1] - points[:, 0]
+    return np.array([points[np.argmin(total)], points[np.argmin(diff)],
+                     points[np.argmax(total)], points[np.argmax(diff)]], dtype=np.float32)
+
+
+def _quad(contour: np.ndarray) -> np.ndarray | None:
+    perimeter = cv2.arcLength(contour, True)
+    for epsilon in (0.01, 0.02, 0.03, 0.04):
+        approx = cv2.approxPolyDP(contour, epsilon * perimeter, True)
+        if len(approx) == 4 and cv2.isContourConvex(approx):
+            return approx.reshape(4, 2).astype(np.float32)
+        if len(approx) < 4:
+            return None
+    return None
+
+
+def find_sheet(grey: np.ndarray) -> np.ndarray | None:
+    """Corners (tl, tr, br, bl, in ``grey``'s pixels) of the sheet of paper
+    in a photo; None when there is no clear sheet (a scan fills the frame)."""
+    height, width = grey.shape[:2]
+    scale = min(1.0, WORK_SIDE / max(height, width))
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
+    small = cv2.GaussianBlur(small, (5, 5), 0)
+    # Text and rules are not the sheet's edge: close them into the paper.
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    area_total = float(small.shape[0] * small.shape[1])
+    otsu, _ = cv2.threshold(paper, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    best, best_area = None, 0.0
+    for level in sorted({int(otsu) + delta for delta in (-30, -15, 0, 15, 30)}):
+        if not 10 < level < 245:
+            continue
+        mask = (paper > level).astype(np.uint8) * 255
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            continue
+        contour = max(contours, key=cv2.contourArea)
+        area = cv2.contourArea(contour)
+        if not MIN_AREA * area_total <= area <= MAX_AREA * area_total:
+            continue
+        quad = _quad(contour)
+        if quad is None:
+            continue
+        quad_area = cv2.contourArea(quad)
+        if quad_area <= 0 or area / quad_area < MIN_FILL or quad_area > MAX_AREA * area_total:
+            continue
+        if not _stands_out(paper, quad):
+            continue
+        if quad_area > best_area:
+            best, best_area = quad, quad_area
+    if best is None:
+        return None
+    return order_corners(best / scale)
+
+
+def _stands_out(small: np.ndarray, quad: np.ndarray) -> bool:
+    """The quadrilateral is brighter than a band around it (paper on a desk)."""
+    inside = np.zeros(small.shape, np.uint8)
+    cv2.fillConvexPoly(inside, quad.astype(np.int32), 255)
+    band = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 21))) & ~inside
+    shrunk = cv2.erode(inside, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 21)))
+    if not band.any() or not shrunk.any():
+        return False
+    return float(np.median(small[shrunk > 0])) - float(np.median(small[band > 0])) >= MIN_CONTRAST
+
+
+def rectify(grey: np.ndarray, corners: np.ndarray | None = None) -> np.ndarray:
+    """The sheet cut out of a photo and warped to an upright rectangle; the
+    picture unchanged when no sheet is found."""
+    if corners is None:
+        corners = find_sheet(grey)
+    if corners is None:
+        return grey
+    tl, tr, br, bl = corners
+    width = int(round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
+    height = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    if width < 50 or height < 50:
+        return grey
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    return cv2.warpPerspective(grey, matrix, (width, height), flags=cv2.INTER_CUBIC,
+                               borderMode=cv2.BORDER_REPLICATE)

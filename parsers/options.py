@@ -1,0 +1,64 @@
+"""How ``parsers.parse`` reads a file: the knobs intake's config may turn.
+
+    parse(filename, data, options=ParseOptions(engine="both", review_below=0.85))
+
+Only OCR (scans, photos, image-only PDF pages) uses them; a .docx or a text
+PDF reads the same whatever the options, and nothing in it is flagged for
+being "unsure". The defaults are what ``parse`` did before options existed.
+
+intake's config maps onto it one to one::
+
+    parsing:
+      ocr_engine: rapidocr      # rapidocr | tesseract | both
+      review_below: 0.80        # OCR fields read less surely than this go to needs_review
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+ENGINE_NAMES = ("rapidocr", "tesseract", "both")
+DEFAULT_REVIEW_BELOW = 0.80
+# Free text cannot be checked by a validator, so the OCR's own confidence
+# must be higher before it is trusted (calibrated on the sample corpus:
+# bench/parse_accuracy.py). Keys not listed use ``review_below``.
+DEFAULT_FIELD_REVIEW_BELOW: Mapping[str, float] = {
+    "name": 0.95, "employer": 0.90, "position": 0.90, "title": 0.90, "education": 0.90, "degree": 0.90,
+    "ethnicity": 0.90, "political_status": 0.90, "address": 0.90, "specialty": 0.90, "experience": 0.90,
+    "achievements": 0.90, "available_time": 0.90, "email": 0.90,
+}
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """``engine``: OCR engine, "rapidocr" (default), "tesseract" or "both"
+    (None: ``parsers.ocr.DEFAULT_ENGINE``).
+
+    ``review_below``: an OCR'd field read with less confidence than this goes
+    to ``needs_review`` (0..1; 0 flags nothing for doubt, 1 flags every OCR'd
+    field). ``field_review_below`` raises (never lowers) it per field key;
+    by default the free-text fields, which no validator can check, need more.
+
+    ``second_opinion``: with "rapidocr", cells whose least sure character is
+    below ``parsers.ocr.engines.SURE_CHAR`` are read again by Tesseract
+    (when installed); a doubtful character it does not confirm lowers the
+    cell's confidence below the review threshold.
+    """
+
+    engine: str | None = None
+    review_below: float = DEFAULT_REVIEW_BELOW
+    field_review_below: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_FIELD_REVIEW_BELOW))
+    second_opinion: bool = True
+
+    def __post_init__(self) -> None:
+        if self.engine is not None and self.engine not in ENGINE_NAMES:
+            raise ValueError(f"unknown OCR engine {self.engine!r}; choose one of {', '.join(ENGINE_NAMES)}")
+        if not 0.0 <= float(self.review_below) <= 1.0:
+            raise ValueError(f"review_below must be between 0 and 1, not {self.review_below!r}")
+
+    def threshold(self, key: str) -> float:
+        """The confidence a field needs not to be flagged."""
+        return max(self.review_below, self.field_review_below.get(key, 0.0)) if self.review_below > 0 else 0.0
+
+
+DEFAULT_OPTIONS = ParseOptions()
