@@ -129,7 +129,9 @@ class OutboxSettings(_Strict):
 
 
 class ParsingSettings(_Strict):
-    timeout_seconds: float = Field(default=60, gt=0)
+    ocr_engine: Literal["rapidocr", "tesseract", "both"] = "rapidocr"
+    review_below: float = Field(default=0.80, ge=0, le=1)
+    timeout_seconds: float = Field(default=90, gt=0)
     memory_limit_mb: int = Field(default=2048, ge=256)
     max_attachment_mb: float = Field(default=20, gt=0)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from typing import Callable
 
 from sqlalchemy import select
@@ -34,6 +35,7 @@ from intake.models import Attachment, Message
 from intake.replies import queue_reply
 from intake.statuses import AttachmentStatus, MessageStatus
 from parsers.errors import ParseError
+from parsers.options import ParseOptions
 from parsers.results import FormResult
 
 log = logging.getLogger(__name__)
@@ -151,8 +153,11 @@ def read_attachment(attachment: MailAttachment, settings: Settings, *, blobs: Bl
         reading.error = f"附件超过 {settings.parsing.max_attachment_mb:g} MB 上限，请人工查看原件。"
     else:
         limits = Limits(settings.parsing.timeout_seconds, settings.parsing.memory_limit_mb)
+        options = ParseOptions(engine=settings.parsing.ocr_engine, review_below=settings.parsing.review_below)
         try:
-            reading.results = run_isolated(parsers.parse, attachment.filename, attachment.data, limits=limits)
+            reading.results = run_isolated(
+                partial(parsers.parse, options=options), attachment.filename, attachment.data, limits=limits
+            )
         except ParseError as exc:
             reading.status, reading.reason, reading.error = AttachmentStatus.UNREADABLE, exc.reason, str(exc)[:2000]
         else:

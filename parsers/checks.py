@@ -9,6 +9,8 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
 # GB 11643-1999: weights for the first 17 digits, and the check character
 # indexed by (weighted sum mod 11).
@@ -114,3 +116,21 @@ def _is_real_day(year: int, month: int, day: int) -> bool:
     if not (1900 <= year <= 2100 and 1 <= month <= 12):
         return False
     return 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+@lru_cache(maxsize=1)
+def _surnames() -> tuple[frozenset[str], frozenset[str]]:
+    lines = [line.split() for line in (Path(__file__).parent / "surnames.txt").read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    words = {word for line in lines for word in line}
+    return frozenset(w for w in words if len(w) == 1), frozenset(w for w in words if len(w) == 2)
+
+
+def check_surname(name: str) -> list[str]:
+    """A name read by OCR whose surname is not a known Chinese surname is likely misread."""
+    if not name or not re.fullmatch(r"[\u4e00-\u9fff·]{2,8}", name):
+        return []
+    single, compound = _surnames()
+    if name[:2] in compound or name[0] in single:
+        return []
+    return [f"姓名“{name}”的姓氏“{name[0]}”不常见，可能识别有误，请对照原件核对"]

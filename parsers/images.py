@@ -54,6 +54,7 @@ MIN_TEXT_CHARS = 20  # a PDF page with fewer characters in its text layer needs 
 MAX_SKEW = 5.0
 OSD_TIMEOUT = 15.0
 OSD_MIN_CONFIDENCE = 1.5
+OSD_MIN_CONFIDENCE_180 = 6.0
 OSD_SIDE = 1800  # OSD works on a copy this size: enough for a confident answer
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif")
 TOO_MANY_PIXELS = "图片像素过大（超过 {limit} 万像素），疑似异常文件，请申请人压缩后重新发送。"
@@ -243,9 +244,14 @@ def detect_rotation(page: Image.Image, *, timeout: float = OSD_TIMEOUT,
     confidence = re.search(r"Orientation confidence:\s*([\d.]+)", output)
     if done.returncode != 0 or not rotate or not confidence:
         return 0
-    if float(confidence.group(1)) < min_confidence:
+    turn = int(rotate.group(1)) % 360
+    # Upside down is the answer OSD gives wrongly most often on Chinese
+    # print (a photo's soft, unevenly lit text); a real upside-down scan
+    # comes with a much clearer answer.
+    needed = max(min_confidence, OSD_MIN_CONFIDENCE_180) if turn == 180 else min_confidence
+    if float(confidence.group(1)) < needed:
         return 0
-    return int(rotate.group(1)) % 360
+    return turn
 
 
 def _shrink_to(page: Image.Image, side: int) -> Image.Image:

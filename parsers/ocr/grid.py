@@ -114,8 +114,39 @@ def find_rules(ink: np.ndarray) -> np.ndarray:
     return cv2.bitwise_or(horizontal, vertical)
 
 
+def clear_edges(ink: np.ndarray, depth: float = 0.06, band: float = 0.03) -> np.ndarray:
+    """Ink with the slivers along the picture's edges removed: a scanner
+    lid's shadow, the corners a deskew rotation fills in, the desk at a
+    photo's border. Text never touches the edge of the page; a sliver is
+    a blob touching an edge and reaching less than ``depth`` into it, or
+    a blob lying wholly in the left or right ``band`` of the page (the
+    blotches a scanner's shadow leaves; a page's side margins are wider
+    than that — not the top and bottom: a form cut over two pages may
+    start with a row right at the top edge)."""
+    height, width = ink.shape
+    margin = max(3, min(height, width) // 100)  # a white seam may part the sliver from the edge
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    drop = np.zeros(count, dtype=bool)
+    for number in range(1, count):
+        x, y, w, h, _area = stats[number]
+        if x + w <= band * width or x >= (1 - band) * width:
+            drop[number] = True
+            continue
+        left, top = x <= margin, y <= margin
+        right, bottom = x + w >= width - margin, y + h >= height - margin
+        if not (left or top or right or bottom):
+            continue
+        thin_side = ((left or right) and w < depth * width) or ((top or bottom) and h < depth * height)
+        drop[number] = thin_side
+    if not drop.any():
+        return ink
+    out = ink.copy()
+    out[drop[labels]] = 0
+    return out
+
+
 def analyse(grey: np.ndarray) -> PageInk:
-    ink = binarise(grey)
+    ink = clear_edges(binarise(grey))
     return PageInk(grey, ink, find_rules(ink))
 
 

@@ -26,7 +26,8 @@ from parsers.schema import load_schema
 
 TARGET_WIDTH = (1400, 2400)  # pages are scaled into this width range (A4 at ~170–290 dpi)
 CELL_INSET = 3  # px trimmed inside a cell's rules
-LOOSE_GAP_IN_LINES = 1.5  # a gap wider than this many line heights splits a loose line
+LOOSE_PIECE_GAP = 0.8  # a loose line is cut into pieces at gaps wider than this many line heights …
+LOOSE_CELL_GAP = 1.0  # … and pieces further apart than this are separate cells (as the text-PDF reader)
 MIN_INK = 12  # px of ink below which a cell is empty
 # A reading less sure than this is not a value but a guess: the cell is
 # treated as unreadable (empty, confidence 0) so the field is flagged, not filled.
@@ -72,12 +73,22 @@ def _ink_count(page: PageInk, box) -> int:
     return int(np.count_nonzero(page.ink[y0:y1, x0:x1] & ~page.rules[y0:y1, x0:x1]))
 
 
-def _crop(page: PageInk, box) -> np.ndarray:
+def _crop(page: PageInk, box, grey: np.ndarray | None = None) -> np.ndarray:
     """The grey crop with any rule pixels painted white."""
     x0, y0, x1, y1 = box
-    crop = page.grey[y0:y1, x0:x1].copy()
+    crop = (page.grey if grey is None else grey)[y0:y1, x0:x1].copy()
     crop[page.rules[y0:y1, x0:x1] > 0] = 255
     return crop
+
+
+def _outside_tables(page: PageInk, tables: list[Table]) -> np.ndarray:
+    """The grey page with the tables painted white: a loose line's crop
+    (title, signature line) must not pick up the text of a table row it
+    overlaps."""
+    grey = page.grey.copy()
+    for x0, y0, x1, y1 in (t.box for t in tables):
+        grey[max(0, y0 - 2):y1 + 2, max(0, x0 - 2):x1 + 2] = 255
+    return grey
 
 
 def _loose_lines(page: PageInk, tables: list[Table]) -> list[tuple[int, list[tuple[int, int, int, int]]]]:
@@ -96,7 +107,7 @@ def _loose_lines(page: PageInk, tables: list[Table]) -> list[tuple[int, list[tup
         columns = np.where(ink[top:bottom].any(axis=0))[0]
         if len(columns) == 0:
             continue
-        gap = LOOSE_GAP_IN_LINES * height
+        gap = LOOSE_PIECE_GAP * height
         boxes, start, last = [], columns[0], columns[0]
         for x in columns[1:]:
             if x - last > gap:
@@ -108,6 +119,80 @@ def _loose_lines(page: PageInk, tables: list[Table]) -> list[tuple[int, list[tup
         boxes = [(max(0, a - pad), max(0, b - pad), c + pad, d + pad) for a, b, c, d in boxes]
         lines.append((top, boxes))
     return lines
+
+
+def _join_text(left: str, right: str) -> str:
+    if left and right and left[-1].isascii() and left[-1].isalnum() and right[0].isascii() and right[0].isalnum():
+        return left + " " + right
+    return left + right
+
+
+def _merge_loose(row: list[_Piece]) -> list[_Piece]:
+    """Pieces of one loose line as cells: pieces closer than a character
+    are one cell, and so are the parts of a label padded with spaces
+    ("姓　　名：…"), as the text-PDF reader cuts its lines."""
+    index = label_index()
+    cells: list[_Piece] = []
+    for piece in row:
+        if not piece.has_ink:
+            continue
+        if not piece.text and piece.box[2] - piece.box[0] < piece.box[3] - piece.box[1]:
+            continue  # a speck no wider than a character, with nothing read in it
+        if cells:
+            last = cells[-1]
+            height = max(1, piece.box[3] - piece.box[1])
+            gap = piece.box[0] - last.box[2]
+            if gap <= LOOSE_CELL_GAP * height or (last.text and index.is_label_start(last.text)):
+                box = (min(last.box[0], piece.box[0]), min(last.box[1], piece.box[1]),
+                       max(last.box[2], piece.box[2]), max(last.box[3], piece.box[3]))
+                merged = _Piece(box, last.row, last.column, last.hint, _join_text(last.text, piece.text),
+                                min(last.confidence, piece.confidence), True)
+                cells[-1] = merged
+                continue
+        cells.append(piece)
+    for column, cell in enumerate(cells):
+        cell.column = column
+    return cells
+
+
+def _join_paragraphs(placed: list, rows: list[list[_Piece]]) -> tuple[list, list[list[_Piece]]]:
+    """A loose line that follows one running to the right margin, starting
+    in the same column, is the same paragraph: one cell, one piece (as the
+    text-PDF reader joins them)."""
+    loose = [row for (_, _, _, in_table, _), row in zip(placed, rows) if not in_table]
+    right_margin = max((piece.box[2] for row in loose for piece in row if piece.text), default=0)
+    kept_placed, kept_rows = [], []
+    wrapped, previous_x0 = False, None
+    for place, row in zip(placed, rows):
+        in_table = place[3]
+        if in_table or not row:
+            kept_placed.append(place)
+            kept_rows.append(row)
+            if in_table:
+                wrapped, previous_x0 = False, None
+            continue
+        height = max(1, row[0].box[3] - row[0].box[1])
+        same_column = previous_x0 is not None and abs(row[0].box[0] - previous_x0) <= 2 * height
+        if wrapped and same_column and len(row) == 1 and kept_rows and kept_rows[-1] and not kept_placed[-1][3]:
+            above, piece = kept_rows[-1][-1], row[0]
+            box = (min(above.box[0], piece.box[0]), min(above.box[1], piece.box[1]),
+                   max(above.box[2], piece.box[2]), max(above.box[3], piece.box[3]))
+            kept_rows[-1][-1] = _Piece(box, above.row, above.column, above.hint, above.text + "\n" + piece.text,
+                                       min(above.confidence, piece.confidence), True)
+        else:
+            kept_placed.append(place)
+            kept_rows.append(row)
+        wrapped = bool(row[-1].text) and row[-1].box[2] >= right_margin - 1.5 * height
+        previous_x0 = row[0].box[0]
+    return kept_placed, kept_rows
+
+
+def _inline_label(text: str) -> str:
+    """"专业领域：" when the text starts with a label and its colon, else ""."""
+    found = label_index().find_inline(text)
+    if not found or found[0][1] != 0:
+        return ""
+    return text[:found[0][2]]
 
 
 def _value_hints(rows: list[list[_Piece]]) -> None:
@@ -172,13 +257,23 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False) -> list[TextR
             piece.has_ink = piece.box[2] > piece.box[0] and _ink_count(page, piece.box) >= MIN_INK
             if piece.has_ink:
                 todo.append(piece)
-    for piece, (text, confidence) in zip(todo, engine.read_cells([(_crop(page, p.box), p.hint) for p in todo])):
+    loose_grey = _outside_tables(page, tables) if tables else page.grey
+    loose_pieces = {id(piece) for (_, _, pieces, in_table, _) in placed if not in_table for piece in pieces}
+    crops = [(_crop(page, p.box, loose_grey if id(p) in loose_pieces else None), p.hint) for p in todo]
+    for piece, (text, confidence) in zip(todo, engine.read_cells(crops)):
         piece.text, piece.confidence = text, confidence
+    for number, (_, _, _, in_table, _) in enumerate(placed):
+        if not in_table:
+            rows[number] = _merge_loose(rows[number])
+    placed, rows = _join_paragraphs(placed, rows)
+    loose_pieces = {id(piece) for (_, _, _, in_table, _), row in zip(placed, rows) if not in_table for piece in row}
+    todo = [piece for row in rows for piece in row if piece.has_ink]
     _value_hints(rows)
     _tick_hints(rows)
     reread = [p for p in todo if p.hint in ("digits", "date", "email")]
     if reread and engine.rereads_with_hints:
-        for piece, (text, confidence) in zip(reread, engine.read_cells([(_crop(page, p.box), p.hint) for p in reread])):
+        for piece, (text, confidence) in zip(reread, engine.read_cells(
+                [(_crop(page, p.box, loose_grey if id(p) in loose_pieces else None), p.hint) for p in reread])):
             piece.text, piece.confidence = text, confidence
     else:
         for piece in reread:
@@ -190,7 +285,10 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False) -> list[TextR
         elif piece.text and piece.hint == "ticks":
             x0, y0, x1, y1 = piece.box
             ink = page.ink[y0:y1, x0:x1] & ~page.rules[y0:y1, x0:x1]
-            piece.text, piece.confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence)
+            prefix = _inline_label(piece.text)
+            text, piece.confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence)
+            # "专业领域：□…" on a line of its own: keep the label the options belong to.
+            piece.text = prefix + text if prefix and not text.startswith(prefix) else text
 
     out: list[TextRow] = []
     for (_, _, _, in_table, starts_table), row in zip(placed, rows):

@@ -9,7 +9,9 @@ as 国 or 回). So the marks are read twice:
 * from the ink: square boxes of about the text's height are found in the
   cell, and the ink inside each says ticked (■, ☑, a pen tick) or not (□).
 
-When the boxes found are exactly one per option, the ink decides; else the
+When the boxes found are exactly one per option, the ink decides (and,
+each box clearly inked or empty and agreeing with any mark the text shows,
+the reading is sure whatever OCR thought of the mark glyphs); else the
 text does. The result is rewritten as "☑政策解读 □数字化转型 …" so that
 ``parsers.ticks`` reads it like a docx cell. A confidence comes with it:
 low where a mark is unclear or an option has no mark next to it.
@@ -132,7 +134,13 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
         sure = all(box.clear for box in boxes)
         # Where the text read a clear mark, it should agree with the ink.
         agree = all(t is None or t == s for t, s in zip(text_marks, states))
-        confidence = min(confidence, 0.97 if sure and agree else 0.75 if sure else 0.5)
+        if sure and agree:
+            # One box per option, each clearly inked or clearly empty: the ink
+            # decides, whatever the OCR's doubt about the mark glyphs (which
+            # it misreads by nature); option names matched the known list.
+            confidence = 0.97
+        else:
+            confidence = min(confidence, 0.75 if sure else 0.5)
     else:
         states = list(text_marks)
         hollow = [box for box in boxes if not box.ticked]
