@@ -216,6 +216,15 @@ class RapidEngine(OcrEngine):
         self.parallel = parallel  # threads recognising crops at once, one ONNX thread each
         # Tesseract re-reads cells with a doubtful character (see SURE_CHAR).
         self.second = (second or TesseractEngine()) if second_opinion else None
+        # The last call's readings by crop, so a cell read again with its
+        # hint (below) is not recognised twice.
+        self._last: dict[bytes, tuple[str, float]] = {}
+
+    @property
+    def rereads_with_hints(self) -> bool:
+        # With a second opinion, an e-mail cell is read again: nothing
+        # validates the part before the @, so Tesseract must agree on it all.
+        return self.second is not None
 
     @property
     def ocr(self):
@@ -268,6 +277,33 @@ class RapidEngine(OcrEngine):
         return results
 
     def read_cells(self, items):
+        keys = [_crop_key(image) for image, _hint in items]
+        if items and all(key in self._last for key in keys):
+            # The same crops read again with their hints: correct the first
+            # reading for the hint, and have e-mails confirmed whole.
+            out = [(correct(self._last[key][0], hint), self._last[key][1]) for key, (_, hint) in zip(keys, items)]
+        else:
+            out = self._read_cells(items)
+            self._last = dict(zip(keys, out))
+        return self._confirm_emails(items, out)
+
+    def _confirm_emails(self, items, out: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """An e-mail keeps its confidence only if a second reading (Tesseract,
+        ASCII only) gives the same whole address; else it drops to DOUBTED."""
+        numbers = [n for n, (_, hint) in enumerate(items) if hint == "email" and out[n][0]]
+        if not numbers or self.second is None:
+            return out
+        others = self.second.read_cells([(items[n][0], "email") for n in numbers])
+        out = list(out)
+        for n, (other, _conf) in zip(numbers, others):
+            text, confidence = out[n]
+            if same_email(text, other):
+                out[n] = (text, max(confidence, CONFIRMED))
+            else:
+                out[n] = (text, min(confidence, DOUBTED))
+        return out
+
+    def _read_cells(self, items):
         crops, owners = [], []
         for number, (image, _hint) in enumerate(items):
             grey = as_grey(image)
@@ -314,6 +350,26 @@ class RapidEngine(OcrEngine):
         return out
 
 
+def _crop_key(image: np.ndarray) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16,
+                           person=str(image.shape).encode()[:16]).digest()
+
+
+def normalise_email(text: str) -> str:
+    import unicodedata
+
+    text = correct(unicodedata.normalize("NFKC", text), "email")
+    return re.sub(r"\s+", "", text).lower()
+
+
+def same_email(first: str, second: str) -> bool:
+    """Two readings of an e-mail cell give the same address, character for character."""
+    a, b = normalise_email(first), normalise_email(second)
+    return bool(a) and "@" in a and a == b
+
+
 def _has_ink(image: np.ndarray) -> bool:
     return int((as_grey(image) < 160).sum()) > 12
 
@@ -331,7 +387,8 @@ class TesseractEngine(OcrEngine):
     name = "tesseract"
     rereads_with_hints = True
     GAP = 40
-    WHITELISTS = {"digits": "0123456789Xx-()+ ", "email": None, "date": None, "chinese": None}
+    EMAIL_CHARACTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@._-+"
+    WHITELISTS = {"digits": "0123456789Xx-()+ ", "email": EMAIL_CHARACTERS, "date": None, "chinese": None}
 
     def __init__(self, parallel: int = 1, timeout: float = 60) -> None:
         self.parallel = parallel  # Tesseract processes at once (one montage each)
@@ -372,10 +429,12 @@ class TesseractEngine(OcrEngine):
             if not _has_ink(image):
                 out[number] = ("", 1.0)
             else:
-                groups.setdefault("digits" if hint == "digits" else "text", []).append(number)
+                groups.setdefault(hint if hint in ("digits", "email") else "text", []).append(number)
         for group, numbers in groups.items():
             if group == "digits":
                 lang, config = "eng", "--psm 6 -c tessedit_char_whitelist=0123456789Xx-()+"
+            elif group == "email":
+                lang, config = "eng", f"--psm 6 -c tessedit_char_whitelist={self.EMAIL_CHARACTERS}"
             else:
                 lang, config = "chi_sim+eng", "--psm 6"
             parts = max(1, min(self.parallel, len(numbers) // 6))

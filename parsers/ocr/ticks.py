@@ -60,25 +60,68 @@ def options_in(text: str, options: tuple[str, ...]) -> list[tuple[int, int, str]
     return [(m.start(), m.end(), m.group(0)) for m in re.finditer(names, compact)]
 
 
+def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int) -> Box | None:
+    """The square at (x, y, w, h) as a Box when it has four straight sides."""
+    patch = ink[y:y + h, x:x + w] > 0
+    if patch.shape != (h, w) or min(w, h) < 4:
+        return None
+    band = max(1, round(min(w, h) * 0.12))
+    edges = [patch[:band, :], patch[-band:, :], patch[:, :band], patch[:, -band:]]
+    # A box has four straight sides: each side's band mostly inked along its
+    # length. A side on the crop's top or bottom edge may be cut by the crop
+    # (a box squeezed against the cell's rule): it need not be there at all.
+    needed = [0.0 if y <= 1 else 0.85, 0.0 if y + h >= ink.shape[0] - 1 else 0.85, 0.85, 0.85]
+    if any(side.any(axis=0 if n < 2 else 1).mean() < need for n, (side, need) in enumerate(zip(edges, needed))):
+        return None
+    margin = max(2, round(min(w, h) * 0.22))
+    inside = patch[margin:h - margin, margin:w - margin]
+    if inside.size == 0:
+        return None
+    return Box(x, y, x + w, y + h, float(inside.mean()))
+
+
+def _carve(ink: np.ndarray, mask: np.ndarray, x: int, y: int, w: int, h: int, line_height: int) -> list[Box]:
+    """Boxes at either end of a blob wider than a box: a box touching the
+    option name after it ("□政" as one stroke of ink) or before it."""
+    found = []
+    for from_left in (True, False):
+        column = x if from_left else x + w - 1
+        band = mask[y:y + h, column] if from_left else mask[y:y + h, column]
+        rows = np.where(band)[0]
+        if not len(rows):
+            continue
+        # The box's outer side: the longest run of inked rows in its first column.
+        runs = np.split(rows, np.where(np.diff(rows) > 1)[0] + 1)
+        run = max(runs, key=len)
+        top, side = y + int(run[0]), int(run[-1] - run[0] + 1)
+        if not (0.4 * line_height <= side <= 1.3 * line_height):
+            continue
+        best = None
+        for width in range(max(4, round(side * 0.85)), round(side * 1.15) + 1):
+            left = x if from_left else x + w - width
+            box = _box_at(ink, left, top, width, side)
+            if box is not None and (best is None or box.inside_ink < best.inside_ink):
+                best = box
+        if best is not None and not any(b.x0 == best.x0 for b in found):
+            found.append(best)
+    return found
+
+
 def find_boxes(ink: np.ndarray, line_height: int) -> list[Box]:
     """Square boxes about as tall as a character, in reading order."""
-    contours, _ = cv2.findContours(ink, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
     boxes = []
-    for contour in contours:
-        x, y, w, h = cv2.boundingRect(contour)
-        if not (0.4 * line_height <= h <= 1.3 * line_height and 0.75 <= w / h <= 1.33):
+    for label in range(1, count):
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        if not (0.4 * line_height <= h <= 1.3 * line_height):
             continue
-        patch = ink[y:y + h, x:x + w] > 0
-        band = max(1, round(min(w, h) * 0.12))
-        edges = [patch[:band, :], patch[-band:, :], patch[:, :band], patch[:, -band:]]
-        # A box has four straight sides: each side's band mostly inked along its length.
-        if min(side.any(axis=0 if side.shape[0] == band else 1).mean() for side in edges) < 0.85:
-            continue
-        margin = max(2, round(min(w, h) * 0.22))
-        inside = patch[margin:h - margin, margin:w - margin]
-        if inside.size == 0:
-            continue
-        boxes.append(Box(x, y, x + w, y + h, float(inside.mean())))
+        if 0.75 <= w / h <= 1.33:
+            box = _box_at(ink, x, y, w, h)
+            if box is not None:
+                boxes.append(box)
+        elif w / h > 1.33:
+            mask = labels == label
+            boxes.extend(_carve(ink, mask, x, y, w, h, line_height))
     boxes.sort(key=lambda b: (b.y0 // max(1, line_height), b.x0))
     return boxes
 
