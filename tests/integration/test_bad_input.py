@@ -102,3 +102,34 @@ def test_a_message_that_fails_is_recorded_retried_and_never_blocks_the_batch(mak
     assert (retried.processed, retried.failed) == (1, 0)
     run_once(env.runtime)
     assert len(env.smtp_sink.messages) == 2
+
+
+def test_every_unreadable_reason_reaches_staff_through_the_pipeline(make_intake_env, sqlite_url):
+    from intake.samples.scans import render_pages, scan_image
+
+    env = make_intake_env(sqlite_url, parsing={"timeout_seconds": 0.5, "max_attachment_mb": 3})
+    person, = sample_applicants(1, seed=12)
+    scan = scan_image(render_pages(build_form_pdf(person), dpi=200)[0], seed=1)
+    raw = emails.qq_mail(
+        sender_name=person.name, sender_address=person.email, subject="报名材料", body="见附件",
+        attachments=[
+            ("扫描件.jpg", scan),                         # OCR needs seconds: over a 0.5 s limit
+            ("大文件.pdf", b"%PDF-1.4\n" + b"0" * 3_500_000 + b"\n%%EOF"),  # over the size cap
+            ("setup.exe", b"MZ\x90\x00" + b"\0" * 100),   # not a document at all
+            ("空文件.docx", b""),                          # empty
+        ],
+        date=on(15),
+    )
+    env.deliver(raw, at=on(15))
+
+    report = run_once(env.runtime)
+
+    assert report.process.failed == 0
+    with env.runtime.session_factory() as session:
+        rows = {a.filename: (a.status, a.reason) for a in session.scalars(select(Attachment))}
+    assert rows == {
+        "扫描件.jpg": (AttachmentStatus.UNREADABLE, "timeout"),
+        "大文件.pdf": (AttachmentStatus.UNREADABLE, "too_large"),
+        "setup.exe": (AttachmentStatus.NOT_A_FORM, "not_a_document"),
+        "空文件.docx": (AttachmentStatus.UNREADABLE, "corrupt"),
+    }
