@@ -7,6 +7,7 @@ starting one costs milliseconds, not an interpreter start-up.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -61,6 +62,9 @@ def run_isolated(func: Callable[..., Any], *args: Any, limits: Limits = Limits()
 
 
 def _child_main(sender, func, args, limits: Limits) -> None:
+    # A collection in the child would walk (and so copy) every object the
+    # parent owns; the child lives for one parse, so let it skip them.
+    gc.disable()
     try:
         limit = limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

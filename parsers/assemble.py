@@ -13,6 +13,8 @@ PDF is never flagged for doubt): a value is either right or in
   did not confirm).
 * Structured values (ID, mobile, e-mail, dates, county, gender) must pass
   their validators and agree with each other (ID ↔ birth date ↔ gender).
+  An e-mail's validator says nothing of the part before the @: the engine
+  lowers it unless a second reading agrees on the whole address.
 * A tick list is trusted only when every option of the field was found
   with a decided mark; else the field is flagged.
 * A box with ink that gave no text is missing and flagged (handwriting);

@@ -22,8 +22,15 @@ cell is read again by Tesseract (``second_opinion``, one montage per page,
 cheap) and keeps its score only if Tesseract confirms every doubtful
 character, else it drops to ``DOUBTED`` — below the review threshold, so
 the value is kept but flagged. Without Tesseract the least sure character
-caps the cell's confidence. Images are numpy arrays, uint8, grey
-(H, W) or BGR (H, W, 3), white background.
+caps the cell's confidence.
+
+E-mail addresses cannot be validated before the @, so with a second
+opinion every e-mail (a cell hinted "email", or a line holding a label and
+an address) is read by Tesseract too (ASCII whitelist for an e-mail cell)
+and keeps its confidence only if the two agree on the whole address.
+
+Images are numpy arrays, uint8, grey (H, W) or BGR (H, W, 3), white
+background.
 """
 from __future__ import annotations
 
@@ -290,14 +297,24 @@ class RapidEngine(OcrEngine):
     def _confirm_emails(self, items, out: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """An e-mail keeps its confidence only if a second reading (Tesseract,
         ASCII only) gives the same whole address; else it drops to DOUBTED."""
-        numbers = [n for n, (_, hint) in enumerate(items) if hint == "email" and out[n][0]]
-        if not numbers or self.second is None:
+        if self.second is None:
             return out
-        others = self.second.read_cells([(items[n][0], "email") for n in numbers])
+        # An e-mail cell, or a line holding a label and an address ("邮箱：a@b.cn").
+        numbers = [n for n, (_, hint) in enumerate(items)
+                   if out[n][0] and (hint == "email" or (EMAIL_IN_TEXT.search(out[n][0]) and _has_cjk(out[n][0])))]
+        if not numbers:
+            return out
+        others = self.second.read_cells([(items[n][0], items[n][1] if items[n][1] == "email" else "chinese")
+                                         for n in numbers])
         out = list(out)
         for n, (other, _conf) in zip(numbers, others):
             text, confidence = out[n]
-            if same_email(text, other):
+            if items[n][1] != "email":
+                # The rest of the line keeps what its own second opinion gave it.
+                mine = emails_in(text)
+                if not mine or mine != emails_in(other):
+                    out[n] = (text, min(confidence, DOUBTED))
+            elif same_email(text, other):
                 out[n] = (text, max(confidence, CONFIRMED))
             else:
                 out[n] = (text, min(confidence, DOUBTED))
@@ -362,6 +379,21 @@ def normalise_email(text: str) -> str:
 
     text = correct(unicodedata.normalize("NFKC", text), "email")
     return re.sub(r"\s+", "", text).lower()
+
+
+EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]+\s*[@＠]\s*[A-Za-z0-9\-]+(?:\s*[.。]\s*[A-Za-z0-9\-]+)+")
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def emails_in(text: str) -> list[str]:
+    """The addresses in a line of text, normalised."""
+    import unicodedata
+
+    text = re.sub(r"\s*([@.。])\s*", r"\1", unicodedata.normalize("NFKC", text))
+    return [normalise_email(m.group(0)) for m in EMAIL_IN_TEXT.finditer(text)]
 
 
 def same_email(first: str, second: str) -> bool:

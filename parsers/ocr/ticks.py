@@ -8,6 +8,9 @@ as 国 or 回). So the marks are read twice:
   bracket just after it, "外贸（√）") is mapped from its look-alikes;
 * from the ink: square boxes of about the text's height are found in the
   cell, and the ink inside each says ticked (■, ☑, a pen tick) or not (□).
+  A box touching the option name beside it is cut out of the blob of ink
+  they make together, and a box squeezed against the cell's rule (the
+  crop ends inside it, so one side is missing) still counts.
 
 When the boxes found are exactly one per option, the ink decides (and,
 each box clearly inked or empty and agreeing with any mark the text shows,
@@ -86,8 +89,7 @@ def _carve(ink: np.ndarray, mask: np.ndarray, x: int, y: int, w: int, h: int, li
     found = []
     for from_left in (True, False):
         column = x if from_left else x + w - 1
-        band = mask[y:y + h, column] if from_left else mask[y:y + h, column]
-        rows = np.where(band)[0]
+        rows = np.where(mask[y:y + h, column])[0]
         if not len(rows):
             continue
         # The box's outer side: the longest run of inked rows in its first column.

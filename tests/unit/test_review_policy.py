@@ -243,3 +243,50 @@ def test_an_ocr_name_with_an_unknown_surname_goes_to_review():
     assert check_surname("冼浩") == [] and check_surname("欧阳婧") == [] and check_surname("司徒文彬") == []
     assert check_surname("洗浩")  # 冼 misread as 洗: not a surname
     assert check_surname("Zhang San") == []  # not a Chinese name: nothing to say
+
+
+# ---- e-mails: nothing validates the part before the @ --------------------------------
+
+def test_email_needs_the_second_opinion_to_agree_on_the_whole_address(monkeypatch):
+    from parsers.ocr.engines import DOUBTED
+
+    # Every character near-certain, yet wrong ("ouyangjing" read as "ouvanaina").
+    chars = [(ch, 0.99) for ch in "ouvanaina99@163.com"]
+    engine, second, cell = _rapid_with(monkeypatch, chars, "ouvanaiina99@163.com")
+    assert engine.rereads_with_hints
+    assert engine.read_cells([(cell, "chinese")])[0][1] > 0.95  # not yet known to be an e-mail
+    text, confidence = engine.read_cells([(cell, "email")])[0]
+    assert text == "ouvanaina99@163.com" and confidence <= DOUBTED and second.calls == 1
+
+
+def test_email_both_engines_read_alike_is_trusted(monkeypatch):
+    from parsers.ocr.engines import CONFIRMED
+
+    chars = [(ch, 0.99 if ch != "z" else 0.9) for ch in "zhangzhe97@163.com"]
+    engine, second, cell = _rapid_with(monkeypatch, chars, "ZHANGZHE97 @163.com")
+    engine.read_cells([(cell, "chinese")])
+    recognised = []
+    monkeypatch.setattr(engine, "_read_cells", lambda items: recognised.append(items) or [])
+    # The same crop read again with its hint is not recognised a second time.
+    [(text, confidence)] = engine.read_cells([(cell, "email")])
+    assert text == "zhangzhe97@163.com" and confidence >= CONFIRMED
+    assert recognised == []
+
+
+def test_email_on_a_line_with_its_label_is_checked_too(monkeypatch):
+    from parsers.ocr.engines import DOUBTED
+
+    chars = [(ch, 0.99) for ch in "邮箱：ouvanaina99@163.com"]
+    engine, _second, cell = _rapid_with(monkeypatch, chars, "邮箱: ouyangjing99@163.com")
+    assert engine.read_cells([(cell, "chinese")])[0][1] <= DOUBTED
+    engine, _second, cell = _rapid_with(monkeypatch, chars, "邮 箱 ouvanaina99 @163.com")
+    assert engine.read_cells([(cell, "chinese")])[0][1] > 0.95
+
+
+def test_agreeing_on_an_inline_email_does_not_vouch_for_the_rest_of_the_line(monkeypatch):
+    from parsers.ocr.engines import DOUBTED
+
+    chars = [("洗", 0.91)] + [(ch, 0.99) for ch in "浩 邮箱：xianhao80@163.com"]
+    engine, _second, cell = _rapid_with(monkeypatch, chars, "冼浩 邮箱: xianhao80@163.com")
+    # The addresses agree, but 洗 (read as 冼 by the other engine) still makes the line doubtful.
+    assert engine.read_cells([(cell, "chinese")])[0][1] <= DOUBTED

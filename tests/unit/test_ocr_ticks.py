@@ -1,0 +1,57 @@
+"""Tick boxes found in the ink of scans and photos (parsers.ocr.ticks)."""
+from __future__ import annotations
+
+import numpy as np
+
+from parsers.ocr.ticks import find_boxes, rewrite
+
+
+def _box(ink, x, y, size=24, filled=False, cut_bottom=0):
+    ink[y:y + size, x:x + size] = 255
+    if not filled:
+        ink[y + 3:y + size - 3, x + 3:x + size - 3] = 0
+    if cut_bottom:
+        ink[y + size - cut_bottom:y + size, x + 4:x + size - 4] = 0
+
+
+def _glyph(ink, x, y, size=24):
+    """A character-like blob: a cross of strokes."""
+    ink[y + size // 2 - 1:y + size // 2 + 2, x:x + size] = 255
+    ink[y:y + size, x + size // 2 - 1:x + size // 2 + 2] = 255
+
+
+def test_box_cut_by_the_crop_edge_is_still_a_box():
+    # The cell's rule took the box's bottom side: the crop ends inside it.
+    ink = np.zeros((26, 200), np.uint8)
+    _box(ink, 10, 4, size=24)  # runs past the crop's bottom edge
+    ink[25, 14:30] = 0  # only the sides reach the last row
+    _box(ink, 100, 2, size=24, filled=True)
+    boxes = find_boxes(ink, 27)
+    assert [(b.x0, b.ticked) for b in boxes] == [(10, False), (100, True)]
+
+
+def test_box_touching_the_option_name_is_found():
+    ink = np.zeros((40, 300), np.uint8)
+    _box(ink, 10, 8)
+    _glyph(ink, 34, 8)  # the first character touches the box's right side
+    _box(ink, 150, 8, filled=True)
+    _glyph(ink, 174, 8)
+    boxes = find_boxes(ink, 27)
+    assert [(b.x0, b.ticked) for b in boxes] == [(10, False), (150, True)]
+
+
+def test_boxes_decide_when_ocr_lost_every_mark():
+    ink = np.zeros((30, 600), np.uint8)
+    for x, filled in [(10, False), (200, True), (400, False)]:
+        _box(ink, x, 2, filled=filled)
+        _glyph(ink, x + 24, 2)
+    text, confidence = rewrite("线上志愿服务线下志愿服务精准对接", ink, 27, 0.99)
+    assert text == "□线上志愿服务 ☑线下志愿服务 □精准对接" and confidence >= 0.9
+
+
+def test_one_box_missing_leaves_the_reading_in_doubt():
+    ink = np.zeros((30, 600), np.uint8)
+    for x, filled in [(10, False), (200, True)]:
+        _box(ink, x, 2, filled=filled)
+    text, confidence = rewrite("口线上志愿服务口线下志愿服务精准对接", ink, 27, 0.99)
+    assert confidence < 0.8
