@@ -117,8 +117,12 @@ def normalise(spec: FieldSpec, raw: str) -> Any:
     return normaliser(text, spec)
 
 
+_HALF_WIDTH_PARENS = re.compile(r"\s*[(（]\s*([^()（）]*[\u4e00-\u9fff][^()（）]*?)\s*[)）]")
+
+
 def _text(text: str, spec: FieldSpec) -> str:
-    return text
+    # "（普通合伙）" typed or read as "(普通合伙)": Chinese text takes full-width brackets.
+    return _HALF_WIDTH_PARENS.sub(r"（\1）", text)
 
 
 def _name(text: str, spec: FieldSpec) -> str:

@@ -141,3 +141,13 @@ def test_tick_reading(text, ticked):
 def test_plain_list_without_boxes():
     assert norm("expertise", "财税、会计,政策解读") == ["政策解读", "财税", "会计"]
     assert validate(SCHEMA.spec_for("expertise"), norm("expertise", "区块链")) != []
+
+
+def test_chinese_text_takes_full_width_brackets_however_it_was_typed_or_read():
+    from parsers.fields import normalise
+    from parsers.schema import load_schema
+
+    employer = load_schema().spec_for("employer")
+    for written in ("湛江市粤西会计师事务所(普通合伙)", "湛江市粤西会计师事务所 (普通合伙）", "湛江市粤西会计师事务所（普通合伙）"):
+        assert normalise(employer, written) == "湛江市粤西会计师事务所（普通合伙）"
+    assert normalise(employer, "ERP (SAP) 咨询") == "ERP (SAP) 咨询"
