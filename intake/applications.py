@@ -7,7 +7,7 @@ the same application; two applicants' forms in one email make two.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -34,8 +34,6 @@ class FormFound:
 class RecordedApplication:
     application: Application
     created: bool
-    fields_changed: bool = True
-    notes: list[str] = field(default_factory=list)
 
 
 def looks_like_application(subject: str, body_text: str, attachment_count: int) -> bool:
@@ -126,15 +124,7 @@ def record_form(
     ) or find_formless_for_sender(session=session, campaign=campaign.name, sender=message.from_address)
     missing = missing_required(fields, campaign.required_fields)
     if existing is None:
-        application = Application(
-            campaign=campaign.name,
-            status=status_for(missing),
-            sender=message.from_address,
-            reply_address=message.reply_address,
-            is_late=message.is_late,
-            version=1,
-        )
-        session.add(application)
+        application = _new_application(session=session, campaign=campaign, message=message, missing=missing)
         created = True
     else:
         application = existing
@@ -147,19 +137,7 @@ def record_form(
             application.status = status_for(missing)
         created = False
     _apply_reading(application, found, fields, missing, message)
-    session.flush()
-    if application.reference is None:
-        application.reference = reference_for(campaign, application.id)
-    session.add(
-        ApplicationVersion(
-            application_id=application.id,
-            version=application.version,
-            message_id=message.id,
-            attachment_id=found.attachment_id,
-            fields=fields,
-            missing_fields=missing,
-        )
-    )
+    _add_version(session=session, application=application, campaign=campaign, message=message)
     return RecordedApplication(application=application, created=created)
 
 
@@ -170,31 +148,48 @@ def record_without_form(
     existing = find_formless_for_sender(session=session, campaign=campaign.name, sender=message.from_address)
     if existing is not None:
         existing.warnings = list(existing.warnings) + [reason]
-        return RecordedApplication(application=existing, created=False, fields_changed=False)
+        return RecordedApplication(application=existing, created=False)
+    missing = list(campaign.required_fields)
+    application = _new_application(session=session, campaign=campaign, message=message, missing=missing)
+    application.fields, application.confidence, application.needs_review = {}, {}, []
+    application.missing_fields, application.warnings = missing, [reason]
+    application.message_id = message.id
+    _add_version(session=session, application=application, campaign=campaign, message=message)
+    return RecordedApplication(application=application, created=True)
+
+
+def _new_application(
+    *, session: Session, campaign: CampaignSettings, message: Message, missing: list[str]
+) -> Application:
     application = Application(
         campaign=campaign.name,
-        status=ApplicationStatus.INCOMPLETE,
+        status=status_for(missing),
         sender=message.from_address,
         reply_address=message.reply_address,
         is_late=message.is_late,
         version=1,
-        fields={},
-        confidence={},
-        missing_fields=list(campaign.required_fields),
-        needs_review=[],
-        warnings=[reason],
-        message_id=message.id,
     )
     session.add(application)
+    return application
+
+
+def _add_version(
+    *, session: Session, application: Application, campaign: CampaignSettings, message: Message
+) -> None:
+    """Keep what this message said as a version; a new application gets its reference number here."""
     session.flush()
-    application.reference = reference_for(campaign, application.id)
+    if application.reference is None:
+        application.reference = reference_for(campaign, application.id)
     session.add(
         ApplicationVersion(
-            application_id=application.id, version=1, message_id=message.id, fields={},
-            missing_fields=list(campaign.required_fields),
+            application_id=application.id,
+            version=application.version,
+            message_id=message.id,
+            attachment_id=application.attachment_id,
+            fields=dict(application.fields),
+            missing_fields=list(application.missing_fields),
         )
     )
-    return RecordedApplication(application=application, created=True)
 
 
 def _apply_reading(

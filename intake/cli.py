@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -69,7 +70,7 @@ def parse(files: tuple[Path, ...], as_json: bool) -> None:
 
     failures = 0
     show_progress = len(files) > 1 and sys.stderr.isatty()
-    with click.progressbar(files, label="解析中", file=sys.stderr) if show_progress else _plain(files) as items:
+    with click.progressbar(files, label="解析中", file=sys.stderr) if show_progress else nullcontext(files) as items:
         for path in items:
             try:
                 results = run_isolated(parsers.parse, path.name, path.read_bytes(), limits=Limits())
@@ -86,17 +87,6 @@ def parse(files: tuple[Path, ...], as_json: bool) -> None:
                     _echo_result(path, result)
     if failures:
         sys.exit(1)
-
-
-class _plain:
-    def __init__(self, items):
-        self.items = items
-
-    def __enter__(self):
-        return self.items
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _echo_parse_error(path: Path, exc, as_json: bool) -> None:

@@ -13,6 +13,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_ENV_VAR = "INTAKE_CONFIG"
@@ -196,14 +198,19 @@ def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
     storage = settings.storage.path
     if not storage.is_absolute():
         storage = base_dir / storage
-    url = settings.database.url
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
-        url = prefix + str(base_dir / url[len(prefix):])
+    try:
+        url = make_url(settings.database.url)
+    except ArgumentError:
+        raise ConfigError(
+            f"database.url: not a database URL: {settings.database.url!r} "
+            "(e.g. sqlite:///data/intake.sqlite3 or postgresql+psycopg://user@host/intake)"
+        ) from None
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        url = url.set(database=str(base_dir / url.database))  # an absolute path stays as it is
     return settings.model_copy(
         update={
             "storage": StorageSettings(path=storage),
-            "database": DatabaseSettings(url=url),
+            "database": DatabaseSettings(url=url.render_as_string(hide_password=False)),
         }
     )
 

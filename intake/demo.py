@@ -15,6 +15,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
 
 from intake.config import ConfigError, Settings, config_path_from, load_settings
 from intake.devservers import DovecotServer, ServerNotInstalled
@@ -83,9 +84,8 @@ def _mailserver_dir(workdir: Path) -> Path:
 
 
 def _sqlite_file(settings: Settings) -> Path | None:
-    prefix = "sqlite:///"
-    url = settings.database.url
-    return Path(url[len(prefix):]) if url.startswith(prefix) else None
+    url = make_url(settings.database.url)
+    return Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
 
 
 def _seed_once(dovecot: DovecotServer, account, workdir: Path, settings: Settings) -> None:

@@ -109,11 +109,6 @@ def run_once(runtime: Runtime, *, progress: Callable[[str, int, int], None] | No
     return report
 
 
-def flush_only(runtime: Runtime) -> FlushReport:
-    with single_runner(runtime.settings.storage.path):
-        return flush_outbox(runtime.session_factory, runtime.settings.smtp, runtime.settings.outbox)
-
-
 def _move(runtime: Runtime, report: RunReport) -> int:
     try:
         with MailboxClient(runtime.settings.mailbox) as mailbox:

@@ -40,8 +40,6 @@ from parsers.results import FormResult
 
 log = logging.getLogger(__name__)
 
-# Kinds parsers.parse can read today; others are kept and labelled for staff.
-PARSEABLE_KINDS = {"docx", "pdf", "doc", "wps", "rtf", "odt", "image"}
 
 Progress = Callable[[int, int], None]
 
@@ -137,27 +135,42 @@ class MessageReading:
     attachments: list[AttachmentReading]
 
 
+ParseFile = Callable[[str, bytes], list[FormResult]]
+
+
+def isolated_parser(settings: Settings) -> ParseFile:
+    """``parsers.parse`` with the configured options, in a child with the configured limits."""
+    parse = partial(
+        parsers.parse,
+        options=ParseOptions(engine=settings.parsing.ocr_engine, review_below=settings.parsing.review_below),
+    )
+    limits = Limits(settings.parsing.timeout_seconds, settings.parsing.memory_limit_mb)
+    return lambda filename, data: run_isolated(parse, filename, data, limits=limits)
+
+
 def read_message(raw: bytes, settings: Settings, *, blobs: BlobStore) -> MessageReading:
     mail = parse_mail(raw)
-    return MessageReading(mail=mail, attachments=[read_attachment(a, settings, blobs=blobs) for a in mail.attachments])
+    parse_file = isolated_parser(settings)
+    return MessageReading(
+        mail=mail,
+        attachments=[read_attachment(a, settings, blobs=blobs, parse_file=parse_file) for a in mail.attachments],
+    )
 
 
-def read_attachment(attachment: MailAttachment, settings: Settings, *, blobs: BlobStore) -> AttachmentReading:
+def read_attachment(
+    attachment: MailAttachment, settings: Settings, *, blobs: BlobStore, parse_file: ParseFile
+) -> AttachmentReading:
     sha = blobs.put(attachment.data)
     kind = parsers.sniff_kind(attachment.filename, attachment.data)
     reading = AttachmentReading(attachment=attachment, sha256=sha, kind=kind, status=AttachmentStatus.NOT_A_FORM)
-    if kind not in PARSEABLE_KINDS:
+    if kind not in parsers.READERS:  # kept and labelled for staff, not parsed
         reading.reason = "not_a_document"
     elif len(attachment.data) > settings.parsing.max_attachment_mb * 1024 * 1024:
         reading.status, reading.reason = AttachmentStatus.UNREADABLE, "too_large"
         reading.error = f"附件超过 {settings.parsing.max_attachment_mb:g} MB 上限，请人工查看原件。"
     else:
-        limits = Limits(settings.parsing.timeout_seconds, settings.parsing.memory_limit_mb)
-        options = ParseOptions(engine=settings.parsing.ocr_engine, review_below=settings.parsing.review_below)
         try:
-            reading.results = run_isolated(
-                partial(parsers.parse, options=options), attachment.filename, attachment.data, limits=limits
-            )
+            reading.results = parse_file(attachment.filename, attachment.data)
         except ParseError as exc:
             reading.status, reading.reason, reading.error = AttachmentStatus.UNREADABLE, exc.reason, str(exc)[:2000]
         else:

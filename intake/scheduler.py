@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -17,7 +18,7 @@ def run_forever(runtime: Runtime) -> None:
     scheduler = BlockingScheduler(timezone=runtime.settings.campaign.timezone)
     scheduler.add_job(
         _poll_job, "interval", seconds=interval, args=[runtime], id="poll",
-        max_instances=1, coalesce=True, next_run_time=_now(runtime),
+        max_instances=1, coalesce=True, next_run_time=datetime.now(runtime.settings.campaign.tz),
         misfire_grace_time=interval,
     )
 
@@ -50,9 +51,3 @@ def _poll_job(runtime: Runtime) -> None:
         report.process.replies_queued, outbox.sent if outbox else 0, outbox.remaining if outbox else 0,
         f"; mailbox error: {report.mailbox_error}" if report.mailbox_error else "",
     )
-
-
-def _now(runtime: Runtime):
-    from datetime import datetime
-
-    return datetime.now(runtime.settings.campaign.tz)

@@ -32,7 +32,7 @@ def _read_docx(data: bytes, options: ParseOptions | None = None) -> list[FormRes
 def _read_pdf(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
     from parsers.pdf import read_pdf
 
-    return read_pdf(data) if options is None else read_pdf(data, options=options)
+    return read_pdf(data, options=options)
 
 
 def _read_image(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
@@ -60,12 +60,8 @@ READERS: dict[str, Callable[..., list[FormResult]]] = {
     **{kind: _office_reader(kind) for kind in ("doc", "wps", "rtf", "odt")},
 }
 
+# Kinds with no reader; a .zip is expanded by intake before parsing, so one here was nested.
 UNSUPPORTED_MESSAGES = {
-    "doc": "暂不支持旧版 Word（.doc）文件，请申请人另存为 .docx 或 PDF 后重新发送。",
-    "wps": "暂不支持 WPS（.wps）文件，请申请人另存为 .docx 或 PDF 后重新发送。",
-    "rtf": "暂不支持 RTF 文件，请申请人另存为 .docx 或 PDF 后重新发送。",
-    "odt": "暂不支持 ODT 文件，请申请人另存为 .docx 或 PDF 后重新发送。",
-    "image": "暂不支持图片格式的报名表，请申请人发送填写好的 .docx 或 PDF 文件。",
     "zip": "暂不支持压缩包，请申请人直接发送 .docx 或 PDF 格式的报名表。",
     "other": "无法识别的文件类型，请申请人发送 .docx 或 PDF 格式的报名表。",
 }
@@ -85,7 +81,7 @@ def parse(filename: str, data: bytes, *, options: ParseOptions | None = None) ->
     if reader is None:
         raise UnsupportedFormat(UNSUPPORTED_MESSAGES.get(kind, UNSUPPORTED_MESSAGES["other"]))
     try:
-        return reader(data) if options is None else reader(data, options=options)
+        return reader(data, options=options)
     except ParseError:
         raise
     except RecursionError as exc:
@@ -99,4 +95,7 @@ def parse(filename: str, data: bytes, *, options: ParseOptions | None = None) ->
 def preload() -> None:
     """Import every reader now, so forked parse children start warm (milliseconds, not 0.4 s)."""
     import parsers.docx  # noqa: F401
+    import parsers.images  # noqa: F401
+    import parsers.ocr.page  # noqa: F401
+    import parsers.office  # noqa: F401
     import parsers.pdf  # noqa: F401

@@ -12,6 +12,7 @@ from parsers import images  # noqa: E402
 from parsers.ocr.geometry import find_sheet, order_corners, rectify  # noqa: E402
 from parsers.ocr.grid import analyse, clear_edges, find_tables  # noqa: E402
 from parsers.ocr.page import _join_paragraphs, _merge_loose, _Piece  # noqa: E402
+from tests.unit.drawing import ruled_page  # noqa: E402
 
 SHEET = (700, 990)  # width, height of the flat sheet
 CORNERS = np.array([[150, 90], [790, 120], [840, 1130], [100, 1110]], np.float32)  # keystone
@@ -89,11 +90,7 @@ def test_character_strokes_near_rules_are_not_vertical_rules():
 
 
 def test_slightly_tilted_table_keeps_its_rows():
-    page = np.full((700, 900), 245, np.uint8)
-    for y in (100, 160, 220, 280):
-        page[y:y + 2, 100:801] = 20
-    for x in (100, 450, 800):
-        page[100:282, x:x + 2] = 20
+    page = ruled_page(700, 900, (100, 160, 220, 280), (100, 450, 800), paper=245, ink=20)
     matrix = cv2.getRotationMatrix2D((450, 350), 0.4, 1.0)
     tilted = cv2.warpAffine(page, matrix, (900, 700), borderValue=245)
     [table] = find_tables(analyse(tilted))

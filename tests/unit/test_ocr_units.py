@@ -11,6 +11,7 @@ from parsers.ocr.grid import analyse, find_tables  # noqa: E402
 from parsers.ocr.ticks import rewrite  # noqa: E402
 from parsers.rows import TextRow  # noqa: E402
 from parsers.assemble import rows_to_results  # noqa: E402
+from tests.unit.drawing import ruled_page  # noqa: E402
 
 
 def test_digit_lookalikes_corrected_only_in_numbers():
@@ -54,11 +55,7 @@ def test_boxes_decide_when_one_per_option():
 
 
 def test_grid_cells_found_in_a_drawn_table():
-    page = np.full((600, 800), 255, np.uint8)
-    for y in (100, 150, 200, 300):
-        page[y:y + 2, 100:701] = 0
-    for x in (100, 300, 700):
-        page[100:302, x:x + 2] = 0
+    page = ruled_page(600, 800, (100, 150, 200, 300), (100, 300, 700))
     page[150:200, 500:502] = 0  # the middle row has three cells
     tables = find_tables(analyse(page))
     assert len(tables) == 1
