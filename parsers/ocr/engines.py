@@ -44,6 +44,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 HINTS = ("chinese", "digits", "date", "email")
+FAINT_INK = 200  # grey level below which a pixel of a flattened page is a mark, not paper
+INK = 160  # … and is plainly ink
 # Tesseract's OpenMP threads oversubscribe a small machine badly (about 3×
 # slower on 2 cores); intake parallelises across pages instead.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -138,6 +140,57 @@ def text_lines(grey: np.ndarray, ink_level: int = 160) -> list[tuple[int, int]]:
             merged = True
             break
     return [(top, bottom) for top, bottom in runs if bottom - top >= 4]
+
+
+@dataclass(frozen=True)
+class LineReading:
+    """One line crop as the recogniser read it."""
+
+    text: str
+    score: float
+    chars: list[float]  # each character's probability
+    centres: list[float] | None = None  # each character's middle, in the crop's pixels (None: unknown)
+
+
+def _char_centres(info, width: int, text: str) -> list[float] | None:
+    """Where RapidOCR put each character: its CTC time step scaled to the
+    crop's width (the word-box detail of ``text_rec``)."""
+    try:
+        steps = float(info[0])
+        columns = [int(c) for word in info[2] for c in word]
+    except (TypeError, ValueError, IndexError):
+        return None
+    if steps <= 0 or len(columns) != len(text):
+        return None
+    return [(c + 0.5) * width / steps for c in columns]
+
+
+def unread_ink(line: np.ndarray, centres: list[float] | None, offset: int = 0) -> bool:
+    """Whether a line crop has a mark no character was read at: a trailing
+    "。" or a character the recogniser dropped (it does so with full
+    confidence). ``centres`` are in a frame ``offset`` px left of ``line``."""
+    if centres is None or line.size == 0:
+        return False
+    dark = line < INK
+    rows = np.where(dark.any(axis=1))[0]
+    if not len(rows):
+        return False
+    height = int(rows[-1] - rows[0] + 1)  # the text's, not the crop's padding
+    columns = dark.sum(axis=0) >= 2
+    reach = 0.6 * height
+    x, width = 0, len(columns)
+    while x < width:
+        if not columns[x]:
+            x += 1
+            continue
+        start = x
+        while x < width and columns[x]:
+            x += 1
+        # A blob at least a fifth of a character wide (a "。" is a third).
+        if x - start >= max(3, height // 5) and not any(
+                start - reach <= c - offset <= x + reach for c in centres):
+            return True
+    return False
 
 
 class OcrEngine:
@@ -248,10 +301,10 @@ class RapidEngine(OcrEngine):
 
     def recognise(self, line_images: list[np.ndarray]) -> list[tuple[str, float]]:
         """Batch recognition of single-line crops (the rec model takes a list)."""
-        return [(text, score) for text, score, _ in self.recognise_chars(line_images)]
+        return [(reading.text, reading.score) for reading in self.recognise_chars(line_images)]
 
-    def recognise_chars(self, line_images: list[np.ndarray]) -> list[tuple[str, float, list[float]]]:
-        """As ``recognise``, with each character's probability."""
+    def recognise_chars(self, line_images: list[np.ndarray]) -> list[LineReading]:
+        """As ``recognise``, with each character's probability and where it lies."""
         if not line_images:
             return []
         images = [as_bgr(img) for img in line_images]
@@ -262,7 +315,7 @@ class RapidEngine(OcrEngine):
             # Interleave by width so each thread gets as much work.
             order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / images[i].shape[0])
             chunks = [order[n::self.parallel] for n in range(self.parallel)]
-        results: list[tuple[str, float, list[float]]] = [("", 0.0, [])] * len(images)
+        results: list[LineReading] = [LineReading("", 0.0, [])] * len(images)
 
         def run(chunk: list[int]) -> None:
             try:
@@ -271,10 +324,11 @@ class RapidEngine(OcrEngine):
                 plain, _ = ocr.text_rec([images[i] for i in chunk])
                 found = [(text, score, None) for text, score in plain]
             for i, (text, score, *detail) in zip(chunk, found):
-                chars = list(detail[0][4]) if detail and detail[0] and len(detail[0]) > 4 else []
+                info = detail[0] if detail and detail[0] and len(detail[0]) > 4 else None
+                chars = [float(c) for c in info[4]] if info else []
                 if len(chars) != len(text):
                     chars = [float(score)] * len(text)
-                results[i] = (text, float(score), [float(c) for c in chars])
+                results[i] = LineReading(text, float(score), chars, _char_centres(info, images[i].shape[1], text))
 
         if len(chunks) == 1:
             run(chunks[0])
@@ -328,7 +382,9 @@ class RapidEngine(OcrEngine):
             tallest = max((bottom - top for top, bottom in lines), default=0)
             for top, bottom in lines:
                 line = grey[top:bottom]
-                cols = np.where((line < 160).any(axis=0))[0]
+                # Faint marks count for the line's extent: a blurred "。" at
+                # its end is lighter than the strokes of the characters.
+                cols = np.where((line < FAINT_INK).any(axis=0))[0]
                 if not len(cols):
                     continue
                 line = line[:, max(0, cols[0] - 2): cols[-1] + 3]
@@ -337,8 +393,11 @@ class RapidEngine(OcrEngine):
                 # is read, but does not decide how sure the cell is.
                 owners.append((number, bottom - top >= 0.5 * tallest))
         texts: list[list[tuple[str, float, bool, list[float]]]] = [[] for _ in items]
-        for (owner, full), (text, score, chars) in zip(owners, self.recognise_chars(crops)):
-            texts[owner].append((text, score, full, chars))
+        skipped: set[int] = set()  # cells with a mark no character was read at
+        for crop, (owner, full), reading in zip(crops, owners, self.recognise_chars(crops)):
+            texts[owner].append((reading.text, reading.score, full, reading.chars))
+            if reading.text.strip() and unread_ink(crop, reading.centres):
+                skipped.add(owner)
         out: list[tuple[str, float]] = []
         doubtful: dict[int, list[tuple[str, float]]] = {}  # cell -> its characters and their probabilities
         for number, ((image, hint), readings) in enumerate(zip(items, texts)):
@@ -364,6 +423,8 @@ class RapidEngine(OcrEngine):
                     out[n] = (text, max(confidence, CONFIRMED))
                 else:
                     out[n] = (text, min(confidence, DOUBTED))
+        for n in skipped:
+            out[n] = (out[n][0], min(out[n][1], DOUBTED))
         return out
 
 

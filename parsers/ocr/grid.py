@@ -38,7 +38,8 @@ class Table:
 
 @dataclass
 class PageInk:
-    """The binarised page: ink (255) and the table rules found in it."""
+    """The page with its lighting flattened, its ink (255) and the table
+    rules found in the ink."""
 
     grey: np.ndarray
     ink: np.ndarray
@@ -57,10 +58,10 @@ def flatten(grey: np.ndarray) -> np.ndarray:
     return np.clip(flat, 0, 255).astype(np.uint8)
 
 
-def binarise(grey: np.ndarray) -> np.ndarray:
-    """Ink mask (255 = ink). Adaptive, so shadows on a photo stay paper."""
-    flat = flatten(grey)
-    block = max(15, (min(grey.shape) // 40) | 1)
+def binarise(flat: np.ndarray) -> np.ndarray:
+    """Ink mask (255 = ink) of a flattened page. Adaptive, so what is left
+    of a photo's shadows stays paper."""
+    block = max(15, (min(flat.shape) // 40) | 1)
     adaptive = cv2.adaptiveThreshold(flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15)
     # Adaptive thresholding hollows out solid areas (a filled ■); plainly
     # dark pixels are ink whatever their surroundings.
@@ -91,6 +92,11 @@ def _vertical_rules(ink: np.ndarray, horizontal: np.ndarray) -> np.ndarray:
     thick = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (2, 1)))
     vertical = cv2.morphologyEx(thick, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
     touch = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 5)))
+    # In a photo, a row is barely taller than its text and a blurred stroke
+    # (the 丨 of 单, the 阝 of 陈) can touch both rules. A rule has white
+    # cell padding on either side; a stroke has the rest of its character.
+    beside = cv2.bitwise_and(ink, cv2.bitwise_not(
+        cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 5)))))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
     keep = np.zeros(count, dtype=bool)
     for number in range(1, count):
@@ -99,8 +105,22 @@ def _vertical_rules(ink: np.ndarray, horizontal: np.ndarray) -> np.ndarray:
             continue  # a blob, not a line
         top_end = touch[y:y + 2, x:x + w].any()
         bottom_end = touch[max(0, y + h - 2):y + h, x:x + w].any()
-        keep[number] = top_end and bottom_end
+        keep[number] = top_end and bottom_end and _stands_alone(beside, labels == number, x, y, w, h)
     return (keep[labels] * 255).astype(np.uint8)
+
+
+STROKE_NEIGHBOURS = 0.5  # a run with ink beside it on more than this share of its rows is a stroke
+
+
+def _stands_alone(ink: np.ndarray, run: np.ndarray, x: int, y: int, w: int, h: int) -> bool:
+    """Whether a vertical run has (mostly) no ink within a stroke's width
+    beside it, over the middle of its length."""
+    pad = max(4, w)
+    top, bottom = y + h // 5, y + h - h // 5
+    left, right = max(0, x - pad), x + w + pad
+    own = cv2.dilate(run[top:bottom, left:right].astype(np.uint8), np.ones((1, 3), np.uint8)) > 0
+    near = (ink[top:bottom, left:right] > 0) & ~own
+    return bottom <= top or float(near.any(axis=1).mean()) <= STROKE_NEIGHBOURS
 
 
 def find_rules(ink: np.ndarray) -> np.ndarray:
@@ -146,8 +166,11 @@ def clear_edges(ink: np.ndarray, depth: float = 0.06, band: float = 0.03) -> np.
 
 
 def analyse(grey: np.ndarray) -> PageInk:
-    ink = clear_edges(binarise(grey))
-    return PageInk(grey, ink, find_rules(ink))
+    # The OCR reads the flattened page too: a cell in a photo's shadow is
+    # then as light around its text as one in the light.
+    flat = flatten(grey)
+    ink = clear_edges(binarise(flat))
+    return PageInk(flat, ink, find_rules(ink))
 
 
 def find_tables(page: PageInk) -> list[Table]:

@@ -198,7 +198,8 @@ def _rapid_with(monkeypatch, chars, second_text):
     second = _FakeSecond(second_text)
     engine = engines.RapidEngine(second_opinion=True, second=second)
     monkeypatch.setattr(engine, "recognise_chars",
-                        lambda crops: [(text, float(np.mean([p for _, p in chars])), [p for _, p in chars])] * len(crops))
+                        lambda crops: [engines.LineReading(text, float(np.mean([p for _, p in chars])),
+                                                           [p for _, p in chars])] * len(crops))
     cell = np.full((40, 120), 255, np.uint8)
     cell[10:30, 10:100] = 0
     return engine, second, cell
