@@ -44,8 +44,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 HINTS = ("chinese", "digits", "date", "email")
-FAINT_INK = 200  # grey level below which a pixel of a flattened page is a mark, not paper
-INK = 160  # … and is plainly ink
+INK = 160  # grey level below which a pixel of a (flattened) page is ink
 # Tesseract's OpenMP threads oversubscribe a small machine badly (about 3×
 # slower on 2 cores); intake parallelises across pages instead.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -382,9 +381,7 @@ class RapidEngine(OcrEngine):
             tallest = max((bottom - top for top, bottom in lines), default=0)
             for top, bottom in lines:
                 line = grey[top:bottom]
-                # Faint marks count for the line's extent: a blurred "。" at
-                # its end is lighter than the strokes of the characters.
-                cols = np.where((line < FAINT_INK).any(axis=0))[0]
+                cols = np.where((line < INK).any(axis=0))[0]
                 if not len(cols):
                     continue
                 line = line[:, max(0, cols[0] - 2): cols[-1] + 3]
