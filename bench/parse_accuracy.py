@@ -9,9 +9,12 @@ needs_review, SILENT-WRONG (a wrong value not flagged for review), and
 seconds per file and per page, each line beside its target. Not a test: it
 reports figures and always exits 0 unless it cannot run at all.
 
-``--engine`` is handed to the workers as INTAKE_OCR_ENGINE; "both" runs the
-benchmark once with each engine. The OCR path is also compared with one
-single-threaded full-page pass of the engine over the same scans.
+Two workers each run on a core of their own (as two files parsed at once
+would), so each reads with one thread. ``--engine`` is handed to the
+workers as INTAKE_OCR_ENGINE; "both" runs the benchmark once with each
+engine. The OCR path is also compared with one full-page pass of the
+engine over the same scans: both in one process on one core, one thread,
+interleaved page by page so the machine's noise hits them alike.
 """
 from __future__ import annotations
 
@@ -33,7 +36,6 @@ ACCURACY_TARGETS = {"docx": 99, "doc": 99, "wps": 99, "text_pdf": 99, "scan_pdf"
                     "two_page": 95, "photo_jpg": 85}
 SILENT_TARGET = 1.0  # % at most, every format
 SECONDS_PER_PAGE_TARGET = 10.0  # median
-SAFE_TARGET = 99  # handwriting: % of values missing or flagged
 OCR_RATIO_TARGET = 2.0
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT")
 
@@ -51,8 +53,20 @@ def _choose_engine(name: str) -> None:
         ocr.DEFAULT_ENGINE = name
 
 
-def _worker(connection, environment: dict[str, str]) -> None:
+def _pin(cpu: int | None) -> None:
+    """Run this process on one CPU (``parsers.ocr`` then reads with one
+    thread): two workers on two cores each have a core, as two intake
+    workers would, instead of four threads fighting over two."""
+    if cpu is not None and hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(0, {cpu})
+        except OSError:
+            pass
+
+
+def _worker(connection, environment: dict[str, str], cpu: int | None = None) -> None:
     os.environ.update(environment)
+    _pin(cpu)
     from parsers import parse
     from parsers.errors import ParseError, UnsupportedFormat
 
@@ -83,9 +97,18 @@ class _Slot:
     started: float = 0.0
 
 
-def _start(context, environment) -> _Slot:
+def _cpus() -> list[int]:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return list(range(os.cpu_count() or 1))
+
+
+def _start(context, environment, number: int, jobs: int) -> _Slot:
+    cpus = _cpus()
+    cpu = cpus[number % len(cpus)] if jobs > 1 and jobs <= len(cpus) else None
     parent, child = context.Pipe()
-    process = context.Process(target=_worker, args=(child, environment), daemon=True)
+    process = context.Process(target=_worker, args=(child, environment, cpu), daemon=True)
     process.start()
     child.close()
     parent.recv()  # imports done
@@ -97,7 +120,8 @@ def run_parse(items: list[CorpusItem], jobs: int, timeout: float, environment: d
     """parse() every item in ``jobs`` worker processes; a worker that passes
     ``timeout`` on one file is killed and replaced."""
     context = multiprocessing.get_context("spawn")
-    slots = [_start(context, environment) for _ in range(max(1, min(jobs, len(items))))]
+    jobs = max(1, min(jobs, len(items)))
+    slots = [_start(context, environment, number, jobs) for number in range(jobs)]
     pending, outcomes = list(range(len(items)))[::-1], [None] * len(items)
     try:
         while pending or any(slot.job is not None for slot in slots):
@@ -116,7 +140,7 @@ def run_parse(items: list[CorpusItem], jobs: int, timeout: float, environment: d
                         index, outcome, seconds = slot.connection.recv()
                     except EOFError:  # the worker died (out of memory, a native crash)
                         index, outcome, seconds = slot.job, ("crash", "worker died"), time.perf_counter() - slot.started
-                        slots[slots.index(slot)] = _start(context, environment)
+                        slots[slots.index(slot)] = _start(context, environment, slots.index(slot), jobs)
                     outcomes[index] = {"status": outcome[0], "results": outcome[1] if outcome[0] == "ok" else [],
                                        "message": "" if outcome[0] == "ok" else outcome[1], "seconds": seconds}
                     slot.job = None
@@ -125,7 +149,7 @@ def run_parse(items: list[CorpusItem], jobs: int, timeout: float, environment: d
                                           "seconds": timeout}
                     slot.process.kill()
                     slot.process.join()
-                    slots[slots.index(slot)] = _start(context, environment)
+                    slots[slots.index(slot)] = _start(context, environment, slots.index(slot), jobs)
                 else:
                     continue
                 if progress:
@@ -221,8 +245,9 @@ def verdict(fmt: str, summary: dict) -> tuple[str, bool]:
         texts.append("[] 100%")
         checks.append(summary["nonform_correct_pct"] == 100)
     elif fmt == "handwritten":
-        texts.append(f"missing/flagged ≥{SAFE_TARGET}%")
-        checks.append((summary["review_safe_pct"] or 0) >= SAFE_TARGET)
+        # No accuracy target: handwriting the OCR cannot read must come out
+        # missing or flagged, never as a confident guess — the SILENT target.
+        pass
     elif fmt in ACCURACY_TARGETS:
         texts.append(f"right ≥{ACCURACY_TARGETS[fmt]}%")
         checks.append((summary["accuracy_pct"] or 0) >= ACCURACY_TARGETS[fmt])
@@ -254,42 +279,56 @@ def _find_page_reader(engine_name: str):
     return (read, f"get_engine({engine_name!r}).read_text") if callable(read) else (None, "engine has no read_text()")
 
 
-def _reference_worker(connection, environment: dict[str, str], engine_name: str, images: list[bytes]) -> None:
+def _reference_worker(connection, environment: dict[str, str], engine_name: str,
+                      pages: list[tuple[str, bytes]]) -> None:
     os.environ.update(environment)
+    _pin(_cpus()[0])
     import io
 
     import numpy as np
     from PIL import Image, ImageOps
+
+    from parsers import parse
 
     read, description = _find_page_reader(engine_name)
     if read is None:
         connection.send({"available": False, "reason": description})
         return
     arrays = [np.ascontiguousarray(np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))[:, :, ::-1])
-              for data in images]
+              for _, data in pages]
     read(arrays[0])  # load the models
-    seconds = []
-    for array in arrays:
+    parse(*pages[0])
+    path, reference = [], []
+    # Interleaved, so a busy moment on the machine slows both alike.
+    for (filename, data), array in zip(pages, arrays):
+        started = time.perf_counter()
+        parse(filename, data)
+        path.append(time.perf_counter() - started)
         started = time.perf_counter()
         read(array)
-        seconds.append(time.perf_counter() - started)
-    connection.send({"available": True, "reader": description, "pages": len(seconds),
-                     "seconds_per_page_median": statistics.median(seconds)})
+        reference.append(time.perf_counter() - started)
+    connection.send({"available": True, "reader": description, "pages": len(pages),
+                     "path_seconds_per_page": statistics.median(path),
+                     "seconds_per_page_median": statistics.median(reference),
+                     "ratio": statistics.median(path) / statistics.median(reference)})
 
 
 def reference_pass(items: list[CorpusItem], engine_name: str, timeout: float) -> dict:
-    """One single-threaded full-page read per page, in a fresh process."""
-    images = [item.data for item in items if item.format == "scan_jpg"]
-    if not images:
+    """The whole OCR path (``parse``) and one full-page read of the engine
+    on each flatbed scan, in one fresh process on one core, one thread."""
+    pages = [(item.filename, item.data) for item in items if item.format == "scan_jpg"]
+    if not pages:
         return {"available": False, "reason": "no scan_jpg pages in the corpus"}
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
     environment = {name: "1" for name in THREAD_VARIABLES}
-    process = context.Process(target=_reference_worker, args=(child, environment, engine_name, images), daemon=True)
+    if engine_name != "rapidocr":
+        environment[ENGINE_ENV] = engine_name
+    process = context.Process(target=_reference_worker, args=(child, environment, engine_name, pages), daemon=True)
     process.start()
     child.close()
     try:
-        if parent.poll(timeout * len(images)):
+        if parent.poll(2 * timeout * len(pages)):
             return parent.recv()
         return {"available": False, "reason": "timed out"}
     except EOFError:
@@ -327,7 +366,8 @@ def print_table(engine: str, by_format: dict[str, dict], overall: dict, ratio: d
               f"{_fmt(s['seconds_per_page_median'], 2):>8}{_fmt(s['seconds_per_page_p90'], 2):>7}  "
               f"{target:<44}{'yes' if met else 'NO':<5}{notes}", file=out)
     if ratio.get("available"):
-        print(f"OCR path vs one full-page pass ({ratio['reader']}, single-threaded, {ratio['pages']} scan pages): "
+        print(f"OCR path (parse) vs one full-page pass ({ratio['reader']}) on the same {ratio['pages']} scan pages, "
+              f"interleaved in one process, one core, one thread: "
               f"{_fmt(ratio.get('path_seconds_per_page'), 2)} s ÷ {ratio['seconds_per_page_median']:.2f} s = "
               f"{_fmt(ratio.get('ratio'), 2)}× (target ≤ {OCR_RATIO_TARGET:g}×)", file=out)
     else:
@@ -360,12 +400,6 @@ def bench_engine(items: list[CorpusItem], engine: str, args) -> dict:
     ratio = {"available": False, "reason": "skipped (--no-reference)"}
     if not args.no_reference:
         ratio = reference_pass(items, "rapidocr" if engine == "default" else engine, args.timeout)
-        path = by_format.get("scan_jpg", {}).get("seconds_per_page_median")
-        if ratio.get("available") and path is not None and by_format["scan_jpg"]["statuses"].get("ok"):
-            ratio["path_seconds_per_page"] = path
-            ratio["ratio"] = path / ratio["seconds_per_page_median"]
-        elif ratio.get("available"):
-            ratio = {**ratio, "available": False, "reason": "the OCR path read no scan_jpg file"}
     print_table(engine, by_format, overall, ratio)
     worst = _worst(scores)
     if worst:
@@ -406,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
                              "formats": args.formats, "build_seconds": built},
                   "targets": {"accuracy_pct": ACCURACY_TARGETS, "silent_wrong_pct_max": SILENT_TARGET,
                               "seconds_per_page_median_max": SECONDS_PER_PAGE_TARGET,
-                              "handwritten_missing_or_flagged_pct": SAFE_TARGET, "ocr_ratio_max": OCR_RATIO_TARGET},
+                              "ocr_ratio_max": OCR_RATIO_TARGET},
                   "runs": runs}
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         print(f"wrote {args.json}")

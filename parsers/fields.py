@@ -44,9 +44,14 @@ def fold(text: str) -> str:
     return "".join(out)
 
 
+# Stray marks around a label: a required-field star, or a speck of dust
+# (or a pen stroke running over the rule) that OCR reads as a dot or dash.
+_LABEL_EDGE_MARKS = "*★·.。、,，-_—~'\"`"
+
+
 def label_key_text(text: str) -> str:
     text = re.sub(r"\s+", "", fold(text)).lower()
-    return text.lstrip("*★").rstrip(":")
+    return text.strip(_LABEL_EDGE_MARKS).rstrip(":").rstrip(_LABEL_EDGE_MARKS)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
     normalise_page(page) -> Image      sheet rectified, upright (OSD), deskewed, grey
     flatten_sheet(page) -> Image       a photo's sheet warped to a rectangle
     detect_rotation(page) -> int       0/90/180/270, clockwise to make upright
+    osd_rotation(page) -> int          the same by Tesseract's OSD (no RapidOCR)
     estimate_skew(page) -> float       degrees counter-clockwise to straighten
     binarise(page, method="sauvola") -> Image   0/255 "L" page, for the OCR side
 
@@ -25,9 +26,10 @@ is decoded — except a JPEG, which is decoded at 1/2, 1/4 or 1/8 scale with
 most ``MAX_SIDE`` pixels on the long side and ``MAX_TOTAL_PIXELS`` bounds
 all pages of one file. Only the first ``max_pages`` frames/pages are used.
 
-Orientation uses Tesseract's OSD (``tesseract --psm 0``) as a subprocess
-with ``OMP_THREAD_LIMIT=1`` (its OpenMP threads oversubscribe a 2-core
-machine) and a time limit; skew (within ±5°) is found with a projection
+Orientation is read from the text lines by RapidOCR's models
+(``parsers.ocr.orientation``); where they are not installed, by Tesseract's
+OSD (``tesseract --psm 0``) as a subprocess with ``OMP_THREAD_LIMIT=1``
+(its OpenMP threads oversubscribe a 2-core machine) and a time limit; skew (within ±5°) is found with a projection
 profile of the dark pixels (numpy only).
 """
 from __future__ import annotations
@@ -45,7 +47,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from parsers.errors import CorruptFile, EncryptedFile, ParseError, TooLarge
 
 __all__ = ["load_pages", "pdf_image_pages", "page_has_text_layer", "normalise_page", "detect_rotation",
-           "estimate_skew", "deskew", "binarise", "flatten_sheet", "MAX_PIXELS", "MAX_SIDE", "MAX_TOTAL_PIXELS"]
+           "osd_rotation", "estimate_skew", "deskew", "binarise", "flatten_sheet", "MAX_PIXELS", "MAX_SIDE", "MAX_TOTAL_PIXELS"]
 
 MAX_PIXELS = 40_000_000  # one decoded image
 MAX_SIDE = 4200  # long side of a returned page (A4 at ~360 dpi)
@@ -224,7 +226,23 @@ def _tesseract() -> str | None:
 def detect_rotation(page: Image.Image, *, timeout: float = OSD_TIMEOUT,
                     min_confidence: float = OSD_MIN_CONFIDENCE) -> int:
     """Degrees (0/90/180/270) to turn the page clockwise to make it upright;
-    0 when Tesseract is missing, unsure or finds too little text."""
+    0 when unsure or there is too little text.
+
+    RapidOCR's text detector and recogniser tell (``parsers.ocr.orientation``,
+    about 0.5 s); without them, Tesseract's OSD (about 2 s)."""
+    try:
+        import numpy as np
+
+        from parsers.ocr.orientation import page_rotation
+    except ImportError:
+        return osd_rotation(page, timeout=timeout, min_confidence=min_confidence)
+    return page_rotation(np.asarray(page.convert("L"), dtype=np.uint8)) or 0
+
+
+def osd_rotation(page: Image.Image, *, timeout: float = OSD_TIMEOUT,
+                 min_confidence: float = OSD_MIN_CONFIDENCE) -> int:
+    """As ``detect_rotation``, by Tesseract's OSD (``--psm 0``); 0 when
+    Tesseract is missing, unsure or finds too little text."""
     tesseract = _tesseract()
     if tesseract is None:
         return 0
@@ -322,7 +340,7 @@ def flatten_sheet(page: Image.Image) -> Image.Image:
 
 def normalise_page(page: Image.Image, *, orientation: bool = True, skew: bool = True,
                    contrast: bool = True, perspective: bool = True) -> Image.Image:
-    """Sheet cut out of a photo (perspective), upright (OSD), straight (±5°)
+    """Sheet cut out of a photo (perspective), upright, straight (±5°)
     and, optionally, contrast-stretched grey page."""
     page = page.convert("L") if page.mode != "L" else page
     if perspective:

@@ -24,16 +24,13 @@ Engines: "rapidocr" (default: PP-OCRv4 models shipped in the wheel; cells
 with a doubtful character get a second opinion from Tesseract when it is
 installed), "tesseract" (chi_sim+eng) or "both" (disagreement lowers
 confidence).
-Several pages are read in two threads (the OCR runs outside the GIL:
-onnxruntime, or a Tesseract subprocess), each engine single-threaded, so
-two cores are used without oversubscribing them; a parse may already run
-in a daemonic child process (``intake.isolation``), which cannot start
-processes of its own.
+A file is read with one thread: on two cores, splitting a page's cells or
+a file's pages over two threads was measured slower than one (the Python
+between the model calls holds the GIL, and the threads contend for the
+cache). intake uses the cores by parsing several files at once, each in a
+process of its own (``intake.isolation.run_isolated_many``).
 """
 from __future__ import annotations
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 from parsers.errors import UnsupportedFormat
 from parsers.options import DEFAULT_REVIEW_BELOW, ParseOptions
@@ -46,7 +43,7 @@ __all__ = ["read_image", "read_pages", "read_pages_apart", "DEFAULT_ENGINE", "RE
 DEFAULT_ENGINE = "rapidocr"
 ENGINE_NAMES = ("rapidocr", "tesseract", "both")
 REVIEW_BELOW = DEFAULT_REVIEW_BELOW  # 0.80: fields read with less confidence go to needs_review
-WORKERS = max(1, min(2, os.cpu_count() or 1))
+
 NO_OCR = "服务器未安装文字识别组件，暂无法识别图片或扫描件，请人工处理。"
 
 
@@ -72,16 +69,14 @@ def ocr_options(options: ParseOptions | None = None, engine: str | None = None,
     return options
 
 
-def _engine(name: str | None, parallel: int, second_opinion: bool = True):
+def _engine(name: str | None, second_opinion: bool = True):
     from parsers.ocr.engines import get_engine
 
     name = name or DEFAULT_ENGINE
     if not ocr_available(name):
         raise UnsupportedFormat(NO_OCR)
     if name == "rapidocr":
-        return get_engine(name, parallel=parallel, second_opinion=second_opinion and ocr_available("tesseract"))
-    if name == "tesseract":
-        return get_engine(name, parallel=parallel)
+        return get_engine(name, second_opinion=second_opinion and ocr_available("tesseract"))
     return get_engine(name)
 
 
@@ -102,17 +97,8 @@ def read_pages_apart(pages, engine: str | None = None, *, options: ParseOptions 
     if not pages:
         return []
     options = ocr_options(options, engine)
-    # One page: the engine splits its cells over the cores. Several pages:
-    # one page per core, each engine single-threaded.
-    reader = _engine(options.engine, parallel=WORKERS if len(pages) == 1 else 1, second_opinion=options.second_opinion)
-
-    def one(page):
-        return read_page(page, reader, starts_page=True)
-
-    if len(pages) == 1 or WORKERS == 1:
-        return [one(page) for page in pages]
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return list(pool.map(one, pages))
+    reader = _engine(options.engine, second_opinion=options.second_opinion)
+    return [read_page(page, reader, starts_page=True) for page in pages]
 
 
 def method_name(engine: str | None) -> str:

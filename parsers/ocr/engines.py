@@ -34,10 +34,9 @@ background.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -46,7 +45,7 @@ import numpy as np
 HINTS = ("chinese", "digits", "date", "email")
 INK = 160  # grey level below which a pixel of a (flattened) page is ink
 # Tesseract's OpenMP threads oversubscribe a small machine badly (about 3×
-# slower on 2 cores); intake parallelises across pages instead.
+# slower on 2 cores); intake parallelises across files instead.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 _CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
@@ -210,23 +209,17 @@ class OcrEngine:
 
 # ---- RapidOCR ---------------------------------------------------------------
 
-_rapid_lock = threading.Lock()
-_rapid_instances: dict[int, object] = {}
+@functools.lru_cache(maxsize=None)
+def rapid_models():
+    """One RapidOCR per process (models load in about a second), one thread
+    per model: files, not threads, share out the cores."""
+    from rapidocr_onnxruntime import RapidOCR
 
-
-def _rapid(threads: int):
-    """One RapidOCR per process (models load in about a second)."""
-    with _rapid_lock:
-        if threads not in _rapid_instances:
-            from rapidocr_onnxruntime import RapidOCR
-
-            _rapid_instances[threads] = RapidOCR(
-                det_intra_op_num_threads=threads, rec_intra_op_num_threads=threads,
-                cls_intra_op_num_threads=threads, det_inter_op_num_threads=1,
-                rec_inter_op_num_threads=1, cls_inter_op_num_threads=1,
-                print_verbose=False,
-            )
-        return _rapid_instances[threads]
+    return RapidOCR(
+        det_intra_op_num_threads=1, rec_intra_op_num_threads=1, cls_intra_op_num_threads=1,
+        det_inter_op_num_threads=1, rec_inter_op_num_threads=1, cls_inter_op_num_threads=1,
+        print_verbose=False,
+    )
 
 
 SURE_CHAR = 0.95  # a character RapidOCR is at least this sure of needs no second opinion
@@ -271,8 +264,7 @@ class RapidEngine(OcrEngine):
     name = "rapidocr"
     PAD = 6
 
-    def __init__(self, parallel: int = 1, second_opinion: bool = False, second: OcrEngine | None = None) -> None:
-        self.parallel = parallel  # threads recognising crops at once, one ONNX thread each
+    def __init__(self, second_opinion: bool = False, second: OcrEngine | None = None) -> None:
         # Tesseract re-reads cells with a doubtful character (see SURE_CHAR).
         self.second = (second or TesseractEngine()) if second_opinion else None
         # The last call's readings by crop, so a cell read again with its
@@ -287,7 +279,7 @@ class RapidEngine(OcrEngine):
 
     @property
     def ocr(self):
-        return _rapid(1)
+        return rapid_models()
 
     def read_text(self, image: np.ndarray) -> list[OcrLine]:
         result, _ = self.ocr(as_bgr(image), use_cls=False)
@@ -307,33 +299,18 @@ class RapidEngine(OcrEngine):
         if not line_images:
             return []
         images = [as_bgr(img) for img in line_images]
-        ocr = self.ocr
-        if self.parallel < 2 or len(images) < 8:
-            chunks = [list(range(len(images)))]
-        else:
-            # Interleave by width so each thread gets as much work.
-            order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / images[i].shape[0])
-            chunks = [order[n::self.parallel] for n in range(self.parallel)]
-        results: list[LineReading] = [LineReading("", 0.0, [])] * len(images)
-
-        def run(chunk: list[int]) -> None:
-            try:
-                found, _ = ocr.text_rec([images[i] for i in chunk], True)
-            except Exception:  # noqa: BLE001 - no per-character detail: the line score stands for each
-                plain, _ = ocr.text_rec([images[i] for i in chunk])
-                found = [(text, score, None) for text, score in plain]
-            for i, (text, score, *detail) in zip(chunk, found):
-                info = detail[0] if detail and detail[0] and len(detail[0]) > 4 else None
-                chars = [float(c) for c in info[4]] if info else []
-                if len(chars) != len(text):
-                    chars = [float(score)] * len(text)
-                results[i] = LineReading(text, float(score), chars, _char_centres(info, images[i].shape[1], text))
-
-        if len(chunks) == 1:
-            run(chunks[0])
-        else:
-            with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-                list(pool.map(run, chunks))
+        try:
+            found, _ = self.ocr.text_rec(images, True)
+        except Exception:  # noqa: BLE001 - no per-character detail: the line score stands for each
+            plain, _ = self.ocr.text_rec(images)
+            found = [(text, score, None) for text, score in plain]
+        results = []
+        for image, (text, score, *detail) in zip(images, found):
+            info = detail[0] if detail and detail[0] and len(detail[0]) > 4 else None
+            chars = [float(c) for c in info[4]] if info else []
+            if len(chars) != len(text):
+                chars = [float(score)] * len(text)
+            results.append(LineReading(text, float(score), chars, _char_centres(info, image.shape[1], text)))
         return results
 
     def read_cells(self, items):
@@ -480,8 +457,7 @@ class TesseractEngine(OcrEngine):
     EMAIL_CHARACTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@._-+"
     WHITELISTS = {"digits": "0123456789Xx-()+ ", "email": EMAIL_CHARACTERS, "date": None, "chinese": None}
 
-    def __init__(self, parallel: int = 1, timeout: float = 60) -> None:
-        self.parallel = parallel  # Tesseract processes at once (one montage each)
+    def __init__(self, timeout: float = 60) -> None:
         self.timeout = timeout
 
     def _data(self, image: np.ndarray, lang: str, config: str) -> dict:
@@ -489,8 +465,12 @@ class TesseractEngine(OcrEngine):
         from PIL import Image
 
         os.environ["OMP_THREAD_LIMIT"] = "1"
+        picture = Image.fromarray(as_grey(image))
+        # pytesseract hands the image over as a file, PNG unless told: a
+        # page-sized PNG takes a quarter of a second to compress, a BMP none.
+        picture.format = "BMP"
         return pytesseract.image_to_data(
-            Image.fromarray(as_grey(image)), lang=lang, config=config,
+            picture, lang=lang, config=config,
             output_type=pytesseract.Output.DICT, timeout=self.timeout,
         )
 
@@ -527,18 +507,8 @@ class TesseractEngine(OcrEngine):
                 lang, config = "eng", f"--psm 6 -c tessedit_char_whitelist={self.EMAIL_CHARACTERS}"
             else:
                 lang, config = "chi_sim+eng", "--psm 6"
-            parts = max(1, min(self.parallel, len(numbers) // 6))
-            chunks = [numbers[n::parts] for n in range(parts)]
-
-            def run(chunk: list[int], lang=lang, config=config) -> None:
-                for number, (text, conf) in zip(chunk, self._montage([items[n][0] for n in chunk], lang, config)):
-                    out[number] = (correct(text, items[number][1]), conf)
-
-            if parts == 1:
-                run(chunks[0])
-            else:
-                with ThreadPoolExecutor(max_workers=parts) as pool:
-                    list(pool.map(run, chunks))
+            for number, (text, conf) in zip(numbers, self._montage([items[n][0] for n in numbers], lang, config)):
+                out[number] = (correct(text, items[number][1]), conf)
         return [reading or ("", 0.0) for reading in out]
 
     def _montage(self, images: list[np.ndarray], lang: str, config: str) -> list[tuple[str, float]]:

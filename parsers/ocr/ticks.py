@@ -7,7 +7,9 @@ as 国 or 回). So the marks are read twice:
 * from the text: the character just before each option name (or the
   bracket just after it, "外贸（√）") is mapped from its look-alikes;
 * from the ink: square boxes of about the text's height are found in the
-  cell, and the ink inside each says ticked (■, ☑, a pen tick) or not (□).
+  cell, and the ink inside each says ticked (■, ☑, a pen tick) or not (□);
+  for marks in brackets after the options, the pairs of round brackets
+  are found and a mark between them is a tick.
   A box touching the option name beside it is cut out of the blob of ink
   they make together, and a box squeezed against the cell's rule (the
   crop ends inside it, so one side is missing) still counts.
@@ -128,6 +130,68 @@ def find_boxes(ink: np.ndarray, line_height: int) -> list[Box]:
     return boxes
 
 
+@dataclass(frozen=True)
+class Bracket:
+    """A pair of round brackets written after an option, "外贸（√）"."""
+
+    x0: int  # the inside: between the two strokes
+    x1: int
+    y0: int
+    y1: int
+    inside_ink: float  # the tallest mark inside, as a share of the brackets' height
+
+    @property
+    def ticked(self) -> bool:
+        return self.inside_ink >= 0.35
+
+    @property
+    def clear(self) -> bool:
+        return self.inside_ink >= 0.5 or self.inside_ink <= 0.15
+
+
+def _bracket_side(mask: np.ndarray) -> str | None:
+    """"(" or ")" for a thin, tall blob bowed to one side, else None."""
+    h = mask.shape[0]
+    rows = [np.where(mask[y])[0] for y in range(h)]
+    middle = [r.mean() for r in rows[h // 3: h - h // 3] if len(r)]
+    ends = [r.mean() for r in rows[: max(1, h // 6)] + rows[h - max(1, h // 6):] if len(r)]
+    if not middle or not ends:
+        return None
+    bow = float(np.mean(middle) - np.mean(ends))
+    if abs(bow) < 0.12 * mask.shape[1] and abs(bow) < 1:
+        return None
+    return "(" if bow < 0 else ")"
+
+
+def find_brackets(ink: np.ndarray, line_height: int) -> list[Bracket]:
+    """Pairs of round brackets about as tall as a character, in reading
+    order, with how much is written between them."""
+    binary = (ink > 0).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    strokes = []
+    for label in range(1, count):
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        if not (0.5 * line_height <= h <= 1.3 * line_height) or w > 0.4 * h:
+            continue
+        side = _bracket_side(labels[y:y + h, x:x + w] == label)
+        if side:
+            strokes.append((y // max(1, line_height), x, y, w, h, side))
+    strokes.sort()
+    pairs = []
+    for left, right in zip(strokes, strokes[1:]):
+        if left[5] != "(" or right[5] != ")" or left[0] != right[0]:
+            continue
+        x0, x1 = left[1] + left[3], right[1]
+        if x1 - x0 < 2 or x1 - x0 > 3 * line_height:
+            continue
+        y0, y1 = min(left[2], right[2]), max(left[2] + left[4], right[2] + right[4])
+        inside = binary[y0:y1, x0 + 1:x1 - 1]
+        found, _, inner, _ = cv2.connectedComponentsWithStats(inside, connectivity=8) if inside.size else (1, None, None, None)
+        tallest = max((int(inner[n, cv2.CC_STAT_HEIGHT]) for n in range(1, found)), default=0)
+        pairs.append(Bracket(x0, x1, y0, y1, tallest / max(1, y1 - y0)))
+    return pairs
+
+
 def _text_marks(text: str, found: list[tuple[int, int, str]]) -> list[str | None]:
     """"ticked", "unticked" or None (no mark) for each option, from the text."""
     marks: list[str | None] = []
@@ -170,11 +234,23 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
         return text, confidence
     text_marks = _text_marks(flat, found)
     bracketed = any(re.match(r"^\s*[\[\(（【]", flat[end:]) for _, end, _ in found)
-    # Marks in brackets after the options: no boxes to look for.
+    # Marks in brackets after the options: no boxes to look for, but the
+    # brackets, and what is written inside them.
     boxes = find_boxes(ink, line_height) if ink is not None and not bracketed else []
+    brackets = find_brackets(ink, line_height) if ink is not None and bracketed else []
     if all(mark is None for mark in text_marks) and len(boxes) != len(found):
         return text, confidence  # options named in prose, not tick boxes
-    if len(boxes) == len(found):
+    if brackets and len(brackets) == len(found):
+        states = ["ticked" if bracket.ticked else "unticked" for bracket in brackets]
+        sure = all(bracket.clear for bracket in brackets)
+        agree = all(t is None or t == s for t, s in zip(text_marks, states))
+        confidence = 0.97 if sure and agree else min(confidence, 0.75 if sure else 0.5)
+    elif bracketed:
+        # The brackets could not all be found in the ink: a "√" the OCR
+        # missed would read as an empty pair, so the text alone is not enough.
+        states = list(text_marks)
+        confidence = min(confidence, 0.7)
+    elif len(boxes) == len(found):
         states = ["ticked" if box.ticked else "unticked" for box in boxes]
         sure = all(box.clear for box in boxes)
         # Where the text read a clear mark, it should agree with the ink.
