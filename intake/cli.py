@@ -65,28 +65,39 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
 def parse(files: tuple[Path, ...], as_json: bool) -> None:
     """Read application forms from FILES (no database, no mailbox)."""
     import parsers
-    from intake.isolation import Limits, run_isolated
+    from intake.isolation import Limits, map_isolated
     from parsers.errors import ParseError
 
     failures = 0
     show_progress = len(files) > 1 and sys.stderr.isatty()
-    with click.progressbar(files, label="解析中", file=sys.stderr) if show_progress else nullcontext(files) as items:
-        for path in items:
-            try:
-                results = run_isolated(parsers.parse, path.name, path.read_bytes(), limits=Limits())
-            except ParseError as exc:
-                failures += 1
-                _echo_parse_error(path, exc, as_json)
-                continue
-            if not results and not as_json:
-                click.echo(f"{path}: 没有找到报名表 (no application form found)")
-            for result in results:
-                if as_json:
-                    click.echo(json.dumps(result.to_json(str(path)), ensure_ascii=False))
-                else:
-                    _echo_result(path, result)
+    # Files are parsed at once, one child process per CPU; results print in
+    # the order given.
+    with click.progressbar(length=len(files), label="解析中", file=sys.stderr) if show_progress \
+            else nullcontext() as bar:
+        parsers.preload()
+        outcomes = map_isolated(_parse_file, [(path,) for path in files], limits=Limits(),
+                                progress=(lambda done, total: bar.update(1)) if bar is not None else None)
+    for path, outcome in zip(files, outcomes):
+        if isinstance(outcome, ParseError):
+            failures += 1
+            _echo_parse_error(path, outcome, as_json)
+            continue
+        if not outcome and not as_json:
+            click.echo(f"{path}: 没有找到报名表 (no application form found)")
+        for result in outcome:
+            if as_json:
+                click.echo(json.dumps(result.to_json(str(path)), ensure_ascii=False))
+            else:
+                _echo_result(path, result)
     if failures:
         sys.exit(1)
+
+
+def _parse_file(path: Path):
+    """Runs in the parsing child: the file is read there, not held by the parent."""
+    import parsers
+
+    return parsers.parse(path.name, path.read_bytes())
 
 
 def _echo_parse_error(path: Path, exc, as_json: bool) -> None:

@@ -136,6 +136,8 @@ class ParsingSettings(_Strict):
     timeout_seconds: float = Field(default=90, gt=0)
     memory_limit_mb: int = Field(default=2048, ge=256)
     max_attachment_mb: float = Field(default=20, gt=0)
+    # Files parsed at once, each in its own child; None: one per usable CPU.
+    workers: int | None = Field(default=None, ge=1, le=64)
 
 
 class Settings(_Strict):

@@ -4,6 +4,10 @@ A pathological file (a decompression bomb, a parser bug looping forever) can
 then only kill its own child: the worker records a status and moves on.
 The child is forked from a parent that has already imported the parsers, so
 starting one costs milliseconds, not an interpreter start-up.
+
+``map_isolated`` runs several files at once, one child each, as many as
+there are CPUs: OCR of one file is single-threaded (measured faster than
+splitting a page over threads), so files, not threads, fill the cores.
 """
 from __future__ import annotations
 
@@ -13,9 +17,11 @@ import os
 import pickle
 import resource
 import signal
+import time
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable
+from multiprocessing.connection import wait
+from typing import Any, Callable, Sequence
 
 from parsers.errors import ParseError, ParseTimeout, TooLarge
 
@@ -23,7 +29,7 @@ from parsers.errors import ParseError, ParseTimeout, TooLarge
 @dataclass(frozen=True)
 class Limits:
     timeout_seconds: float = 60.0
-    memory_mb: int = 2048
+    memory_mb: int = 2048  # address space the parse may add to what the child inherits
 
 
 class ChildCrashed(ParseError):
@@ -36,29 +42,101 @@ def run_isolated(func: Callable[..., Any], *args: Any, limits: Limits = Limits()
     Any other exception in the child comes back as a ParseError carrying the
     child's traceback summary, so no foreign exception crosses this line.
     """
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child_main, args=(sender, func, args, limits), daemon=True)
-    child.start()
-    sender.close()
+    [outcome] = map_isolated(func, [args], limits=limits, workers=1)
+    if isinstance(outcome, ParseError):
+        raise outcome
+    return outcome
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's share), not the machine's."""
     try:
-        if not receiver.poll(limits.timeout_seconds):
-            raise ParseTimeout(f"解析超时（超过 {limits.timeout_seconds:g} 秒），请人工查看原件。")
-        try:
-            outcome, payload = receiver.recv()
-        except (EOFError, OSError):
-            child.join(5)
-            if child.exitcode is not None and child.exitcode < 0 and -child.exitcode == signal.SIGKILL:
-                raise TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。") from None
-            raise ChildCrashed(f"解析进程异常退出（退出码 {child.exitcode}），请人工查看原件。") from None
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@dataclass
+class _Run:
+    index: int
+    child: Any
+    receiver: Any
+    started: float
+
+
+def map_isolated(func: Callable[..., Any], calls: Sequence[tuple], *, limits: Limits = Limits(),
+                 workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> list[Any]:
+    """``func(*args)`` for each args in ``calls``, each in a forked child of
+    its own, up to ``workers`` (default: one per usable CPU) at once.
+
+    Returns, in the order of ``calls``, each child's return value or the
+    ParseError it raised (returned, not raised: one bad file does not stop
+    the rest). Children are forked from the calling thread only.
+    """
+    workers = max(1, workers or usable_cpus())
+    context = multiprocessing.get_context("fork")
+    outcomes: list[Any] = [None] * len(calls)
+    waiting = list(range(len(calls)))[::-1]
+    running: list[_Run] = []
+    done = 0
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                index = waiting.pop()
+                receiver, sender = context.Pipe(duplex=False)
+                child = context.Process(target=_child_main, args=(sender, func, calls[index], limits), daemon=True)
+                child.start()
+                sender.close()
+                running.append(_Run(index, child, receiver, time.monotonic()))
+            deadline = min(run.started for run in running) + limits.timeout_seconds
+            ready = wait([run.receiver for run in running], timeout=max(0.0, deadline - time.monotonic()))
+            for run in list(running):
+                if run.receiver in ready:
+                    outcomes[run.index] = _collect(run)
+                elif time.monotonic() - run.started >= limits.timeout_seconds:
+                    outcomes[run.index] = ParseTimeout(
+                        f"解析超时（超过 {limits.timeout_seconds:g} 秒），请人工查看原件。")
+                else:
+                    continue
+                _finish(run)
+                running.remove(run)
+                done += 1
+                if progress:
+                    progress(done, len(calls))
     finally:
-        receiver.close()
-        if child.is_alive():
-            child.kill()
-        child.join(5)
-    if outcome == "ok":
-        return payload
-    raise payload
+        for run in running:
+            _finish(run)
+    return outcomes
+
+
+def _collect(run: _Run) -> Any:
+    try:
+        outcome, payload = run.receiver.recv()
+    except (EOFError, OSError):
+        run.child.join(5)
+        if run.child.exitcode is not None and run.child.exitcode < 0 and -run.child.exitcode == signal.SIGKILL:
+            return TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。")
+        return ChildCrashed(f"解析进程异常退出（退出码 {run.child.exitcode}），请人工查看原件。")
+    return payload
+
+
+def _finish(run: _Run) -> None:
+    run.receiver.close()
+    if run.child.is_alive():
+        run.child.kill()
+    run.child.join(5)
+
+
+def _address_space() -> int:
+    """Bytes of address space this process has mapped (0 if unknown)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _child_main(sender, func, args, limits: Limits) -> None:
@@ -66,7 +144,10 @@ def _child_main(sender, func, args, limits: Limits) -> None:
     # parent owns; the child lives for one parse, so let it skip them.
     gc.disable()
     try:
-        limit = limits.memory_mb * 1024 * 1024
+        # The limit is on top of what the child inherits: a parent that has
+        # already mapped a gigabyte (libraries, models) must not leave its
+        # children nothing to parse with.
+        limit = _address_space() + limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         cpu = int(limits.timeout_seconds) + 5
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))

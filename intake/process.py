@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
-from typing import Callable
+from typing import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,7 +28,7 @@ from intake.applications import (
 from intake.autoreply import no_reply_reason
 from intake.blobstore import BlobStore
 from intake.config import Settings
-from intake.isolation import Limits, run_isolated
+from intake.isolation import Limits, map_isolated, usable_cpus
 from intake.masking import redact_text
 from intake.mime import MailAttachment, ParsedMail, parse_mail
 from intake.models import Attachment, Message
@@ -69,26 +69,57 @@ def process_stored_messages(
     report = ProcessReport()
     if ids:
         parsers.preload()
-    for index, message_id in enumerate(ids, start=1):
-        _process_with_isolation(message_id, settings, session_factory=session_factory, blobs=blobs, report=report)
-        if progress:
-            progress(index, len(ids))
+    # Messages are read a batch at a time so the attachments of several can
+    # be parsed at once (one child process per file, one per CPU); each is
+    # then recorded in its own transaction, in order.
+    batch_size = BATCH_PER_WORKER * (settings.parsing.workers or usable_cpus())
+    done = 0
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start:start + batch_size]
+        readings = _read_batch(batch, settings, session_factory=session_factory, blobs=blobs)
+        for message_id in batch:
+            _record_reading(message_id, readings.get(message_id), settings, session_factory=session_factory,
+                            report=report)
+            done += 1
+            if progress:
+                progress(done, len(ids))
     return report
 
 
-def _process_with_isolation(
-    message_id: int, settings: Settings, *, session_factory: sessionmaker[Session], blobs: BlobStore,
-    report: ProcessReport,
-) -> None:
-    try:
-        with session_factory() as session:
+BATCH_PER_WORKER = 4  # messages read per parsing worker before they are recorded
+
+
+def _read_batch(
+    ids: Sequence[int], settings: Settings, *, session_factory: sessionmaker[Session], blobs: BlobStore
+) -> dict[int, MessageReading | Exception]:
+    """Each message still waiting, read (attachments parsed); a message that
+    could not be read maps to its exception, one another runner took to nothing."""
+    raws: dict[int, bytes | Exception] = {}
+    with session_factory() as session:
+        for message_id in ids:
             message = session.get(Message, message_id)
             if message is None or message.status not in (MessageStatus.STORED, MessageStatus.FAILED):
-                return  # another runner got there first
-            raw_sha256 = message.raw_sha256
-        # Parsing (child processes, up to a minute per file) happens outside the
-        # write transaction, so the database stays free for staff meanwhile.
-        reading = read_message(blobs.get(raw_sha256), settings, blobs=blobs)
+                continue  # another runner got there first
+            try:
+                raws[message_id] = blobs.get(message.raw_sha256)
+            except Exception as exc:  # noqa: BLE001 - recorded on the message by _record_reading
+                raws[message_id] = exc
+    # Parsing (child processes, up to a minute and a half per file) happens
+    # outside any write transaction, so the database stays free for staff.
+    wanted = [raw for raw in raws.values() if isinstance(raw, bytes)]
+    readings = iter(read_messages(wanted, settings, blobs=blobs))
+    return {message_id: raw if isinstance(raw, Exception) else next(readings) for message_id, raw in raws.items()}
+
+
+def _record_reading(
+    message_id: int, reading: MessageReading | Exception | None, settings: Settings, *,
+    session_factory: sessionmaker[Session], report: ProcessReport,
+) -> None:
+    if reading is None:
+        return
+    try:
+        if isinstance(reading, Exception):
+            raise reading
         with session_factory() as session, session.begin():
             message = session.get(Message, message_id)
             if message is None or message.status not in (MessageStatus.STORED, MessageStatus.FAILED):
@@ -97,7 +128,7 @@ def _process_with_isolation(
     except Exception as exc:  # one bad message must not stop the batch; the row carries the error
         error = redact_text(f"{type(exc).__name__}: {exc}")[:2000]
         log.error("message %s failed: %s", message_id, error)
-        log.debug("traceback of message %s", message_id, exc_info=True)
+        log.debug("traceback of message %s", message_id, exc_info=exc)
         with session_factory() as session, session.begin():
             message = session.get(Message, message_id)
             if message is not None:
@@ -127,6 +158,7 @@ class AttachmentReading:
     reason: str | None = None
     error: str | None = None
     results: list[FormResult] = field(default_factory=list)
+    to_parse: bool = False  # sorted, waiting for its parse outcome
 
 
 @dataclass
@@ -135,31 +167,50 @@ class MessageReading:
     attachments: list[AttachmentReading]
 
 
-ParseFile = Callable[[str, bytes], list[FormResult]]
+def parse_options(settings: Settings) -> ParseOptions:
+    return ParseOptions(engine=settings.parsing.ocr_engine, review_below=settings.parsing.review_below)
 
 
-def isolated_parser(settings: Settings) -> ParseFile:
-    """``parsers.parse`` with the configured options, in a child with the configured limits."""
-    parse = partial(
-        parsers.parse,
-        options=ParseOptions(engine=settings.parsing.ocr_engine, review_below=settings.parsing.review_below),
-    )
-    limits = Limits(settings.parsing.timeout_seconds, settings.parsing.memory_limit_mb)
-    return lambda filename, data: run_isolated(parse, filename, data, limits=limits)
+def parse_limits(settings: Settings) -> Limits:
+    return Limits(settings.parsing.timeout_seconds, settings.parsing.memory_limit_mb)
 
 
 def read_message(raw: bytes, settings: Settings, *, blobs: BlobStore) -> MessageReading:
-    mail = parse_mail(raw)
-    parse_file = isolated_parser(settings)
-    return MessageReading(
-        mail=mail,
-        attachments=[read_attachment(a, settings, blobs=blobs, parse_file=parse_file) for a in mail.attachments],
-    )
+    """One message read: MIME parsed, attachments stored and parsed."""
+    [reading] = read_messages([raw], settings, blobs=blobs)
+    if isinstance(reading, Exception):
+        raise reading
+    return reading
 
 
-def read_attachment(
-    attachment: MailAttachment, settings: Settings, *, blobs: BlobStore, parse_file: ParseFile
-) -> AttachmentReading:
+def read_messages(raws: Sequence[bytes], settings: Settings, *,
+                  blobs: BlobStore) -> list[MessageReading | Exception]:
+    """Several messages read, their attachments parsed together, each file in
+    a child process of its own (``parsing.workers`` at once) with the
+    configured limits. A message that cannot be read comes back as its
+    exception, in its place."""
+    readings: list[MessageReading | Exception] = []
+    jobs: list[AttachmentReading] = []
+    for raw in raws:
+        try:
+            mail = parse_mail(raw)
+            attachments = [prepare_attachment(a, settings, blobs=blobs) for a in mail.attachments]
+        except Exception as exc:  # noqa: BLE001 - this message fails, the others go on
+            readings.append(exc)
+            continue
+        readings.append(MessageReading(mail=mail, attachments=attachments))
+        jobs.extend(reading for reading in attachments if reading.to_parse)
+    parse = partial(parsers.parse, options=parse_options(settings))
+    outcomes = map_isolated(parse, [(job.attachment.filename, job.attachment.data) for job in jobs],
+                            limits=parse_limits(settings), workers=settings.parsing.workers)
+    for job, outcome in zip(jobs, outcomes):
+        apply_parse_outcome(job, outcome)
+    return readings
+
+
+def prepare_attachment(attachment: MailAttachment, settings: Settings, *, blobs: BlobStore) -> AttachmentReading:
+    """The attachment stored and sorted: ``to_parse``, or already labelled
+    (not a document, too large)."""
     sha = blobs.put(attachment.data)
     kind = parsers.sniff_kind(attachment.filename, attachment.data)
     reading = AttachmentReading(attachment=attachment, sha256=sha, kind=kind, status=AttachmentStatus.NOT_A_FORM)
@@ -169,18 +220,22 @@ def read_attachment(
         reading.status, reading.reason = AttachmentStatus.UNREADABLE, "too_large"
         reading.error = f"附件超过 {settings.parsing.max_attachment_mb:g} MB 上限，请人工查看原件。"
     else:
-        try:
-            reading.results = parse_file(attachment.filename, attachment.data)
-        except ParseError as exc:
-            reading.status, reading.reason, reading.error = AttachmentStatus.UNREADABLE, exc.reason, str(exc)[:2000]
-        else:
-            if not reading.results:
-                reading.reason = "no_form_fields"
-            elif any(result.needs_review for result in reading.results):
-                reading.status = AttachmentStatus.PARTIAL
-            else:
-                reading.status = AttachmentStatus.PARSED
+        reading.to_parse = True
     return reading
+
+
+def apply_parse_outcome(reading: AttachmentReading, outcome: list[FormResult] | ParseError) -> None:
+    reading.to_parse = False
+    if isinstance(outcome, ParseError):
+        reading.status, reading.reason, reading.error = AttachmentStatus.UNREADABLE, outcome.reason, str(outcome)[:2000]
+        return
+    reading.results = outcome
+    if not outcome:
+        reading.status, reading.reason = AttachmentStatus.NOT_A_FORM, "no_form_fields"
+    elif any(result.needs_review for result in outcome):
+        reading.status = AttachmentStatus.PARTIAL
+    else:
+        reading.status = AttachmentStatus.PARSED
 
 
 @dataclass

@@ -66,3 +66,37 @@ def test_a_dying_child_is_a_status_not_a_crash():
 def test_a_parser_bug_becomes_a_parse_error():
     with pytest.raises(ParseError, match="KeyError"):
         run_isolated(has_a_bug)
+
+
+def meets(folder, mine: str, other: str):
+    """Ready, then wait for the other child: only works if both run at once."""
+    (folder / mine).touch()
+    deadline = time.monotonic() + 20
+    while not (folder / other).exists():
+        if time.monotonic() > deadline:
+            raise ParseTimeout("the other child never ran alongside")
+        time.sleep(0.01)
+    return mine
+
+
+def test_files_are_parsed_side_by_side_and_come_back_in_order(tmp_path):
+    from intake.isolation import map_isolated
+
+    outcomes = map_isolated(meets, [(tmp_path, "a", "b"), (tmp_path, "b", "a")], workers=2,
+                            limits=Limits(timeout_seconds=30))
+    assert outcomes == ["a", "b"]
+
+
+def test_one_file_failing_does_not_stop_the_others():
+    from intake.isolation import map_isolated
+
+    seen = []
+    outcomes = map_isolated(
+        lambda kind: {"loop": loops_forever, "bad": raises_corrupt, "ok": lambda: "张喆"}[kind](),
+        [("loop",), ("ok",), ("bad",), ("ok",)], workers=2, limits=Limits(timeout_seconds=1),
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert isinstance(outcomes[0], ParseTimeout)
+    assert outcomes[1] == "张喆" and outcomes[3] == "张喆"
+    assert isinstance(outcomes[2], CorruptFile)
+    assert seen[-1] == (4, 4) and len(seen) == 4
