@@ -3,7 +3,7 @@
     load_pages(kind, data, *, dpi=200, max_pages=20) -> list[PIL.Image.Image]
     pdf_image_pages(data, *, max_pages=20) -> list[int]     pages needing OCR
     page_has_text_layer(page) -> bool                        (a pypdfium2 page)
-    normalise_page(page) -> Image      sheet rectified, upright (OSD), deskewed, grey
+    normalise_page(page) -> Image      sheet rectified, upright, deskewed, grey
     flatten_sheet(page) -> Image       a photo's sheet warped to a rectangle
     detect_rotation(page) -> int       0/90/180/270, clockwise to make upright
     osd_rotation(page) -> int          the same by Tesseract's OSD (no RapidOCR)

@@ -62,15 +62,27 @@ def test_exif_rotated_jpeg_comes_out_upright_without_metadata(form_page):
     assert page.info == {} and len(page.getexif()) == 0
 
 
-@pytest.mark.skipif(TESSERACT is None, reason="tesseract is not installed")
-@pytest.mark.parametrize("turned", [90, 180])
+@pytest.mark.parametrize("turned", [90, 180, 270])
 def test_turned_scan_comes_back_upright(form_page, turned):
+    pytest.importorskip("rapidocr_onnxruntime")
     data = encode(form_page.rotate(turned, expand=True), "PNG")
     [page] = images.load_pages("image", data, normalise=False)
     assert images.detect_rotation(page) == turned
     upright = images.normalise_page(page, skew=False, contrast=False)
     assert upright.size == form_page.size
     assert difference(upright, form_page) < 3
+
+
+@pytest.mark.skipif(TESSERACT is None, reason="tesseract is not installed")
+@pytest.mark.parametrize("turned", [0, 90])
+def test_tesseract_osd_still_tells_without_rapidocr(form_page, turned):
+    page = form_page.rotate(turned, expand=True)
+    assert images.osd_rotation(page) == turned
+
+
+def test_a_page_without_text_is_left_as_it_is():
+    pytest.importorskip("rapidocr_onnxruntime")
+    assert images.detect_rotation(Image.new("L", (800, 1100), 255)) == 0
 
 
 @pytest.mark.parametrize("angle", [3.0, -3.0])
