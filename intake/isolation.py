@@ -49,11 +49,8 @@ def run_isolated(func: Callable[..., Any], *args: Any, limits: Limits = Limits()
 
 
 def usable_cpus() -> int:
-    """The CPUs this process may run on (a container's share), not the machine's."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    """How many CPUs this process may run on (a container's share), not the machine's."""
+    return len(_cores()) or os.cpu_count() or 1
 
 
 @dataclass
@@ -62,6 +59,15 @@ class _Run:
     child: Any
     receiver: Any
     started: float
+    core: int | None = None
+
+
+def _cores() -> list[int]:
+    """The CPUs this process may run on."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return []
 
 
 def map_isolated(func: Callable[..., Any], calls: Sequence[tuple], *, limits: Limits = Limits(),
@@ -74,6 +80,9 @@ def map_isolated(func: Callable[..., Any], calls: Sequence[tuple], *, limits: Li
     the rest). Children are forked from the calling thread only.
     """
     workers = max(1, workers or usable_cpus())
+    # Several at once: each child on a core of its own (the OCR then runs
+    # one thread per child instead of every child spinning on every core).
+    cores = _cores() if workers > 1 and len(calls) > 1 else []
     context = multiprocessing.get_context("fork")
     outcomes: list[Any] = [None] * len(calls)
     waiting = list(range(len(calls)))[::-1]
@@ -83,11 +92,14 @@ def map_isolated(func: Callable[..., Any], calls: Sequence[tuple], *, limits: Li
         while waiting or running:
             while waiting and len(running) < workers:
                 index = waiting.pop()
+                taken = {run.core for run in running}
+                core = next((c for c in cores if c not in taken), None)
                 receiver, sender = context.Pipe(duplex=False)
-                child = context.Process(target=_child_main, args=(sender, func, calls[index], limits), daemon=True)
+                child = context.Process(target=_child_main, args=(sender, func, calls[index], limits, core),
+                                        daemon=True)
                 child.start()
                 sender.close()
-                running.append(_Run(index, child, receiver, time.monotonic()))
+                running.append(_Run(index, child, receiver, time.monotonic(), core))
             deadline = min(run.started for run in running) + limits.timeout_seconds
             ready = wait([run.receiver for run in running], timeout=max(0.0, deadline - time.monotonic()))
             for run in list(running):
@@ -139,11 +151,13 @@ def _address_space() -> int:
     return 0
 
 
-def _child_main(sender, func, args, limits: Limits) -> None:
+def _child_main(sender, func, args, limits: Limits, core: int | None = None) -> None:
     # A collection in the child would walk (and so copy) every object the
     # parent owns; the child lives for one parse, so let it skip them.
     gc.disable()
     try:
+        if core is not None:
+            os.sched_setaffinity(0, {core})
         # The limit is on top of what the child inherits: a parent that has
         # already mapped a gigabyte (libraries, models) must not leave its
         # children nothing to parse with.
