@@ -6,8 +6,9 @@ The child is forked from a parent that has already imported the parsers, so
 starting one costs milliseconds, not an interpreter start-up.
 
 ``map_isolated`` runs several files at once, one child each, as many as
-there are CPUs: OCR of one file is single-threaded (measured faster than
-splitting a page over threads), so files, not threads, fill the cores.
+there are CPUs, each child pinned to a core of its own: the OCR models
+then run one thread per child (``parsers.ocr.engines.rapid_models``)
+rather than every child's threads contending for every core.
 """
 from __future__ import annotations
 

@@ -24,11 +24,12 @@ Engines: "rapidocr" (default: PP-OCRv4 models shipped in the wheel; cells
 with a doubtful character get a second opinion from Tesseract when it is
 installed), "tesseract" (chi_sim+eng) or "both" (disagreement lowers
 confidence).
-A file is read with one thread: on two cores, splitting a page's cells or
-a file's pages over two threads was measured slower than one (the Python
-between the model calls holds the GIL, and the threads contend for the
-cache). intake uses the cores by parsing several files at once, each in a
-process of its own (``intake.isolation.run_isolated_many``).
+Pages are read one after another, in one Python thread: splitting a page's
+cells or a file's pages over threads was measured slower (the Python
+between the model calls holds the GIL). The OCR models run on the CPUs the
+process is given (``engines.rapid_models``): every core for a file parsed
+alone, one each when intake parses several files at once, each in a child
+pinned to a core (``intake.isolation.map_isolated``).
 """
 from __future__ import annotations
 
