@@ -3,18 +3,19 @@
     python -m bench.parse_accuracy [--formats F ...] [--applicants N] [--engine E] [--jobs 2] [--json PATH]
 
 Builds the sample corpus (``intake.samples.corpus``, cached), parses each
-file in a pool of worker processes with a time limit per file, and prints
-per format: field accuracy (value equal to the ground truth), missing,
+file as intake's worker does (a forked child per file with a time limit,
+``intake.isolation.map_isolated``), and prints per format: field accuracy
+(value equal to the ground truth), missing,
 needs_review, SILENT-WRONG (a wrong value not flagged for review), and
 seconds per file and per page, each line beside its target. Not a test: it
 reports figures and always exits 0 unless it cannot run at all.
 
-Two workers each run on a core of their own (as two files parsed at once
-would), so each reads with one thread. ``--engine`` is handed to the
-workers as INTAKE_OCR_ENGINE; "both" runs the benchmark once with each
-engine. The OCR path is also compared with one full-page pass of the
-engine over the same scans: both in one process on one core, one thread,
-interleaved page by page so the machine's noise hits them alike.
+Two files are parsed at once, each child on a core of its own, so each
+reads with one thread. ``--engine`` picks the OCR engine (``ParseOptions``);
+"both" runs the benchmark once with each engine. The OCR path is also
+compared with one full-page pass of the engine over the same scans: both
+in one process on one core, one thread, interleaved page by page so the
+machine's noise hits them alike.
 """
 from __future__ import annotations
 
@@ -25,13 +26,10 @@ import os
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
-from multiprocessing.connection import wait
 from pathlib import Path
 
 from intake.samples.corpus import FORMATS, CorpusItem, build_corpus
 
-ENGINE_ENV = "INTAKE_OCR_ENGINE"
 ACCURACY_TARGETS = {"docx": 99, "doc": 99, "wps": 99, "text_pdf": 99, "scan_pdf": 95, "scan_jpg": 95,
                     "two_page": 95, "photo_jpg": 85}
 SILENT_TARGET = 1.0  # % at most, every format
@@ -40,130 +38,47 @@ OCR_RATIO_TARGET = 2.0
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT")
 
 
-# ---- running parse in workers ------------------------------------------------
+# ---- running parse as intake does ---------------------------------------------
 
-def _choose_engine(name: str) -> None:
-    """parse() takes no engine argument: point the OCR reader's default at
-    ``name`` in this worker (the environment variable is set as well)."""
-    try:
-        import parsers.ocr as ocr
-    except ImportError:
-        return
-    if hasattr(ocr, "DEFAULT_ENGINE"):
-        ocr.DEFAULT_ENGINE = name
-
-
-def _pin(cpu: int | None) -> None:
-    """Run this process on one CPU (``parsers.ocr`` then reads with one
-    thread): two workers on two cores each have a core, as two intake
-    workers would, instead of four threads fighting over two."""
-    if cpu is not None and hasattr(os, "sched_setaffinity"):
-        try:
-            os.sched_setaffinity(0, {cpu})
-        except OSError:
-            pass
-
-
-def _worker(connection, environment: dict[str, str], cpu: int | None = None) -> None:
-    os.environ.update(environment)
-    _pin(cpu)
+def _timed_parse(filename: str, data: bytes, options) -> tuple[str, object, float]:
+    """In the parsing child: (status, forms as dicts or a message, seconds)."""
     from parsers import parse
     from parsers.errors import ParseError, UnsupportedFormat
 
-    if environment.get(ENGINE_ENV):
-        _choose_engine(environment[ENGINE_ENV])
-    connection.send(("ready", None, 0.0))
-    while (job := connection.recv()) is not None:
-        index, filename, data = job
-        started = time.perf_counter()
-        try:
-            results = parse(filename, data)
-            outcome = ("ok", [{"fields": r.fields, "needs_review": list(r.needs_review), "method": r.method,
-                               "warnings": list(r.warnings)} for r in results])
-        except UnsupportedFormat as exc:
-            outcome = ("unsupported", str(exc))
-        except ParseError as exc:
-            outcome = ("error", f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - parse broke its contract; report, don't stop
-            outcome = ("crash", f"{type(exc).__name__}: {exc}")
-        connection.send((index, outcome, time.perf_counter() - started))
-
-
-@dataclass
-class _Slot:
-    process: multiprocessing.Process
-    connection: object
-    job: int | None = None
-    started: float = 0.0
-
-
-def _cpus() -> list[int]:
+    started = time.perf_counter()
     try:
-        return sorted(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return list(range(os.cpu_count() or 1))
+        results = parse(filename, data, options=options)
+        outcome = ("ok", [{"fields": r.fields, "needs_review": list(r.needs_review), "method": r.method,
+                           "warnings": list(r.warnings)} for r in results])
+    except UnsupportedFormat as exc:
+        outcome = ("unsupported", str(exc))
+    except ParseError as exc:
+        outcome = ("error", f"{type(exc).__name__}: {exc}")
+    return (*outcome, time.perf_counter() - started)
 
 
-def _start(context, environment, number: int, jobs: int) -> _Slot:
-    cpus = _cpus()
-    cpu = cpus[number % len(cpus)] if jobs > 1 and jobs <= len(cpus) else None
-    parent, child = context.Pipe()
-    process = context.Process(target=_worker, args=(child, environment, cpu), daemon=True)
-    process.start()
-    child.close()
-    parent.recv()  # imports done
-    return _Slot(process, parent)
+def run_parse(items: list[CorpusItem], jobs: int, timeout: float, options, progress=None) -> list[dict]:
+    """parse() every item the way intake's worker does: each file in a forked
+    child of its own (``intake.isolation.map_isolated``), ``jobs`` at once,
+    each on a core of its own, killed at ``timeout``."""
+    import parsers
+    from intake.isolation import Limits, map_isolated
+    from parsers.errors import ParseTimeout
 
-
-def run_parse(items: list[CorpusItem], jobs: int, timeout: float, environment: dict[str, str],
-              progress=None) -> list[dict]:
-    """parse() every item in ``jobs`` worker processes; a worker that passes
-    ``timeout`` on one file is killed and replaced."""
-    context = multiprocessing.get_context("spawn")
-    jobs = max(1, min(jobs, len(items)))
-    slots = [_start(context, environment, number, jobs) for number in range(jobs)]
-    pending, outcomes = list(range(len(items)))[::-1], [None] * len(items)
-    try:
-        while pending or any(slot.job is not None for slot in slots):
-            for slot in slots:
-                if slot.job is None and pending:
-                    slot.job = pending.pop()
-                    slot.started = time.perf_counter()
-                    item = items[slot.job]
-                    slot.connection.send((slot.job, item.filename, item.data))
-            busy = [slot for slot in slots if slot.job is not None]
-            deadline = min(slot.started for slot in busy) + timeout
-            ready = wait([slot.connection for slot in busy], timeout=max(0.0, deadline - time.perf_counter()))
-            for slot in busy:
-                if slot.connection in ready:
-                    try:
-                        index, outcome, seconds = slot.connection.recv()
-                    except EOFError:  # the worker died (out of memory, a native crash)
-                        index, outcome, seconds = slot.job, ("crash", "worker died"), time.perf_counter() - slot.started
-                        slots[slots.index(slot)] = _start(context, environment, slots.index(slot), jobs)
-                    outcomes[index] = {"status": outcome[0], "results": outcome[1] if outcome[0] == "ok" else [],
-                                       "message": "" if outcome[0] == "ok" else outcome[1], "seconds": seconds}
-                    slot.job = None
-                elif time.perf_counter() - slot.started >= timeout:
-                    outcomes[slot.job] = {"status": "timeout", "results": [], "message": f"over {timeout:.0f} s",
-                                          "seconds": timeout}
-                    slot.process.kill()
-                    slot.process.join()
-                    slots[slots.index(slot)] = _start(context, environment, slots.index(slot), jobs)
-                else:
-                    continue
-                if progress:
-                    progress(sum(o is not None for o in outcomes), len(items))
-    finally:
-        for slot in slots:
-            try:
-                slot.connection.send(None)
-            except (OSError, ValueError):
-                pass
-            slot.process.join(timeout=5)
-            if slot.process.is_alive():
-                slot.process.kill()
-    return outcomes
+    parsers.preload()
+    outcomes = map_isolated(_timed_parse, [(item.filename, item.data, options) for item in items],
+                            limits=Limits(timeout_seconds=timeout), workers=jobs, progress=progress)
+    out = []
+    for outcome in outcomes:
+        if isinstance(outcome, tuple):
+            status, payload, seconds = outcome
+            out.append({"status": status, "results": payload if status == "ok" else [],
+                        "message": "" if status == "ok" else payload, "seconds": seconds})
+        elif isinstance(outcome, ParseTimeout):
+            out.append({"status": "timeout", "results": [], "message": f"over {timeout:.0f} s", "seconds": timeout})
+        else:  # the child died or parse broke its contract
+            out.append({"status": "crash", "results": [], "message": str(outcome), "seconds": 0.0})
+    return out
 
 
 # ---- scoring -----------------------------------------------------------------
@@ -279,10 +194,9 @@ def _find_page_reader(engine_name: str):
     return (read, f"get_engine({engine_name!r}).read_text") if callable(read) else (None, "engine has no read_text()")
 
 
-def _reference_worker(connection, environment: dict[str, str], engine_name: str,
-                      pages: list[tuple[str, bytes]]) -> None:
-    os.environ.update(environment)
-    _pin(_cpus()[0])
+def _reference_worker(connection, engine_name: str, options, pages: list[tuple[str, bytes]]) -> None:
+    os.environ.update({name: "1" for name in THREAD_VARIABLES})
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core: the models then run one thread
     import io
 
     import numpy as np
@@ -297,12 +211,12 @@ def _reference_worker(connection, environment: dict[str, str], engine_name: str,
     arrays = [np.ascontiguousarray(np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))[:, :, ::-1])
               for _, data in pages]
     read(arrays[0])  # load the models
-    parse(*pages[0])
+    parse(*pages[0], options=options)
     path, reference = [], []
     # Interleaved, so a busy moment on the machine slows both alike.
     for (filename, data), array in zip(pages, arrays):
         started = time.perf_counter()
-        parse(filename, data)
+        parse(filename, data, options=options)
         path.append(time.perf_counter() - started)
         started = time.perf_counter()
         read(array)
@@ -313,7 +227,7 @@ def _reference_worker(connection, environment: dict[str, str], engine_name: str,
                      "ratio": statistics.median(path) / statistics.median(reference)})
 
 
-def reference_pass(items: list[CorpusItem], engine_name: str, timeout: float) -> dict:
+def reference_pass(items: list[CorpusItem], engine_name: str, options, timeout: float) -> dict:
     """The whole OCR path (``parse``) and one full-page read of the engine
     on each flatbed scan, in one fresh process on one core, one thread."""
     pages = [(item.filename, item.data) for item in items if item.format == "scan_jpg"]
@@ -321,10 +235,7 @@ def reference_pass(items: list[CorpusItem], engine_name: str, timeout: float) ->
         return {"available": False, "reason": "no scan_jpg pages in the corpus"}
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    environment = {name: "1" for name in THREAD_VARIABLES}
-    if engine_name != "rapidocr":
-        environment[ENGINE_ENV] = engine_name
-    process = context.Process(target=_reference_worker, args=(child, environment, engine_name, pages), daemon=True)
+    process = context.Process(target=_reference_worker, args=(child, engine_name, options, pages), daemon=True)
     process.start()
     child.close()
     try:
@@ -384,13 +295,13 @@ def _worst(scores: list[dict], limit: int = 8) -> list[str]:
 
 
 def bench_engine(items: list[CorpusItem], engine: str, args) -> dict:
-    environment = {ENGINE_ENV: engine} if engine != "default" else {}
-    threads = str(max(1, (os.cpu_count() or 1) // max(1, args.jobs)))
-    environment.update({name: os.environ.get(name, threads) for name in THREAD_VARIABLES})
+    from parsers.options import ParseOptions
+
+    options = ParseOptions(engine=None if engine == "default" else engine)
     started = time.perf_counter()
     progress = (lambda done, total: print(f"\r  parsed {done}/{total}", end="", file=sys.stderr, flush=True)) \
         if sys.stderr.isatty() else None
-    outcomes = run_parse(items, args.jobs, args.timeout, environment, progress)
+    outcomes = run_parse(items, args.jobs, args.timeout, options, progress)
     if progress:
         print(file=sys.stderr)
     scores = [score_item(item, outcome) for item, outcome in zip(items, outcomes)]
@@ -399,7 +310,7 @@ def bench_engine(items: list[CorpusItem], engine: str, args) -> dict:
     overall = summarise(scores)
     ratio = {"available": False, "reason": "skipped (--no-reference)"}
     if not args.no_reference:
-        ratio = reference_pass(items, "rapidocr" if engine == "default" else engine, args.timeout)
+        ratio = reference_pass(items, "rapidocr" if engine == "default" else engine, options, args.timeout)
     print_table(engine, by_format, overall, ratio)
     worst = _worst(scores)
     if worst:
@@ -418,8 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--applicants", type=int, default=8, help="sample applicants (each in every format)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--engine", choices=("default", "rapidocr", "tesseract", "both"), default="default",
-                        help="OCR engine for the workers (INTAKE_OCR_ENGINE); both: one run with each")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes")
+                        help="OCR engine (parsing.ocr_engine); both: one run with each")
+    parser.add_argument("--jobs", type=int, default=2, help="files parsed at once")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per file")
     parser.add_argument("--cache-dir", type=Path, default=_default_cache())
     parser.add_argument("--no-cache", action="store_true", help="build the corpus afresh, keep nothing")
