@@ -55,8 +55,7 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
         stream=sys.stderr,
     )
     if not verbose:
-        for chatty in ("alembic", "mail.log"):  # migrations and the demo's SMTP sink log every step
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations log every step
 
 
 @cli.command()

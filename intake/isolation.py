@@ -49,9 +49,10 @@ def run_isolated(func: Callable[..., Any], *args: Any, limits: Limits = Limits()
     return outcome
 
 
-def usable_cpus() -> int:
-    """How many CPUs this process may run on (a container's share), not the machine's."""
-    return len(_cores()) or os.cpu_count() or 1
+def parsing_workers(configured: int | None = None) -> int:
+    """Children run at once: as configured, else one per CPU this process
+    may run on (a container's share, not the machine's)."""
+    return max(1, configured or len(_cores()) or os.cpu_count() or 1)
 
 
 @dataclass
@@ -80,7 +81,7 @@ def map_isolated(func: Callable[..., Any], calls: Sequence[tuple], *, limits: Li
     ParseError it raised (returned, not raised: one bad file does not stop
     the rest). Children are forked from the calling thread only.
     """
-    workers = max(1, workers or usable_cpus())
+    workers = parsing_workers(workers)
     # Several at once: each child on a core of its own (the OCR then runs
     # one thread per child instead of every child spinning on every core).
     cores = _cores() if workers > 1 and len(calls) > 1 else []
@@ -124,13 +125,12 @@ def map_isolated(func: Callable[..., Any], calls: Sequence[tuple], *, limits: Li
 
 def _collect(run: _Run) -> Any:
     try:
-        outcome, payload = run.receiver.recv()
+        return run.receiver.recv()
     except (EOFError, OSError):
         run.child.join(5)
-        if run.child.exitcode is not None and run.child.exitcode < 0 and -run.child.exitcode == signal.SIGKILL:
+        if run.child.exitcode == -signal.SIGKILL:
             return TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。")
         return ChildCrashed(f"解析进程异常退出（退出码 {run.child.exitcode}），请人工查看原件。")
-    return payload
 
 
 def _finish(run: _Run) -> None:
@@ -167,20 +167,20 @@ def _child_main(sender, func, args, limits: Limits, core: int | None = None) -> 
         cpu = int(limits.timeout_seconds) + 5
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         try:
-            message = ("ok", func(*args))
+            outcome = func(*args)
         except ParseError as exc:
-            message = ("error", exc)
+            outcome = exc
         except MemoryError:
-            message = ("error", TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。"))
+            outcome = TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。")
         except RecursionError:
-            message = ("error", ParseError("文件结构嵌套过深，无法解析，请人工查看原件。"))
+            outcome = ParseError("文件结构嵌套过深，无法解析，请人工查看原件。")
         except Exception as exc:  # a parser bug must still come back as a status
             summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            message = ("error", ParseError(f"解析失败：{summary[:500]}"))
+            outcome = ParseError(f"解析失败：{summary[:500]}")
         try:
-            sender.send(message)
+            sender.send(outcome)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            sender.send(("error", ParseError(f"解析结果无法传回：{exc}")))
+            sender.send(ParseError(f"解析结果无法传回：{exc}"))
     finally:
         sender.close()
         os._exit(0)

@@ -28,7 +28,7 @@ from intake.applications import (
 from intake.autoreply import no_reply_reason
 from intake.blobstore import BlobStore
 from intake.config import Settings
-from intake.isolation import Limits, map_isolated, usable_cpus
+from intake.isolation import Limits, map_isolated, parsing_workers
 from intake.masking import redact_text
 from intake.mime import MailAttachment, ParsedMail, parse_mail
 from intake.models import Attachment, Message
@@ -72,7 +72,7 @@ def process_stored_messages(
     # Messages are read a batch at a time so the attachments of several can
     # be parsed at once (one child process per file, one per CPU); each is
     # then recorded in its own transaction, in order.
-    batch_size = BATCH_PER_WORKER * (settings.parsing.workers or usable_cpus())
+    batch_size = BATCH_PER_WORKER * parsing_workers(settings.parsing.workers)
     done = 0
     for start in range(0, len(ids), batch_size):
         batch = ids[start:start + batch_size]
@@ -89,26 +89,22 @@ def process_stored_messages(
 BATCH_PER_WORKER = 4  # messages read per parsing worker before they are recorded
 
 
+WAITING = (MessageStatus.STORED, MessageStatus.FAILED)
+
+
 def _read_batch(
     ids: Sequence[int], settings: Settings, *, session_factory: sessionmaker[Session], blobs: BlobStore
 ) -> dict[int, MessageReading | Exception]:
-    """Each message still waiting, read (attachments parsed); a message that
-    could not be read maps to its exception, one another runner took to nothing."""
-    raws: dict[int, bytes | Exception] = {}
+    """Each message of ``ids`` still waiting, read (attachments parsed), or
+    the exception it could not be read for; one another runner took is left out."""
     with session_factory() as session:
-        for message_id in ids:
-            message = session.get(Message, message_id)
-            if message is None or message.status not in (MessageStatus.STORED, MessageStatus.FAILED):
-                continue  # another runner got there first
-            try:
-                raws[message_id] = blobs.get(message.raw_sha256)
-            except Exception as exc:  # noqa: BLE001 - recorded on the message by _record_reading
-                raws[message_id] = exc
+        waiting = session.execute(
+            select(Message.id, Message.raw_sha256).where(Message.id.in_(ids), Message.status.in_(WAITING))
+        ).all()
     # Parsing (child processes, up to a minute and a half per file) happens
     # outside any write transaction, so the database stays free for staff.
-    wanted = [raw for raw in raws.values() if isinstance(raw, bytes)]
-    readings = iter(read_messages(wanted, settings, blobs=blobs))
-    return {message_id: raw if isinstance(raw, Exception) else next(readings) for message_id, raw in raws.items()}
+    readings = read_messages([sha for _, sha in waiting], settings, blobs=blobs)
+    return {message_id: reading for (message_id, _), reading in zip(waiting, readings)}
 
 
 def _record_reading(
@@ -117,26 +113,17 @@ def _record_reading(
 ) -> None:
     if reading is None:
         return
+    if isinstance(reading, Exception):
+        _mark_failed(message_id, reading, session_factory=session_factory, report=report)
+        return
     try:
-        if isinstance(reading, Exception):
-            raise reading
         with session_factory() as session, session.begin():
             message = session.get(Message, message_id)
-            if message is None or message.status not in (MessageStatus.STORED, MessageStatus.FAILED):
+            if message is None or message.status not in WAITING:
                 return
             outcome = record_message(message, reading, settings, session=session)
     except Exception as exc:  # one bad message must not stop the batch; the row carries the error
-        error = redact_text(f"{type(exc).__name__}: {exc}")[:2000]
-        log.error("message %s failed: %s", message_id, error)
-        log.debug("traceback of message %s", message_id, exc_info=exc)
-        with session_factory() as session, session.begin():
-            message = session.get(Message, message_id)
-            if message is not None:
-                message.status = MessageStatus.FAILED
-                message.error = error
-                message.attempts += 1
-        report.failed += 1
-        report.errors.append(f"message {message_id}: {error}")
+        _mark_failed(message_id, exc, session_factory=session_factory, report=report)
         return
     if outcome.ignored:
         report.ignored += 1
@@ -145,6 +132,21 @@ def _record_reading(
     report.applications_created += sum(1 for r in outcome.applications if r.created)
     report.applications_updated += sum(1 for r in outcome.applications if not r.created)
     report.replies_queued += outcome.replies_queued
+
+
+def _mark_failed(message_id: int, exc: Exception, *, session_factory: sessionmaker[Session],
+                 report: ProcessReport) -> None:
+    error = redact_text(f"{type(exc).__name__}: {exc}")[:2000]
+    log.error("message %s failed: %s", message_id, error)
+    log.debug("traceback of message %s", message_id, exc_info=exc)
+    with session_factory() as session, session.begin():
+        message = session.get(Message, message_id)
+        if message is not None:
+            message.status = MessageStatus.FAILED
+            message.error = error
+            message.attempts += 1
+    report.failed += 1
+    report.errors.append(f"message {message_id}: {error}")
 
 
 @dataclass
@@ -175,25 +177,17 @@ def parse_limits(settings: Settings) -> Limits:
     return Limits(settings.parsing.timeout_seconds, settings.parsing.memory_limit_mb)
 
 
-def read_message(raw: bytes, settings: Settings, *, blobs: BlobStore) -> MessageReading:
-    """One message read: MIME parsed, attachments stored and parsed."""
-    [reading] = read_messages([raw], settings, blobs=blobs)
-    if isinstance(reading, Exception):
-        raise reading
-    return reading
-
-
-def read_messages(raws: Sequence[bytes], settings: Settings, *,
+def read_messages(raw_sha256s: Sequence[str], settings: Settings, *,
                   blobs: BlobStore) -> list[MessageReading | Exception]:
-    """Several messages read, their attachments parsed together, each file in
+    """Stored messages read, their attachments parsed together, each file in
     a child process of its own (``parsing.workers`` at once) with the
     configured limits. A message that cannot be read comes back as its
     exception, in its place."""
     readings: list[MessageReading | Exception] = []
     jobs: list[AttachmentReading] = []
-    for raw in raws:
+    for sha in raw_sha256s:
         try:
-            mail = parse_mail(raw)
+            mail = parse_mail(blobs.get(sha))
             attachments = [prepare_attachment(a, settings, blobs=blobs) for a in mail.attachments]
         except Exception as exc:  # noqa: BLE001 - this message fails, the others go on
             readings.append(exc)

@@ -2,6 +2,7 @@
 
     load_pages(kind, data, *, dpi=200, max_pages=20) -> list[PIL.Image.Image]
     pdf_image_pages(data, *, max_pages=20) -> list[int]     pages needing OCR
+    pdf_scanned_pages(data, ...) -> [(index, page)]          those pages, ready for OCR
     page_has_text_layer(page) -> bool                        (a pypdfium2 page)
     normalise_page(page) -> Image      sheet rectified, upright, deskewed, grey
     flatten_sheet(page) -> Image       a photo's sheet warped to a rectangle
@@ -46,7 +47,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from parsers.errors import CorruptFile, EncryptedFile, ParseError, TooLarge
 
-__all__ = ["load_pages", "pdf_image_pages", "page_has_text_layer", "normalise_page", "detect_rotation",
+__all__ = ["load_pages", "pdf_image_pages", "pdf_scanned_pages", "page_has_text_layer", "normalise_page", "detect_rotation",
            "osd_rotation", "estimate_skew", "deskew", "binarise", "flatten_sheet", "MAX_PIXELS", "MAX_SIDE", "MAX_TOTAL_PIXELS"]
 
 MAX_PIXELS = 40_000_000  # one decoded image
@@ -195,8 +196,10 @@ def pdf_image_pages(data: bytes, *, max_pages: int = 20) -> list[int]:
         document.close()
 
 
-def _pdf_pages(data: bytes, dpi: int, max_pages: int) -> list[Image.Image]:
+def _pdf_pages(data: bytes, dpi: int, max_pages: int) -> tuple[list[int], list[Image.Image]]:
+    """The indices of the pages without a text layer, and those pages rendered."""
     document = _open_pdf(data)
+    indices: list[int] = []
     pages: list[Image.Image] = []
     try:
         for index in range(min(len(document), max_pages)):
@@ -210,11 +213,12 @@ def _pdf_pages(data: bytes, dpi: int, max_pages: int) -> list[Image.Image]:
             if width * height * scale * scale > MAX_PIXELS:
                 raise _too_large()
             bitmap = page.render(scale=scale, grayscale=True)
+            indices.append(index)
             pages.append(_clean(bitmap.to_pil()))
             _check_budget(pages)
     finally:
         document.close()
-    return pages
+    return indices, pages
 
 
 # ---- orientation and skew -----------------------------------------------------
@@ -230,12 +234,14 @@ def detect_rotation(page: Image.Image, *, timeout: float = OSD_TIMEOUT,
 
     RapidOCR's text detector and recogniser tell (``parsers.ocr.orientation``,
     about 0.5 s); without them, Tesseract's OSD (about 2 s)."""
-    try:
-        import numpy as np
+    from parsers.ocr import ocr_available
 
-        from parsers.ocr.orientation import page_rotation
-    except ImportError:
+    if not ocr_available("rapidocr"):
         return osd_rotation(page, timeout=timeout, min_confidence=min_confidence)
+    import numpy as np
+
+    from parsers.ocr.orientation import page_rotation
+
     return page_rotation(np.asarray(page.convert("L"), dtype=np.uint8)) or 0
 
 
@@ -414,9 +420,16 @@ def load_pages(kind: str, data: bytes, *, dpi: int = 200, max_pages: int = 20,
                normalise: bool = True) -> list[Image.Image]:
     """Grey pages ready for OCR: decoded, capped, upright and deskewed."""
     if kind == "pdf":
-        pages = _pdf_pages(data, dpi, max_pages)
+        pages = _pdf_pages(data, dpi, max_pages)[1]
     elif kind == "image":
         pages = _image_pages(data, max_pages)
     else:
         raise CorruptFile(f"不是图片或 PDF 文件（{kind}），无法识别文字。")
     return [normalise_page(page) for page in pages] if normalise else pages
+
+
+def pdf_scanned_pages(data: bytes, *, dpi: int = 200, max_pages: int = 20) -> list[tuple[int, Image.Image]]:
+    """(index, page ready for OCR) of each PDF page without a text layer,
+    in page order: which pages, and the pages, from one pass over the file."""
+    indices, pages = _pdf_pages(data, dpi, max_pages)
+    return list(zip(indices, (normalise_page(page) for page in pages)))

@@ -47,7 +47,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import zipfile
 import io
 from functools import lru_cache
@@ -239,10 +238,3 @@ def read_office(kind: str, data: bytes, *, timeout: float = CONVERT_TIMEOUT) -> 
         raise
     except Exception as exc:  # noqa: BLE001 - a converter's odd output is a corrupt source
         raise CorruptFile(f"{_NAMES[kind]} 文件转换后无法读取（{type(exc).__name__}），请人工查看原件。") from exc
-
-
-def conversion_seconds(kind: str, data: bytes) -> float:
-    """Wall time of one conversion (for benchmarks)."""
-    start = time.perf_counter()
-    convert_to_docx(kind, data)
-    return time.perf_counter() - start

@@ -7,6 +7,7 @@ than ruling). Rows from tables and loose lines are merged top to bottom.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 
@@ -102,13 +103,8 @@ def page_rows(page, starts_page: bool) -> tuple[list[TextRow], int]:
     placed.sort(key=lambda item: (item[0], item[1]))
     rows = [row for _, _, row in placed]
     if rows and starts_page:
-        first = rows[0]
-        rows[0] = TextRow(first.cells, first.in_table, True, first.starts_table)
+        rows[0] = dataclasses.replace(rows[0], starts_page=True)
     return rows, len(page.chars)
-
-
-def pdf_rows(data: bytes) -> list[TextRow]:
-    return _pdf_rows(data)[0]
 
 
 def _pdf_rows(data: bytes, options=None) -> tuple[list[TextRow], bool]:
@@ -142,19 +138,17 @@ def _pdf_rows(data: bytes, options=None) -> tuple[list[TextRow], bool]:
 
 def _ocr_pages(data: bytes, per_page: list[list[TextRow]], scanned: list[int], options=None) -> None:
     """Replace the (near-empty) text rows of scanned pages with OCR rows."""
-    from parsers.images import load_pages, pdf_image_pages
+    from parsers.images import pdf_scanned_pages
     from parsers.ocr import DEFAULT_ENGINE, ocr_available, read_pages_apart
 
     if not ocr_available(options.engine or DEFAULT_ENGINE if options else DEFAULT_ENGINE):
         raise UnsupportedFormat("PDF 没有可提取的文字（可能是扫描件或图片），暂不支持自动识别，请人工处理或请申请人发送 Word 版。")
     # parsers.images decides which pages lack a text layer (pypdfium2) and
     # renders exactly those, in page order.
-    indices = pdf_image_pages(data, max_pages=MAX_PAGES)
-    images = load_pages("pdf", data, max_pages=MAX_PAGES)
-    for index, rows in zip(indices, read_pages_apart(images, options=options)):
+    scans = pdf_scanned_pages(data, max_pages=MAX_PAGES)
+    for (index, _), rows in zip(scans, read_pages_apart([page for _, page in scans], options=options)):
         if index == 0 and rows:
-            first = rows[0]
-            rows[0] = TextRow(first.cells, first.in_table, False, first.starts_table, first.confidences)
+            rows[0] = dataclasses.replace(rows[0], starts_page=False)
         per_page[index] = rows
 
 

@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
+from parsers.office import find_soffice
+
 A4_POINTS = (595.28, 841.89)
 EXIF_ORIENTATION = 0x0112
 # The rotation a viewer applies for each EXIF orientation, undone here: the
@@ -152,7 +154,8 @@ _FILTERS = {"doc": ("doc", "doc:MS Word 97"), "wps": ("doc", "doc:MS Word 97"),
 
 
 def soffice_path() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    """LibreOffice as the parsers find it (tests patch this to do without)."""
+    return find_soffice()
 
 
 def docx_to_many(format: str, documents: dict[str, bytes], timeout: float | None = None) -> dict[str, bytes]:

@@ -33,8 +33,10 @@ pinned to a core (``intake.isolation.map_isolated``).
 """
 from __future__ import annotations
 
+import dataclasses
+
 from parsers.errors import UnsupportedFormat
-from parsers.options import DEFAULT_REVIEW_BELOW, ParseOptions
+from parsers.options import DEFAULT_REVIEW_BELOW, ENGINE_NAMES, ParseOptions
 from parsers.results import FormResult
 from parsers.rows import TextRow
 
@@ -42,7 +44,6 @@ __all__ = ["read_image", "read_pages", "read_pages_apart", "DEFAULT_ENGINE", "RE
            "ocr_available", "ocr_options"]
 
 DEFAULT_ENGINE = "rapidocr"
-ENGINE_NAMES = ("rapidocr", "tesseract", "both")
 REVIEW_BELOW = DEFAULT_REVIEW_BELOW  # 0.80: fields read with less confidence go to needs_review
 
 NO_OCR = "服务器未安装文字识别组件，暂无法识别图片或扫描件，请人工处理。"
@@ -86,8 +87,7 @@ def read_pages(pages, engine: str | None = None, first_starts_page: bool = False
     """Rows of text cells of page images (PIL images or numpy arrays)."""
     per_page = read_pages_apart(pages, engine, options=options)
     if per_page and per_page[0] and not first_starts_page:
-        first = per_page[0][0]
-        per_page[0][0] = TextRow(first.cells, first.in_table, False, first.starts_table, first.confidences)
+        per_page[0][0] = dataclasses.replace(per_page[0][0], starts_page=False)
     return [row for rows in per_page for row in rows]
 
 

@@ -1,7 +1,6 @@
 """OCR engines behind one small interface.
 
     engine.read_text(image)          -> list[OcrLine]   a page or region
-    engine.read_cell(image, hint)    -> (text, confidence)
     engine.read_cells([(image, hint), ...]) -> [(text, confidence), ...]
 
 ``hint`` is what the cell should hold: "digits" (ID, phone), "date",
@@ -42,7 +41,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-HINTS = ("chinese", "digits", "date", "email")
 INK = 160  # grey level below which a pixel of a (flattened) page is ink
 # Tesseract's OpenMP threads oversubscribe a small machine badly (about 3×
 # slower on 2 cores); intake parallelises across files instead.
@@ -99,7 +97,7 @@ def as_grey(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def text_lines(grey: np.ndarray, ink_level: int = 160) -> list[tuple[int, int]]:
+def text_lines(grey: np.ndarray, ink_level: int = INK) -> list[tuple[int, int]]:
     """(top, bottom) of each line of text in a crop, by row projection."""
     ink_rows = (grey < ink_level).sum(axis=1)
     threshold = max(1, int(grey.shape[1] * 0.002))
@@ -163,10 +161,10 @@ def _char_centres(info, width: int, text: str) -> list[float] | None:
     return [(c + 0.5) * width / steps for c in columns]
 
 
-def unread_ink(line: np.ndarray, centres: list[float] | None, offset: int = 0) -> bool:
+def unread_ink(line: np.ndarray, centres: list[float] | None) -> bool:
     """Whether a line crop has a mark no character was read at: a trailing
     "。" or a character the recogniser dropped (it does so with full
-    confidence). ``centres`` are in a frame ``offset`` px left of ``line``."""
+    confidence). ``centres`` are in the crop's pixels."""
     if centres is None or line.size == 0:
         return False
     dark = line < INK
@@ -186,7 +184,7 @@ def unread_ink(line: np.ndarray, centres: list[float] | None, offset: int = 0) -
             x += 1
         # A blob at least a fifth of a character wide (a "。" is a third).
         if x - start >= max(3, height // 5) and not any(
-                start - reach <= c - offset <= x + reach for c in centres):
+                start - reach <= c <= x + reach for c in centres):
             return True
     return False
 
@@ -202,9 +200,6 @@ class OcrEngine:
 
     def read_cells(self, items: Sequence[tuple[np.ndarray, str]]) -> list[tuple[str, float]]:
         raise NotImplementedError
-
-    def read_cell(self, image: np.ndarray, hint: str = "chinese") -> tuple[str, float]:
-        return self.read_cells([(image, hint)])[0]
 
 
 # ---- RapidOCR ---------------------------------------------------------------
@@ -233,7 +228,6 @@ def _rapid_models(threads: int):
 SURE_CHAR = 0.95  # a character RapidOCR is at least this sure of needs no second opinion
 CONFIRMED = 0.97  # a cell whose doubtful characters Tesseract read the same
 DOUBTED = 0.6  # a cell with a doubtful character the second opinion did not confirm
-_STRIP_FOR_COMPARE = re.compile(r"[\s:：,，.。;；、()（）\-—_·•'\"“”‘’]")
 
 
 def _fold_char(ch: str) -> str:
@@ -298,12 +292,9 @@ class RapidEngine(OcrEngine):
             lines.append(OcrLine(text, (min(xs), min(ys), max(xs), max(ys)), float(score)))
         return lines
 
-    def recognise(self, line_images: list[np.ndarray]) -> list[tuple[str, float]]:
-        """Batch recognition of single-line crops (the rec model takes a list)."""
-        return [(reading.text, reading.score) for reading in self.recognise_chars(line_images)]
-
     def recognise_chars(self, line_images: list[np.ndarray]) -> list[LineReading]:
-        """As ``recognise``, with each character's probability and where it lies."""
+        """Batch recognition of single-line crops (the rec model takes a
+        list), with each character's probability and where it lies."""
         if not line_images:
             return []
         images = [as_bgr(img) for img in line_images]
@@ -369,7 +360,7 @@ class RapidEngine(OcrEngine):
                 cols = np.where((line < INK).any(axis=0))[0]
                 if not len(cols):
                     continue
-                line = line[:, max(0, cols[0] - 2): cols[-1] + 3]
+                line = line[:, max(0, cols[0] - 2): cols[-1] + 3]  # the line's ink, all rows kept
                 crops.append(np.pad(line, self.PAD, constant_values=255))
                 # A sliver of a line (a full stop wrapped onto its own line)
                 # is read, but does not decide how sure the cell is.
@@ -446,7 +437,7 @@ def same_email(first: str, second: str) -> bool:
 
 
 def _has_ink(image: np.ndarray) -> bool:
-    return int((as_grey(image) < 160).sum()) > 12
+    return int((as_grey(image) < INK).sum()) > 12
 
 
 # ---- Tesseract --------------------------------------------------------------
@@ -463,7 +454,11 @@ class TesseractEngine(OcrEngine):
     rereads_with_hints = True
     GAP = 40
     EMAIL_CHARACTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@._-+"
-    WHITELISTS = {"digits": "0123456789Xx-()+ ", "email": EMAIL_CHARACTERS, "date": None, "chinese": None}
+    # (lang, config) per group of cells: a number or an address is read
+    # with only the characters it may hold.
+    GROUPS = {"digits": ("eng", "--psm 6 -c tessedit_char_whitelist=0123456789Xx-()+"),
+              "email": ("eng", f"--psm 6 -c tessedit_char_whitelist={EMAIL_CHARACTERS}"),
+              "text": ("chi_sim+eng", "--psm 6")}
 
     def __init__(self, timeout: float = 60) -> None:
         self.timeout = timeout
@@ -472,7 +467,6 @@ class TesseractEngine(OcrEngine):
         import pytesseract
         from PIL import Image
 
-        os.environ["OMP_THREAD_LIMIT"] = "1"
         picture = Image.fromarray(as_grey(image))
         # pytesseract hands the image over as a file, PNG unless told: a
         # page-sized PNG takes a quarter of a second to compress, a BMP none.
@@ -509,12 +503,7 @@ class TesseractEngine(OcrEngine):
             else:
                 groups.setdefault(hint if hint in ("digits", "email") else "text", []).append(number)
         for group, numbers in groups.items():
-            if group == "digits":
-                lang, config = "eng", "--psm 6 -c tessedit_char_whitelist=0123456789Xx-()+"
-            elif group == "email":
-                lang, config = "eng", f"--psm 6 -c tessedit_char_whitelist={self.EMAIL_CHARACTERS}"
-            else:
-                lang, config = "chi_sim+eng", "--psm 6"
+            lang, config = self.GROUPS[group]
             for number, (text, conf) in zip(numbers, self._montage([items[n][0] for n in numbers], lang, config)):
                 out[number] = (correct(text, items[number][1]), conf)
         return [reading or ("", 0.0) for reading in out]
@@ -558,7 +547,7 @@ class TesseractEngine(OcrEngine):
 
 
 def _trim(grey: np.ndarray) -> np.ndarray:
-    ys, xs = np.where(grey < 160)
+    ys, xs = np.where(grey < INK)
     if not len(ys):
         return grey[:8, :8]
     return grey[max(0, ys.min() - 2): ys.max() + 3, max(0, xs.min() - 2): xs.max() + 3]

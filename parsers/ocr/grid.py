@@ -105,20 +105,20 @@ def _vertical_rules(ink: np.ndarray, horizontal: np.ndarray) -> np.ndarray:
             continue  # a blob, not a line
         top_end = touch[y:y + 2, x:x + w].any()
         bottom_end = touch[max(0, y + h - 2):y + h, x:x + w].any()
-        keep[number] = top_end and bottom_end and _stands_alone(beside, labels == number, x, y, w, h)
+        keep[number] = top_end and bottom_end and _stands_alone(beside, labels, number, x, y, w, h)
     return (keep[labels] * 255).astype(np.uint8)
 
 
 STROKE_NEIGHBOURS = 0.5  # a run with ink beside it on more than this share of its rows is a stroke
 
 
-def _stands_alone(ink: np.ndarray, run: np.ndarray, x: int, y: int, w: int, h: int) -> bool:
-    """Whether a vertical run has (mostly) no ink within a stroke's width
-    beside it, over the middle of its length."""
+def _stands_alone(ink: np.ndarray, labels: np.ndarray, number: int, x: int, y: int, w: int, h: int) -> bool:
+    """Whether vertical run ``number`` (of ``labels``) has (mostly) no ink
+    within a stroke's width beside it, over the middle of its length."""
     pad = max(4, w)
     top, bottom = y + h // 5, y + h - h // 5
     left, right = max(0, x - pad), x + w + pad
-    own = cv2.dilate(run[top:bottom, left:right].astype(np.uint8), np.ones((1, 3), np.uint8)) > 0
+    own = cv2.dilate((labels[top:bottom, left:right] == number).astype(np.uint8), np.ones((1, 3), np.uint8)) > 0
     near = (ink[top:bottom, left:right] > 0) & ~own
     return bottom <= top or float(near.any(axis=1).mean()) <= STROKE_NEIGHBOURS
 

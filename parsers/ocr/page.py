@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -300,8 +300,7 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False) -> list[TextR
         confidences = tuple(p.confidence if p.has_ink else 1.0 for p in row)
         out.append(TextRow(cells, in_table, False, starts_table, confidences))
     if out and starts_page:
-        first = out[0]
-        out[0] = TextRow(first.cells, first.in_table, True, first.starts_table, first.confidences)
+        out[0] = replace(out[0], starts_page=True)
     return out
 
 

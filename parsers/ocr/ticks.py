@@ -30,9 +30,11 @@ import cv2
 import numpy as np
 
 from parsers.schema import load_schema
+from parsers.ticks import TICKED_MARKS, UNTICKED_MARKS
 
-TICKED_LOOKALIKES = "■☑√✓✔☒▣▪✅回国团図田区凶囚VvY∨～~丶"
-UNTICKED_LOOKALIKES = "□☐◻▢口〇OoD0"
+# The marks a docx uses, and what OCR makes of them.
+TICKED_LOOKALIKES = TICKED_MARKS + "回国团図田区凶囚VvY∨～~丶"
+UNTICKED_LOOKALIKES = UNTICKED_MARKS + "口〇OoD0"
 TICKED_INSIDE = 0.16  # share of a box's inside covered by ink
 UNTICKED_INSIDE = 0.06
 
@@ -60,9 +62,8 @@ def tick_fields() -> dict[str, tuple[str, ...]]:
 
 def options_in(text: str, options: tuple[str, ...]) -> list[tuple[int, int, str]]:
     """(start, end, option) of each option name in the text, in order."""
-    compact = text
     names = "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
-    return [(m.start(), m.end(), m.group(0)) for m in re.finditer(names, compact)]
+    return [(m.start(), m.end(), m.group(0)) for m in re.finditer(names, text)]
 
 
 def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int) -> Box | None:
@@ -85,13 +86,13 @@ def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int) -> Box | None:
     return Box(x, y, x + w, y + h, float(inside.mean()))
 
 
-def _carve(ink: np.ndarray, mask: np.ndarray, x: int, y: int, w: int, h: int, line_height: int) -> list[Box]:
-    """Boxes at either end of a blob wider than a box: a box touching the
-    option name after it ("□政" as one stroke of ink) or before it."""
+def _carve(ink: np.ndarray, blob: np.ndarray, x: int, y: int, w: int, h: int, line_height: int) -> list[Box]:
+    """Boxes at either end of a blob wider than a box (``blob``: its mask
+    within its bounding box at x, y): a box touching the option name after
+    it ("□政" as one stroke of ink) or before it."""
     found = []
     for from_left in (True, False):
-        column = x if from_left else x + w - 1
-        rows = np.where(mask[y:y + h, column])[0]
+        rows = np.where(blob[:, 0 if from_left else w - 1])[0]
         if not len(rows):
             continue
         # The box's outer side: the longest run of inked rows in its first column.
@@ -124,8 +125,7 @@ def find_boxes(ink: np.ndarray, line_height: int) -> list[Box]:
             if box is not None:
                 boxes.append(box)
         elif w / h > 1.33:
-            mask = labels == label
-            boxes.extend(_carve(ink, mask, x, y, w, h, line_height))
+            boxes.extend(_carve(ink, labels[y:y + h, x:x + w] == label, x, y, w, h, line_height))
     boxes.sort(key=lambda b: (b.y0 // max(1, line_height), b.x0))
     return boxes
 

@@ -31,9 +31,9 @@ def test_the_demo_parses_the_sample_mailbox_and_shows_the_replies(demo_dir):
     config["smtp"]["port"] = find_free_port()
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
 
-    def demo() -> subprocess.CompletedProcess:
+    def demo(*options: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "intake", "--config", "config.yaml", "demo"],
+            [sys.executable, "-m", "intake", "--config", "config.yaml", "demo", *options],
             cwd=tmp_path, capture_output=True, text=True, timeout=600,
         )
 
@@ -48,9 +48,6 @@ def test_the_demo_parses_the_sample_mailbox_and_shows_the_replies(demo_dir):
     assert second.returncode == 0, second.stderr
     assert "新邮件 0 封" in second.stdout and "成功 0" in second.stdout
     assert len(list((tmp_path / "data/demo/sent").glob("*.eml"))) == 11
-    fresh = subprocess.run(
-        [sys.executable, "-m", "intake", "--config", "config.yaml", "demo", "--fresh"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
-    )
+    fresh = demo("--fresh")
     assert fresh.returncode == 0, fresh.stderr
     assert "新报名 10 份" in fresh.stdout  # --fresh also forgets the demo mailbox kept outside the project

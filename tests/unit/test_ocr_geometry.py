@@ -20,12 +20,7 @@ CORNERS = np.array([[150, 90], [790, 120], [840, 1130], [100, 1110]], np.float32
 
 def ruled_sheet() -> np.ndarray:
     """A white sheet with a ruled 3×2 table."""
-    sheet = np.full((SHEET[1], SHEET[0]), 235, np.uint8)
-    for y in (200, 300, 400, 500):
-        sheet[y:y + 3, 100:601] = 30
-    for x in (100, 350, 600):
-        sheet[200:503, x:x + 3] = 30
-    return sheet
+    return ruled_page(SHEET[1], SHEET[0], (200, 300, 400, 500), (100, 350, 600), paper=235, ink=30, thickness=3)
 
 
 def photographed(sheet: np.ndarray) -> np.ndarray:
@@ -76,11 +71,7 @@ def test_flatten_sheet_on_a_pil_page():
 
 
 def test_character_strokes_near_rules_are_not_vertical_rules():
-    page = np.full((600, 800), 250, np.uint8)
-    for y in (100, 140, 180):
-        page[y:y + 2, 100:701] = 20
-    for x in (100, 400, 700):
-        page[100:182, x:x + 2] = 20
+    page = ruled_page(600, 800, (100, 140, 180), (100, 400, 700), paper=250, ink=20)
     # Tall strokes of characters in tight rows, 3 px short of the rules.
     for x in range(150, 380, 40):
         page[105:137, x:x + 3] = 20
