@@ -15,14 +15,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from intake.config import settings_from_mapping
-from intake.devservers import DovecotServer
-from intake.devservers.smtp_sink import SmtpSink
-from intake.migrate import upgrade_database
-from intake.pipeline import Runtime, run_once
-from intake.samples import emails
-from intake.samples.forms import build_form_docx, build_form_pdf, sample_applicants
-from intake.samples.mailbox import on
+from intake.core.config import settings_from_mapping
+from devtools.servers import DovecotServer
+from devtools.servers.smtp_sink import SmtpSink
+from intake.core.migrate import upgrade_database
+from intake.worker.pipeline import Runtime, run_once
+from devtools.samples import emails
+from devtools.samples.forms import build_form_docx, build_form_pdf, sample_applicants
+from devtools.samples.mailbox import on
 
 BUILDERS = [emails.qq_mail, emails.netease_mail, emails.foxmail_mail, emails.outlook_mail, emails.raw8bit_mail]
 

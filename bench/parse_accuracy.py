@@ -2,9 +2,9 @@
 
     python -m bench.parse_accuracy [--formats F ...] [--applicants N] [--engine E] [--jobs 2] [--json PATH]
 
-Builds the sample corpus (``intake.samples.corpus``, cached), parses each
+Builds the sample corpus (``devtools.samples.corpus``, cached), parses each
 file as intake's worker does (a forked child per file with a time limit,
-``intake.isolation.map_isolated``), and prints per format: field accuracy
+``parsers.sandbox.map_isolated``), and prints per format: field accuracy
 (value equal to the ground truth), missing,
 needs_review, SILENT-WRONG (a wrong value not flagged for review), and
 seconds per file and per page, each line beside its target. Not a test: it
@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from intake.samples.corpus import FORMATS, CorpusItem, build_corpus
+from devtools.samples.corpus import FORMATS, CorpusItem, build_corpus
 
 ACCURACY_TARGETS = {"docx": 99, "doc": 99, "wps": 99, "text_pdf": 99, "scan_pdf": 95, "scan_jpg": 95,
                     "two_page": 95, "photo_jpg": 85}
@@ -59,10 +59,10 @@ def _timed_parse(filename: str, data: bytes, options) -> tuple[str, object, floa
 
 def run_parse(items: list[CorpusItem], jobs: int, timeout: float, options, progress=None) -> list[dict]:
     """parse() every item the way intake's worker does: each file in a forked
-    child of its own (``intake.isolation.map_isolated``), ``jobs`` at once,
+    child of its own (``parsers.sandbox.map_isolated``), ``jobs`` at once,
     each on a core of its own, killed at ``timeout``."""
     import parsers
-    from intake.isolation import Limits, map_isolated
+    from parsers.sandbox import Limits, map_isolated
     from parsers.errors import ParseTimeout
 
     parsers.preload()

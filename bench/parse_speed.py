@@ -12,8 +12,8 @@ import statistics
 import time
 
 import parsers
-from intake.isolation import Limits, run_isolated
-from intake.samples.forms import LAYOUTS, build_form_docx, build_form_pdf, sample_applicants
+from parsers.sandbox import Limits, run_isolated
+from devtools.samples.forms import LAYOUTS, build_form_docx, build_form_pdf, sample_applicants
 
 
 def timed(func, *args, **kwargs) -> float:

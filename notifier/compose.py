@@ -21,8 +21,8 @@ from typing import Any
 
 import jinja2
 
-from intake.masking import mask_fields, redact_text
-from intake.statuses import ReplyKind
+from intake.core.masking import mask_fields, redact_text
+from intake.core.statuses import ReplyKind
 
 CENTRE_NAME = "湛江市中小企业服务中心"
 LIST_SEPARATOR = "、"

@@ -26,10 +26,10 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.config import OutboxSettings, SmtpSettings
-from intake.masking import redact_text
-from intake.models import OutboxMail, utcnow
-from intake.statuses import OutboxStatus, ReplyKind
+from intake.core.config import OutboxSettings, SmtpSettings
+from intake.core.masking import redact_text
+from intake.core.models import OutboxMail, utcnow
+from intake.core.statuses import OutboxStatus, ReplyKind
 from notifier.smtp import PermanentSendError, SendError, TransientSendError, send_message
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import getaddresses
 
-from intake.config import ConfigError, SmtpSettings
+from intake.core.config import ConfigError, SmtpSettings
 
 
 class SendError(Exception):

@@ -16,7 +16,7 @@ from typing import Callable
 from parsers.errors import CorruptFile, ParseError, TooLarge, UnsupportedFormat
 from parsers.options import ParseOptions
 from parsers.results import FormResult
-from parsers.sniff import sniff_kind
+from parsers.readers.sniff import sniff_kind
 
 __all__ = ["parse", "sniff_kind", "FormResult", "ParseOptions", "READERS", "MAX_FILE_BYTES"]
 
@@ -24,13 +24,13 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 def _read_docx(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
-    from parsers.docx import read_docx
+    from parsers.readers.docx import read_docx
 
     return read_docx(data)
 
 
 def _read_pdf(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
-    from parsers.pdf import read_pdf
+    from parsers.readers.pdf import read_pdf
 
     return read_pdf(data, options=options)
 
@@ -43,7 +43,7 @@ def _read_image(data: bytes, options: ParseOptions | None = None) -> list[FormRe
 
 def _office_reader(kind: str) -> Callable[[bytes], list[FormResult]]:
     def read(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
-        from parsers.office import read_office
+        from parsers.readers.office import read_office
 
         return read_office(kind, data)
 
@@ -94,8 +94,8 @@ def parse(filename: str, data: bytes, *, options: ParseOptions | None = None) ->
 
 def preload() -> None:
     """Import every reader now, so forked parse children start warm (milliseconds, not 0.4 s)."""
-    import parsers.docx  # noqa: F401
-    import parsers.images  # noqa: F401
+    import parsers.readers.docx  # noqa: F401
+    import parsers.ocr.page_images  # noqa: F401
     import parsers.ocr.page  # noqa: F401
-    import parsers.office  # noqa: F401
-    import parsers.pdf  # noqa: F401
+    import parsers.readers.office  # noqa: F401
+    import parsers.readers.pdf  # noqa: F401

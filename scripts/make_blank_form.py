@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from intake.samples.forms import build_blank_form_docx
+from devtools.samples.forms import build_blank_form_docx
 
 DEFAULT_OUT = Path("data") / "报名表.docx"
 

@@ -8,10 +8,10 @@
 per-field thresholds, second opinion); the older ``engine`` and
 ``review_below`` arguments are used when no options are given.
 
-``read_image`` is the "image" reader: ``parsers.images.load_pages`` decodes
+``read_image`` is the "image" reader: ``parsers.ocr.page_images.load_pages`` decodes
 the file into upright grey pages, every page becomes rows of text cells
 (``page.read_page``: table grid → cells → OCR, tick boxes from the ink) and
-the shared ``rows_to_results`` turns them into forms. ``parsers.pdf`` calls
+the shared ``rows_to_results`` turns them into forms. ``parsers.readers.pdf`` calls
 ``read_pages`` for the pages of a PDF that have no text layer.
 
 Every cell carries the OCR engine's confidence; a field below
@@ -29,7 +29,7 @@ cells or a file's pages over threads was measured slower (the Python
 between the model calls holds the GIL). The OCR models run on the CPUs the
 process is given (``engines.rapid_models``): every core for a file parsed
 alone, one each when intake parses several files at once, each in a child
-pinned to a core (``intake.isolation.map_isolated``).
+pinned to a core (``parsers.sandbox.map_isolated``).
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ import dataclasses
 from parsers.errors import UnsupportedFormat
 from parsers.options import DEFAULT_REVIEW_BELOW, ENGINE_NAMES, ParseOptions
 from parsers.results import FormResult
-from parsers.rows import TextRow
+from parsers.text.rows import TextRow
 
 __all__ = ["read_image", "read_pages", "read_pages_apart", "DEFAULT_ENGINE", "REVIEW_BELOW", "ENGINE_NAMES",
            "ocr_available", "ocr_options"]
@@ -109,8 +109,8 @@ def method_name(engine: str | None) -> str:
 def read_image(data: bytes, engine: str | None = None, review_below: float = REVIEW_BELOW, *,
                options: ParseOptions | None = None) -> list[FormResult]:
     """Forms in a photo or scan (JPEG, PNG, multi-page TIFF, HEIC, …)."""
-    from parsers.assemble import rows_to_results
-    from parsers.images import load_pages
+    from parsers.text.assemble import rows_to_results
+    from parsers.ocr.page_images import load_pages
 
     options = ocr_options(options, engine, review_below)
     pages = load_pages("image", data)

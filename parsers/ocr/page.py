@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from parsers.fields import label_index
-from parsers.ocr import ticks as tick_marks
+from parsers.text.fields import label_index
+from parsers.ocr import tick_marks
 from parsers.ocr.engines import OcrEngine, correct, text_lines
 from parsers.ocr.grid import PageInk, Table, analyse, find_tables
-from parsers.rows import TextRow
+from parsers.text.rows import TextRow
 from parsers.schema import load_schema
 
 TARGET_WIDTH = (1400, 2400)  # pages are scaled into this width range (A4 at ~170–290 dpi)
@@ -313,6 +313,6 @@ def _line_height(page: PageInk) -> int:
 
 
 def _unwrap(text: str) -> str:
-    from parsers.pdf import unwrap
+    from parsers.readers.pdf import unwrap
 
     return unwrap(text)

@@ -8,12 +8,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
-from intake.models import Application, Attachment, Message
-from intake.pipeline import run_once
-from intake.samples import emails
-from intake.samples.forms import build_form_docx, build_form_pdf, sample_applicants
-from intake.samples.mailbox import on
-from intake.statuses import ApplicationStatus, AttachmentStatus, MessageStatus
+from intake.core.models import Application, Attachment, Message
+from intake.worker.pipeline import run_once
+from devtools.samples import emails
+from devtools.samples.forms import build_form_docx, build_form_pdf, sample_applicants
+from devtools.samples.mailbox import on
+from intake.core.statuses import ApplicationStatus, AttachmentStatus, MessageStatus
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,7 @@ def test_a_message_that_fails_is_recorded_retried_and_never_blocks_the_batch(mak
                            attachments=[("报名表.docx", build_form_docx(person))], date=on(14, hour)),
             at=on(14, hour),
         )
-    import intake.process as process
+    import intake.worker.runner as process
 
     real_parse_mail = process.parse_mail
     calls = {"n": 0}
@@ -105,7 +105,7 @@ def test_a_message_that_fails_is_recorded_retried_and_never_blocks_the_batch(mak
 
 
 def test_every_unreadable_reason_reaches_staff_through_the_pipeline(make_intake_env, sqlite_url):
-    from intake.samples.scans import render_pages, scan_image
+    from devtools.samples.scans import render_pages, scan_image
 
     env = make_intake_env(sqlite_url, parsing={"timeout_seconds": 0.5, "max_attachment_mb": 3})
     person, = sample_applicants(1, seed=12)

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from intake.samples.forms import build_form_docx, build_form_pdf, build_non_form_docx, sample_applicants
-from intake.samples.mailbox import demo_mailbox
+from devtools.samples.forms import build_form_docx, build_form_pdf, build_non_form_docx, sample_applicants
+from devtools.samples.mailbox import demo_mailbox
 from tests.fixtures.intake_env import settings_mapping
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from intake.devservers import find_free_port
+from devtools.servers import find_free_port
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +19,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def demo_dir(tmp_path):
     yield tmp_path
-    from intake.demo import _mailserver_dir
+    from devtools.demo import _mailserver_dir
 
     shutil.rmtree(_mailserver_dir(tmp_path / "data" / "demo"), ignore_errors=True)
 

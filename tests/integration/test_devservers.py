@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from imapclient import IMAPClient
 
-from intake.devservers import DevServerError, DovecotServer, ImapAccount, PostgresServer
-from intake.devservers.dovecot import render_config
+from devtools.servers import DevServerError, DovecotServer, ImapAccount, PostgresServer
+from devtools.servers.dovecot import render_config
 
 pytestmark = pytest.mark.integration
 
@@ -266,7 +266,7 @@ def test_postgres_server_api(postgres_server: PostgresServer) -> None:
 
 
 def test_missing_dovecot_gives_install_hint(monkeypatch) -> None:
-    from intake.devservers import dovecot as dovecot_mod
+    from devtools.servers import dovecot as dovecot_mod
 
     monkeypatch.setattr(dovecot_mod.shutil, "which", lambda name: None)
     monkeypatch.setattr(dovecot_mod, "_SEARCH_DIRS", ())
@@ -275,7 +275,7 @@ def test_missing_dovecot_gives_install_hint(monkeypatch) -> None:
 
 
 def test_missing_postgres_gives_install_hint(monkeypatch) -> None:
-    from intake.devservers import postgres as postgres_mod
+    from devtools.servers import postgres as postgres_mod
 
     with pytest.raises(postgres_mod.PostgresNotInstalled, match="apt-get install postgresql-15"):
         postgres_mod.find_postgres_bindir(version="0")

@@ -17,10 +17,10 @@ from email.parser import BytesParser
 import pytest
 from sqlalchemy import func, select
 
-from intake.models import Application, Attachment, MailboxEntry, Message, OutboxMail
-from intake.pipeline import run_once
-from intake.samples.mailbox import demo_mailbox, expected_applicants
-from intake.statuses import ApplicationStatus, AttachmentStatus, OutboxStatus
+from intake.core.models import Application, Attachment, MailboxEntry, Message, OutboxMail
+from intake.worker.pipeline import run_once
+from devtools.samples.mailbox import demo_mailbox, expected_applicants
+from intake.core.statuses import ApplicationStatus, AttachmentStatus, OutboxStatus
 from notifier.outbox import flush_outbox, utcnow
 
 pytestmark = pytest.mark.integration

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from intake.isolation import Limits, run_isolated
-from intake.samples.forms import build_form_docx, sample_applicants
+from parsers.sandbox import Limits, run_isolated
+from devtools.samples.forms import build_form_docx, sample_applicants
 from parsers import parse
 from parsers.errors import CorruptFile, EncryptedFile, ParseTimeout
-from parsers.office import convert_to_docx, find_soffice, is_encrypted_word97
+from parsers.readers.office import convert_to_docx, find_soffice, is_encrypted_word97
 
 SOFFICE = find_soffice()
 pytestmark = [pytest.mark.integration,

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from intake.models import Application, MailboxEntry, Message
-from intake.pipeline import run_once
-from intake.samples import emails
-from intake.samples.forms import build_form_docx, sample_applicants
-from intake.samples.mailbox import on
+from intake.core.models import Application, MailboxEntry, Message
+from intake.worker.pipeline import run_once
+from devtools.samples import emails
+from devtools.samples.forms import build_form_docx, sample_applicants
+from devtools.samples.mailbox import on
 
 pytestmark = pytest.mark.integration
 

@@ -4,11 +4,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from intake.config import OutboxSettings
-from intake.migrate import upgrade_database
-from intake.db import make_engine, make_session_factory
-from intake.models import Base, OutboxMail
-from intake.statuses import OutboxStatus, ReplyKind
+from intake.core.config import OutboxSettings
+from intake.core.migrate import upgrade_database
+from intake.core.db import make_engine, make_session_factory
+from intake.core.models import Base, OutboxMail
+from intake.core.statuses import OutboxStatus, ReplyKind
 from notifier import outbox
 from notifier.outbox import SENDING_LEASE, enqueue, flush_outbox, outbox_message_id
 from notifier.smtp import TransientSendError

@@ -9,13 +9,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from intake.models import Application, Attachment
-from intake.pipeline import run_once
-from intake.samples import emails
-from intake.samples.forms import build_form_docx, build_form_pdf, build_non_form_docx, sample_applicants
-from intake.samples.mailbox import on
-from intake.samples.scans import docx_to, image_only_pdf, phone_photo, render_pages, scan_image
-from intake.statuses import ApplicationStatus, AttachmentStatus
+from intake.core.models import Application, Attachment
+from intake.worker.pipeline import run_once
+from devtools.samples import emails
+from devtools.samples.forms import build_form_docx, build_form_pdf, build_non_form_docx, sample_applicants
+from devtools.samples.mailbox import on
+from devtools.samples.scans import docx_to, image_only_pdf, phone_photo, render_pages, scan_image
+from intake.core.statuses import ApplicationStatus, AttachmentStatus
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,6 @@
 import pytest
 
-from intake.devservers.smtp_sink import SmtpSink
+from devtools.servers.smtp_sink import SmtpSink
 from notifier.smtp import (
     PermanentSendError,
     ServerUnavailableError,

@@ -2,8 +2,8 @@
 import io
 import zipfile
 
-from intake.archives import expand_zip
-from intake.samples.emails import gbk_zip
+from intake.mail.archives import expand_zip
+from devtools.samples.emails import gbk_zip
 
 
 def make_zip(members, *, compression=zipfile.ZIP_DEFLATED) -> bytes:

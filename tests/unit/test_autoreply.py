@@ -1,8 +1,8 @@
 """RFC 3834 matrix: every machine-mail signal gives a reason; normal mail None."""
 import pytest
 
-from intake.autoreply import REASONS, no_reply_reason
-from intake.mime import parse_mail
+from intake.mail.autoreply import REASONS, no_reply_reason
+from intake.mail.mime import parse_mail
 
 NORMAL = ("From: =?utf-8?B?5byg5LiJ?= <zhangsan@qq.com>\r\nTo: intake@example.com\r\n"
           "Subject: 专家申请\r\nMessage-ID: <1@qq.com>\r\n")

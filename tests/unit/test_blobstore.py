@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from intake.blobstore import BlobStore
+from intake.core.blobstore import BlobStore
 
 
 def test_blobs_are_stored_by_sha256_and_read_back(tmp_path):

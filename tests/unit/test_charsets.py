@@ -3,7 +3,7 @@ import base64
 
 import pytest
 
-from intake.charsets import (codec_for_label, decode_bytes, decode_header_value,
+from intake.mail.charsets import (codec_for_label, decode_bytes, decode_header_value,
                              decode_header_value_checked, html_to_text, mailbox_from_header,
                              message_ids, single_line, valid_address)
 

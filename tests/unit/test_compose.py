@@ -5,7 +5,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from intake.statuses import ReplyKind
+from intake.core.statuses import ReplyKind
 from notifier.compose import ReplyContext, compose_reply, reply_subject
 
 FULL_ID = re.compile(r"\d{17}[\dXx]")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from intake.config import ConfigError, load_settings
+from intake.core.config import ConfigError, load_settings
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -81,7 +81,7 @@ def test_a_missing_file_says_what_to_do(tmp_path):
 
 def test_every_config_key_is_documented_in_the_readme():
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    from intake.config import Settings
+    from intake.core.config import Settings
 
     def keys(model, prefix=""):
         for name, field in model.model_fields.items():

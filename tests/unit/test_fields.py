@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from parsers import checks
-from parsers.fields import label_index, normalise, validate
+from parsers.text import checks
+from parsers.text.fields import label_index, normalise, validate
 from parsers.schema import load_schema
-from parsers.ticks import read_ticks
+from parsers.text.ticked_options import read_ticks
 
 SCHEMA = load_schema()
 
@@ -144,7 +144,7 @@ def test_plain_list_without_boxes():
 
 
 def test_chinese_text_takes_full_width_brackets_however_it_was_typed_or_read():
-    from parsers.fields import normalise
+    from parsers.text.fields import normalise
     from parsers.schema import load_schema
 
     employer = load_schema().spec_for("employer")

@@ -9,8 +9,8 @@ import zlib
 import pytest
 from PIL import Image, ImageChops, ImageOps
 
-from intake.samples.forms import build_form_pdf, sample_applicants
-from parsers import images
+from devtools.samples.forms import build_form_pdf, sample_applicants
+from parsers.ocr import page_images as images
 from parsers.errors import CorruptFile, EncryptedFile, TooLarge
 
 pytest.importorskip("numpy")
@@ -110,7 +110,7 @@ def test_heic_round_trip(form_page):
     small = form_page.resize((form_page.width // 2, form_page.height // 2)).convert("RGB")
     data = encode(small, "HEIF", quality=90)
     assert data[4:8] == b"ftyp"
-    from parsers.sniff import sniff_kind
+    from parsers.readers.sniff import sniff_kind
     assert sniff_kind("IMG_0001.HEIC", data) == "image"
     [page] = images.load_pages("image", data, normalise=False)
     assert page.size == small.size
@@ -145,7 +145,7 @@ def _pdf_text_then_image(form_page: Image.Image, **canvas_options) -> bytes:
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen.canvas import Canvas
 
-    from intake.samples import forms
+    from devtools.samples import forms
 
     text_pdf = io.BytesIO()
     canvas = Canvas(text_pdf, pagesize=A4, **canvas_options)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from intake.isolation import ChildCrashed, Limits, run_isolated
+from parsers.sandbox import ChildCrashed, Limits, run_isolated
 from parsers.errors import CorruptFile, ParseError, ParseTimeout, TooLarge
 
 
@@ -80,7 +80,7 @@ def meets(folder, mine: str, other: str):
 
 
 def test_files_are_parsed_side_by_side_and_come_back_in_order(tmp_path):
-    from intake.isolation import map_isolated
+    from parsers.sandbox import map_isolated
 
     outcomes = map_isolated(meets, [(tmp_path, "a", "b"), (tmp_path, "b", "a")], workers=2,
                             limits=Limits(timeout_seconds=30))
@@ -88,7 +88,7 @@ def test_files_are_parsed_side_by_side_and_come_back_in_order(tmp_path):
 
 
 def test_one_file_failing_does_not_stop_the_others():
-    from intake.isolation import map_isolated
+    from parsers.sandbox import map_isolated
 
     seen = []
     outcomes = map_isolated(

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.masking import mask_fields, mask_id_number, mask_phone, redact_text
+from intake.core.masking import mask_fields, mask_id_number, mask_phone, redact_text
 
 FULL_ID = re.compile(r"\d{17}[\dXx]")
 FULL_MOBILE = re.compile(r"1[3-9]\d{9}")

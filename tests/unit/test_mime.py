@@ -7,7 +7,7 @@ import zipfile
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from intake.mime import MailAttachment, ParsedMail, parse_mail
+from intake.mail.mime import MailAttachment, ParsedMail, parse_mail
 
 GBK_NAME = "张喆申请表.docx"
 

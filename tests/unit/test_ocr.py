@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("rapidocr_onnxruntime")
 pdfium = pytest.importorskip("pypdfium2")
 
-from intake.samples.forms import Applicant, build_form_pdf, sample_applicants  # noqa: E402
+from devtools.samples.forms import Applicant, build_form_pdf, sample_applicants  # noqa: E402
 from parsers import parse  # noqa: E402
 from parsers.ocr import REVIEW_BELOW  # noqa: E402
 

@@ -8,7 +8,7 @@ cv2 = pytest.importorskip("cv2")
 
 from PIL import Image  # noqa: E402
 
-from parsers import images  # noqa: E402
+from parsers.ocr import page_images as images  # noqa: E402
 from parsers.ocr.geometry import find_sheet, order_corners, rectify  # noqa: E402
 from parsers.ocr.grid import analyse, clear_edges, find_tables  # noqa: E402
 from parsers.ocr.page import _join_paragraphs, _merge_loose, _Piece  # noqa: E402

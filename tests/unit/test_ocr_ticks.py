@@ -1,9 +1,9 @@
-"""Tick boxes found in the ink of scans and photos (parsers.ocr.ticks)."""
+"""Tick boxes found in the ink of scans and photos (parsers.ocr.tick_marks)."""
 from __future__ import annotations
 
 import numpy as np
 
-from parsers.ocr.ticks import find_boxes, rewrite
+from parsers.ocr.tick_marks import find_boxes, rewrite
 
 
 def _box(ink, x, y, size=24, filled=False, cut_bottom=0):

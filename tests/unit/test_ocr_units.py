@@ -8,9 +8,9 @@ pytest.importorskip("cv2")
 
 from parsers.ocr.engines import correct, join_words, text_lines  # noqa: E402
 from parsers.ocr.grid import analyse, find_tables  # noqa: E402
-from parsers.ocr.ticks import rewrite  # noqa: E402
-from parsers.rows import TextRow  # noqa: E402
-from parsers.assemble import rows_to_results  # noqa: E402
+from parsers.ocr.tick_marks import rewrite  # noqa: E402
+from parsers.text.rows import TextRow  # noqa: E402
+from parsers.text.assemble import rows_to_results  # noqa: E402
 from tests.unit.drawing import ruled_page  # noqa: E402
 
 

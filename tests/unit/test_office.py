@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from lxml import etree
 
-import parsers.office as office
-from intake.samples.forms import build_form_docx, sample_applicants
+import parsers.readers.office as office
+from devtools.samples.forms import build_form_docx, sample_applicants
 from parsers import READERS, parse, sniff_kind
 from parsers.errors import EncryptedFile, UnsupportedFormat
 

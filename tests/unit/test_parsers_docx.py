@@ -8,9 +8,9 @@ import zipfile
 import pytest
 from docx import Document
 
-from intake.samples.forms import build_form_docx, sample_applicants
+from devtools.samples.forms import build_form_docx, sample_applicants
 from parsers import parse, sniff_kind
-from parsers.checks import id_check_char
+from parsers.text.checks import id_check_char
 from parsers.errors import CorruptFile, EncryptedFile, ParseError, TooLarge, UnsupportedFormat
 
 APPLICANT = sample_applicants(1)[0]

@@ -9,10 +9,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
-from intake.samples.forms import build_form_pdf, sample_applicants
+from devtools.samples.forms import build_form_pdf, sample_applicants
 from parsers import parse
 from parsers.errors import CorruptFile, EncryptedFile, TooLarge, UnsupportedFormat
-from parsers.pdf import unwrap
+from parsers.readers.pdf import unwrap
 
 APPLICANT = sample_applicants(2)[1]
 FONT = "STSong-Light"

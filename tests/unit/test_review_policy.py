@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from intake.samples.forms import build_form_docx, sample_applicants
+from devtools.samples.forms import build_form_docx, sample_applicants
 from parsers import ParseOptions, parse
-from parsers.assemble import rows_to_results
+from parsers.text.assemble import rows_to_results
 from parsers.options import DEFAULT_FIELD_REVIEW_BELOW, DEFAULT_OPTIONS
-from parsers.rows import TextRow
+from parsers.text.rows import TextRow
 
 TITLE = TextRow(("湛江市中小企业志愿服务专家报名表",))
 
@@ -77,7 +77,7 @@ def test_engine_option_reaches_the_ocr_reader(monkeypatch):
         return []
 
     monkeypatch.setattr(ocr, "read_pages", fake_read_pages)
-    monkeypatch.setattr("parsers.images.load_pages", lambda kind, data: [object()])
+    monkeypatch.setattr("parsers.ocr.page_images.load_pages", lambda kind, data: [object()])
     assert ocr.read_image(b"x", options=ParseOptions(engine="tesseract", review_below=0.9)) == []
     assert seen["options"].engine == "tesseract" and seen["options"].review_below == 0.9
     ocr.read_image(b"x")
@@ -239,7 +239,7 @@ def test_without_second_opinion_the_least_sure_character_decides(monkeypatch):
 
 
 def test_an_ocr_name_with_an_unknown_surname_goes_to_review():
-    from parsers.checks import check_surname
+    from parsers.text.checks import check_surname
 
     assert check_surname("冼浩") == [] and check_surname("欧阳婧") == [] and check_surname("司徒文彬") == []
     assert check_surname("洗浩")  # 冼 misread as 洗: not a surname

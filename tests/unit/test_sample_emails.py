@@ -3,9 +3,9 @@ import re
 
 import pytest
 
-from intake.autoreply import no_reply_reason
-from intake.mime import parse_mail
-from intake.samples import emails
+from intake.mail.autoreply import no_reply_reason
+from intake.mail.mime import parse_mail
+from devtools.samples import emails
 
 ATTACHMENTS = [
     ("张喆-专家申请表.docx", b"PK\x03\x04docx bytes"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.samples.forms import (
+from devtools.samples.forms import (
     LAYOUTS,
     build_blank_form_docx,
     build_form_docx,
@@ -18,7 +18,7 @@ from intake.samples.forms import (
     sample_applicants,
 )
 from parsers import parse
-from parsers.checks import check_id_agrees, check_id_number, check_mobile
+from parsers.text.checks import check_id_agrees, check_id_number, check_mobile
 
 APPLICANTS = sample_applicants(6)
 

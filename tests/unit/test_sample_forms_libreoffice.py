@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from intake.samples.forms import build_form_docx, build_forms_docx, sample_applicants
+from devtools.samples.forms import build_form_docx, build_forms_docx, sample_applicants
 from parsers import parse
 
 SOFFICE = shutil.which("soffice")

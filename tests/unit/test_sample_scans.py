@@ -9,11 +9,11 @@ import pdfplumber
 import pytest
 from PIL import Image, ImageOps, ImageStat
 
-from intake.samples import corpus as corpus_module
-from intake.samples import scans
-from intake.samples.corpus import build_corpus
-from intake.samples.forms import build_form_docx, build_form_pdf, sample_applicants
-from parsers.sniff import extension_kind, sniff_kind
+from devtools.samples import corpus as corpus_module
+from devtools.samples import scans
+from devtools.samples.corpus import build_corpus
+from devtools.samples.forms import build_form_docx, build_form_pdf, sample_applicants
+from parsers.readers.sniff import extension_kind, sniff_kind
 
 SOFFICE = scans.soffice_path()
 

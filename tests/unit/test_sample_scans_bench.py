@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bench.parse_accuracy import score_item, summarise, verdict
-from intake.samples.corpus import CorpusItem
+from devtools.samples.corpus import CorpusItem
 
 
 def _item(expected, review_keys=()):

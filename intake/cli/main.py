@@ -1,0 +1,263 @@
+"""The ``intake`` command: parse, poll, run, export, status, retry, db, demo."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
+
+from intake.core.config import ConfigError, Settings, config_path_from, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    try:
+        return load_settings(config_path_from(ctx.obj["config"]))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _runtime(ctx: click.Context):
+    from intake.worker.pipeline import Runtime
+
+    settings = _settings(ctx)
+    _ensure_schema(settings)
+    return Runtime.from_settings(settings)
+
+
+def _ensure_schema(settings: Settings) -> None:
+    """A brand-new database is created on first use; an old one must be upgraded on purpose."""
+    from intake.core.migrate import current_revision, head_revision, upgrade_database
+
+    current = current_revision(settings.database.url)
+    if current is None:
+        upgrade_database(settings.database.url)
+    elif current != head_revision():
+        raise click.ClickException(
+            f"数据库结构版本 {current} 不是最新（{head_revision()}）。Run: intake db upgrade"
+        )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="config.yaml to use (default: $INTAKE_CONFIG, then ./config.yaml).")
+@click.option("-v", "--verbose", is_flag=True, help="Log more detail.")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
+    """intake: the mailbox of application forms, parsed and queued for staff review."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations log every step
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per form per line.")
+def parse(files: tuple[Path, ...], as_json: bool) -> None:
+    """Read application forms from FILES (no database, no mailbox)."""
+    import parsers
+    from parsers.sandbox import Limits, map_isolated
+    from parsers.errors import ParseError
+
+    failures = 0
+    show_progress = len(files) > 1 and sys.stderr.isatty()
+    # Files are parsed at once, one child process per CPU; results print in
+    # the order given.
+    with click.progressbar(length=len(files), label="解析中", file=sys.stderr) if show_progress \
+            else nullcontext() as bar:
+        parsers.preload()
+        outcomes = map_isolated(_parse_file, [(path,) for path in files], limits=Limits(),
+                                progress=(lambda done, total: bar.update(1)) if bar is not None else None)
+    for path, outcome in zip(files, outcomes):
+        if isinstance(outcome, ParseError):
+            failures += 1
+            _echo_parse_error(path, outcome, as_json)
+            continue
+        if not outcome and not as_json:
+            click.echo(f"{path}: 没有找到报名表 (no application form found)")
+        for result in outcome:
+            if as_json:
+                click.echo(json.dumps(result.to_json(str(path)), ensure_ascii=False))
+            else:
+                _echo_result(path, result)
+    if failures:
+        sys.exit(1)
+
+
+def _parse_file(path: Path):
+    """Runs in the parsing child: the file is read there, not held by the parent."""
+    import parsers
+
+    return parsers.parse(path.name, path.read_bytes())
+
+
+def _echo_parse_error(path: Path, exc, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"file": str(path), "error": exc.reason, "message": str(exc)}, ensure_ascii=False))
+    else:
+        click.echo(f"{path}: 无法读取 ({exc.reason}): {exc}", err=True)
+
+
+def _echo_result(path: Path, result) -> None:
+    from intake.core.masking import mask_fields
+    from parsers.schema import load_schema
+
+    click.echo(f"== {path}")
+    shown = mask_fields(result.fields)
+    for spec in load_schema().fields:
+        if spec.key in shown:
+            value = shown[spec.key]
+            text = "、".join(value) if isinstance(value, list) else value
+            flag = "  [待核对]" if spec.key in result.needs_review else ""
+            click.echo(f"  {spec.label}: {text}{flag}")
+    for warning in result.warnings:
+        click.echo(f"  ! {warning}")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll once and exit (the default; kept for scripts).")
+@click.pass_context
+def poll(ctx: click.Context, once: bool) -> None:
+    """Fetch new mail, process it, send what is due, exit."""
+    from intake.worker.pipeline import AlreadyRunning, run_once
+    from intake.cli.reporting import print_run_report
+
+    runtime = _runtime(ctx)
+    try:
+        report = run_once(runtime, progress=_progress_printer())
+    except AlreadyRunning as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.close()
+    print_run_report(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _progress_printer():
+    if not sys.stderr.isatty():
+        return None
+
+    def show(stage: str, done: int, total: int) -> None:
+        names = {"fetch": "收取邮件", "process": "处理邮件"}
+        click.echo(f"\r{names.get(stage, stage)} {done}/{total}", err=True, nl=done == total)
+
+    return show
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Poll every poll.interval_seconds and send replies, until stopped (Ctrl-C / SIGTERM)."""
+    from intake.worker.scheduler import run_forever
+
+    runtime = _runtime(ctx)
+    try:
+        run_forever(runtime)
+    finally:
+        runtime.close()
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (default: standard output; xlsx needs a file).")
+@click.option("--roster", is_flag=True, help="Public roster: approved experts, 姓名/工作单位/专业特长 only.")
+@click.option("--reveal", is_flag=True, help="Include full ID numbers and phones (for vetting; handle with care).")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: Path | None, roster: bool, reveal: bool) -> None:
+    """Export applications (ID numbers and phones masked unless --reveal)."""
+    from intake.cli.export import FORMATS, application_records, roster_records
+
+    if roster and reveal:
+        raise click.UsageError("--roster never includes personal data; drop --reveal")
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("xlsx is binary: give --output FILE.xlsx")
+    runtime = _runtime(ctx)
+    try:
+        with runtime.session_factory() as session:
+            records = roster_records(session=session) if roster else application_records(session=session, reveal=reveal)
+    finally:
+        runtime.close()
+    data = FORMATS[fmt](records)
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+        click.echo(f"已导出 {len(records)} 条到 {output}", err=True)
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Counts by status, and the messages and replies that failed (with their errors)."""
+    from intake.cli.reporting import print_status
+
+    runtime = _runtime(ctx)
+    try:
+        with runtime.session_factory() as session:
+            print_status(session=session)
+    finally:
+        runtime.close()
+
+
+@cli.command()
+@click.pass_context
+def retry(ctx: click.Context) -> None:
+    """Process failed messages again (after fixing what their error said)."""
+    from intake.worker.pipeline import single_runner
+    from intake.worker.runner import process_stored_messages
+
+    runtime = _runtime(ctx)
+    try:
+        with single_runner(runtime.settings.storage.path):
+            report = process_stored_messages(
+                runtime.settings, session_factory=runtime.session_factory, blobs=runtime.blobs, include_failed=True
+            )
+    finally:
+        runtime.close()
+    click.echo(f"重新处理：成功 {report.processed + report.ignored}，仍失败 {report.failed}")
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Create or migrate the database to the latest schema (Alembic)."""
+    from intake.core.migrate import current_revision, upgrade_database
+
+    settings = _settings(ctx.parent)
+    upgrade_database(settings.database.url)
+    click.echo(f"数据库已是最新版本: {current_revision(settings.database.url)}")
+
+
+@cli.command()
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("data/demo"),
+              show_default=True, help="Where the demo keeps its mail server and the replies it sent.")
+@click.option("--fresh", is_flag=True, help="Forget earlier demo runs and start over.")
+@click.pass_context
+def demo(ctx: click.Context, workdir: Path, fresh: bool) -> None:
+    """Run the whole service on a local demo mailbox seeded with sample applications."""
+    from devtools.demo import run_demo
+
+    sys.exit(run_demo(workdir, fresh=fresh, config_path=ctx.obj["config"]))
+
+
+def main(args: list[str] | None = None) -> None:
+    cli.main(args=args, prog_name="intake")

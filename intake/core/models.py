@@ -1,0 +1,237 @@
+"""SQLAlchemy 2.0 models: the ledger of everything intake has seen and sent.
+
+Rows flow one way: MailboxEntry → Message → Attachment → Application
+(+ ApplicationVersion) → OutboxMail. Nothing here opens sessions; callers do.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Index,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from intake.core.statuses import (
+    ApplicationStatus,
+    AttachmentStatus,
+    MessageStatus,
+    OutboxStatus,
+    ReplyKind,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class StatusType(TypeDecorator):
+    """Stores a str Enum by its value and gives the Enum back (drivers disagree on Enums)."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def __init__(self, enum_class: type[enum.Enum]) -> None:
+        super().__init__()
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return self.enum_class(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> enum.Enum | None:
+        return None if value is None else self.enum_class(value)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class FolderCursor(Base):
+    """How far intake has read one IMAP folder; the server's \\Seen flag proves nothing."""
+
+    __tablename__ = "folder_cursor"
+    __table_args__ = (UniqueConstraint("account", "folder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(320))
+    folder: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Message(Base):
+    """One distinct email, stored raw (by sha256) before anything acts on it."""
+
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    raw_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    message_id_header: Mapped[str | None] = mapped_column(String(998), index=True)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    from_name: Mapped[str] = mapped_column(Text, default="")
+    from_address: Mapped[str | None] = mapped_column(String(320))
+    reply_address: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[MessageStatus] = mapped_column(StatusType(MessageStatus), default=MessageStatus.STORED)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    no_reply_reason: Mapped[str | None] = mapped_column(String(40))
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    defects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+    entries: Mapped[list[MailboxEntry]] = relationship(back_populates="message")
+
+
+class MailboxEntry(Base):
+    """One UID in one folder at one UIDVALIDITY: the ledger that decides what is new."""
+
+    __tablename__ = "mailbox_entry"
+    __table_args__ = (UniqueConstraint("account", "folder", "uidvalidity", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(320))
+    folder: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    uid: Mapped[int] = mapped_column(Integer)
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
+    is_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    moved: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    message: Mapped[Message] = relationship(back_populates="entries")
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(400))
+    content_type: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(20))
+    container: Mapped[str | None] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[AttachmentStatus | None] = mapped_column(StatusType(AttachmentStatus))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(Text)
+    forms_found: Mapped[int] = mapped_column(Integer, default=0)
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class Application(Base):
+    """One applicant in one campaign; later corrected forms become new versions."""
+
+    __tablename__ = "application"
+    __table_args__ = (
+        Index("ix_application_campaign_idnumber", "campaign", "id_number"),
+        Index("ix_application_campaign_sender", "campaign", "sender"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(100))
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True)
+    status: Mapped[ApplicationStatus] = mapped_column(StatusType(ApplicationStatus))
+    sender: Mapped[str | None] = mapped_column(String(320))
+    reply_address: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(100))
+    id_number: Mapped[str | None] = mapped_column(String(40))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    confidence: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    missing_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    needs_review: Mapped[list[str]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    message: Mapped[Message] = relationship(foreign_keys=[message_id])
+    versions: Mapped[list[ApplicationVersion]] = relationship(
+        back_populates="application", order_by="ApplicationVersion.version"
+    )
+
+
+class ApplicationVersion(Base):
+    __tablename__ = "application_version"
+    __table_args__ = (UniqueConstraint("application_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    missing_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="versions")
+
+
+class OutboxMail(Base):
+    """A reply recorded before it is sent; the idempotency key makes it at-most-once."""
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[ReplyKind] = mapped_column(StatusType(ReplyKind))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    message_id_header: Mapped[str] = mapped_column(String(998))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[OutboxStatus] = mapped_column(StatusType(OutboxStatus), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

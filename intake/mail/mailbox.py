@@ -1,0 +1,169 @@
+"""IMAP client: connect, identify, and fetch raw mail by UID without marking it.
+
+Only this module talks IMAP. It never deletes mail: the optional move uses
+MOVE where the server has it, else COPY + \\Deleted + UID EXPUNGE of exactly
+those UIDs.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from contextlib import contextmanager
+from typing import Iterator
+
+import imapclient
+from imapclient.exceptions import IMAPClientError
+
+from intake.core.config import MailboxSettings
+
+log = logging.getLogger(__name__)
+
+CLIENT_VERSION = "0.1"
+
+
+class MailboxError(Exception):
+    """The mailbox could not be reached or refused us; the message says what to check."""
+
+
+@dataclass(frozen=True)
+class FetchedMail:
+    uid: int
+    raw: bytes
+    internaldate: datetime  # aware, as the server recorded arrival
+    size: int
+
+
+@contextmanager
+def _imap_errors(action: str) -> Iterator[None]:
+    """No imaplib/socket exception leaves this module: callers see MailboxError."""
+    try:
+        yield
+    except MailboxError:
+        raise
+    except (IMAPClientError, OSError, socket.timeout, ssl.SSLError) as exc:
+        raise MailboxError(f"IMAP {action} 失败: {exc}. The next poll retries; check the server if it persists.") from exc
+
+
+def account_key(settings: MailboxSettings) -> str:
+    return f"{settings.username}@{settings.host}:{settings.port}"
+
+
+class MailboxClient:
+    """One logged-in IMAP session on one folder (use as a context manager)."""
+
+    def __init__(self, settings: MailboxSettings) -> None:
+        self.settings = settings
+        self._client: imapclient.IMAPClient | None = None
+        self.uidvalidity: int = 0
+        self.capabilities: set[bytes] = set()
+
+    def __enter__(self) -> "MailboxClient":
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def open(self) -> None:
+        s = self.settings
+        try:
+            client = imapclient.IMAPClient(
+                s.host,
+                port=s.port,
+                ssl=s.security == "ssl",
+                ssl_context=ssl.create_default_context() if s.security != "none" else None,
+                timeout=s.timeout_seconds,
+            )
+            if s.security == "starttls":
+                client.starttls(ssl.create_default_context())
+            client.normalise_times = False
+            client.login(s.username, s.resolved_password() or "")
+            self._client = client
+            self.capabilities = set(client.capabilities())
+            if b"ID" in self.capabilities:
+                # NetEase (126/163) refuses SELECT with "Unsafe Login" until the client identifies itself.
+                client.id_({"name": s.id_name, "version": CLIENT_VERSION, "vendor": "intake"})
+            status = client.select_folder(s.folder, readonly=s.move_to is None)
+        except (IMAPClientError, OSError, socket.timeout, ssl.SSLError) as exc:
+            self.close()
+            raise MailboxError(
+                f"无法连接或登录邮箱 {s.username}@{s.host}:{s.port}（{s.security}）: {exc}. "
+                "Check mailbox.host/port/security, and that IMAP is enabled in the webmail settings "
+                "with the authorization code (授权码) as the password."
+            ) from exc
+        self.uidvalidity = int(status[b"UIDVALIDITY"])
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:  # the connection is going away either way
+            try:
+                client.shutdown()
+            except Exception:
+                pass
+
+    @property
+    def client(self) -> imapclient.IMAPClient:
+        if self._client is None:
+            raise MailboxError("mailbox is not open")
+        return self._client
+
+    def uids_after(self, last_uid: int) -> list[int]:
+        """UIDs above ``last_uid``, ascending ("N:*" also returns the last UID, so filter)."""
+        with _imap_errors("SEARCH"):
+            uids = self.client.search(["UID", f"{last_uid + 1}:*"])
+        return sorted(uid for uid in uids if uid > last_uid)
+
+    def fetch(self, uids: list[int]) -> Iterator[FetchedMail]:
+        """Raw bytes with BODY.PEEK[] (never sets \\Seen: staff read this inbox too)."""
+        if not uids:
+            return
+        with _imap_errors("FETCH"):
+            response = self.client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE", "RFC822.SIZE"])
+        for uid in uids:
+            data = response.get(uid)
+            if data is None:
+                log.warning("UID %s vanished before it could be fetched", uid)
+                continue
+            raw = data.get(b"BODY[]")
+            if raw is None:
+                raise MailboxError(f"server returned no body for UID {uid}")
+            size = int(data.get(b"RFC822.SIZE", len(raw)))
+            if size != len(raw):
+                raise MailboxError(
+                    f"UID {uid}: fetched {len(raw)} bytes but the server says {size}; not storing a partial body"
+                )
+            internaldate = data.get(b"INTERNALDATE")
+            if internaldate is None:
+                internaldate = datetime.now(timezone.utc)
+            elif internaldate.tzinfo is None:
+                internaldate = internaldate.replace(tzinfo=timezone.utc)
+            yield FetchedMail(uid=uid, raw=bytes(raw), internaldate=internaldate, size=size)
+
+    def move(self, uids: list[int], folder: str) -> None:
+        if not uids:
+            return
+        with _imap_errors("MOVE"):
+            self._move(uids, folder)
+
+    def _move(self, uids: list[int], folder: str) -> None:
+        client = self.client
+        if not client.folder_exists(folder):
+            client.create_folder(folder)
+        if b"MOVE" in self.capabilities:
+            client.move(uids, folder)
+            return
+        client.copy(uids, folder)
+        client.add_flags(uids, [imapclient.DELETED], silent=True)
+        if b"UIDPLUS" in self.capabilities:
+            client.uid_expunge(uids)
+        else:
+            # Without UIDPLUS a plain EXPUNGE would also remove mail staff deleted
+            # by hand; leave the \Deleted flag for the server to clean up instead.
+            log.warning("server lacks UIDPLUS; moved mail is flagged \\Deleted but not expunged")

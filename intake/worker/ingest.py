@@ -1,0 +1,207 @@
+"""Mailbox → stored messages. Raw bytes and a ledger row are written before anything parses them.
+
+The ledger (account, folder, UIDVALIDITY, UID) decides what is new; the
+server's \\Seen flag does not. A message seen again — the same UID, the same
+bytes, or the same Message-ID with the same body (a duplicate delivery, or
+old mail after a UIDVALIDITY change) — is linked to the message already
+stored and creates nothing new.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from email import policy
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.core.blobstore import BlobStore
+from intake.mail.mailbox import FetchedMail, MailboxClient, account_key
+from intake.core.models import FolderCursor, MailboxEntry, Message
+from intake.core.statuses import MessageStatus
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IngestReport:
+    seen: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    uidvalidity_changed: bool = False
+    alerts: list[str] = field(default_factory=list)
+
+
+def fetch_new_messages(
+    mailbox: MailboxClient,
+    *,
+    session_factory: sessionmaker[Session],
+    blobs: BlobStore,
+    progress: Progress | None = None,
+) -> IngestReport:
+    settings = mailbox.settings
+    account, folder = account_key(settings), settings.folder
+    report = IngestReport()
+    with session_factory() as session:
+        cursor = _cursor(session, account, folder, mailbox.uidvalidity)
+        if cursor.uidvalidity != mailbox.uidvalidity:
+            alert = (
+                f"邮箱 {folder} 的 UIDVALIDITY 从 {cursor.uidvalidity} 变为 {mailbox.uidvalidity}："
+                "服务器重建了该文件夹。旧邮件按内容去重，不会重复处理。"
+            )
+            log.warning(alert)
+            report.alerts.append(alert)
+            report.uidvalidity_changed = True
+            cursor.uidvalidity = mailbox.uidvalidity
+            cursor.last_uid = 0
+        session.commit()
+        last_uid = cursor.last_uid
+
+    uids = mailbox.uids_after(last_uid)
+    batch_size = settings.batch_size
+    for start in range(0, len(uids), batch_size):
+        batch = uids[start : start + batch_size]
+        for fetched in mailbox.fetch(batch):
+            is_new = store_fetched_mail(
+                fetched, session_factory=session_factory, blobs=blobs,
+                account=account, folder=folder, uidvalidity=mailbox.uidvalidity,
+            )
+            report.seen += 1
+            if is_new:
+                report.stored += 1
+            else:
+                report.duplicates += 1
+            if progress:
+                progress(report.seen, len(uids))
+    return report
+
+
+def store_fetched_mail(
+    fetched: FetchedMail,
+    *,
+    session_factory: sessionmaker[Session],
+    blobs: BlobStore,
+    account: str,
+    folder: str,
+    uidvalidity: int,
+) -> bool:
+    """Store one fetched mail; True when it is a message intake has not seen before."""
+    raw_sha = blobs.put(fetched.raw)  # durable on disk before the row that points at it
+    with session_factory() as session, session.begin():
+        cursor = _cursor(session, account, folder, uidvalidity)
+        cursor.last_uid = max(cursor.last_uid, fetched.uid)
+        seen = session.scalars(
+            select(MailboxEntry).where(
+                MailboxEntry.account == account,
+                MailboxEntry.folder == folder,
+                MailboxEntry.uidvalidity == uidvalidity,
+                MailboxEntry.uid == fetched.uid,
+            )
+        ).first()
+        if seen is not None:
+            return False
+        message_id_header = read_message_id(fetched.raw)
+        body_sha = hashlib.sha256(_body_bytes(fetched.raw)).hexdigest()
+        existing = find_same_message(
+            session=session, raw_sha256=raw_sha, message_id_header=message_id_header, body_sha256=body_sha
+        )
+        if existing is None:
+            message = Message(
+                raw_sha256=raw_sha,
+                size=len(fetched.raw),
+                message_id_header=message_id_header,
+                body_sha256=body_sha,
+                received_at=fetched.internaldate,
+                status=MessageStatus.STORED,
+                defects=[],
+            )
+            session.add(message)
+            session.flush()
+        else:
+            message = existing
+        session.add(
+            MailboxEntry(
+                account=account, folder=folder, uidvalidity=uidvalidity, uid=fetched.uid,
+                raw_sha256=raw_sha, message_id=message.id, is_duplicate=existing is not None,
+            )
+        )
+        return existing is None
+
+
+def find_same_message(
+    *, session: Session, raw_sha256: str, message_id_header: str | None, body_sha256: str
+) -> Message | None:
+    same_bytes = session.scalars(select(Message).where(Message.raw_sha256 == raw_sha256)).first()
+    if same_bytes is not None or not message_id_header:
+        return same_bytes
+    # A re-delivery adds Received: headers but keeps Message-ID and body; a reused
+    # Message-ID with a different body is a different message.
+    return session.scalars(
+        select(Message).where(
+            Message.message_id_header == message_id_header, Message.body_sha256 == body_sha256
+        )
+    ).first()
+
+
+def read_message_id(raw: bytes) -> str | None:
+    try:
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:65536])
+        value = headers.get("Message-ID")
+    except Exception:  # a broken header block still gets stored; mime.py reports the defect later
+        return None
+    if not value:
+        return None
+    value = "".join(str(value).split())
+    return value[:998] or None
+
+
+def _body_bytes(raw: bytes) -> bytes:
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        index = raw.find(separator)
+        if index >= 0:
+            return raw[index + len(separator) :]
+    return raw
+
+
+def _cursor(session: Session, account: str, folder: str, uidvalidity: int) -> FolderCursor:
+    cursor = session.scalars(
+        select(FolderCursor).where(FolderCursor.account == account, FolderCursor.folder == folder)
+    ).first()
+    if cursor is None:
+        cursor = FolderCursor(account=account, folder=folder, uidvalidity=uidvalidity, last_uid=0)
+        session.add(cursor)
+        session.flush()
+    return cursor
+
+
+def move_processed_mail(
+    mailbox: MailboxClient, *, session_factory: sessionmaker[Session], target_folder: str
+) -> int:
+    """Move mail whose processing committed; failed mail stays in the inbox for a retry."""
+    settings = mailbox.settings
+    account, folder = account_key(settings), settings.folder
+    with session_factory() as session:
+        entries = session.scalars(
+            select(MailboxEntry)
+            .join(Message, MailboxEntry.message_id == Message.id)
+            .where(
+                MailboxEntry.account == account,
+                MailboxEntry.folder == folder,
+                MailboxEntry.uidvalidity == mailbox.uidvalidity,
+                MailboxEntry.moved.is_(False),
+                Message.status.in_([MessageStatus.PROCESSED, MessageStatus.IGNORED]),
+            )
+        ).all()
+        uids = [entry.uid for entry in entries]
+        if not uids:
+            return 0
+        mailbox.move(uids, target_folder)
+        for entry in entries:
+            entry.moved = True
+        session.commit()
+        return len(uids)

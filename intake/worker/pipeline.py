@@ -1,0 +1,127 @@
+"""One poll: fetch new mail, process what is stored, move it (optional), send what is due.
+
+``run_once`` is the whole scheduled job; ``intake poll --once`` calls it and
+``intake run`` only schedules it. A file lock keeps it to one runner at a time.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.core.blobstore import BlobStore
+from intake.core.config import Settings
+from intake.core.db import make_engine, make_session_factory
+from intake.worker.ingest import IngestReport, fetch_new_messages, move_processed_mail
+from intake.mail.mailbox import MailboxClient, MailboxError
+from intake.worker.runner import ProcessReport, process_stored_messages
+from notifier.outbox import FlushReport, flush_outbox
+
+log = logging.getLogger(__name__)
+
+
+class AlreadyRunning(Exception):
+    """Another intake worker holds the lock for this storage path."""
+
+
+@dataclass
+class RunReport:
+    ingest: IngestReport = field(default_factory=IngestReport)
+    process: ProcessReport = field(default_factory=ProcessReport)
+    moved: int = 0
+    outbox: FlushReport | None = None
+    mailbox_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.mailbox_error is None
+
+
+@dataclass
+class Runtime:
+    """What a run needs, built once from settings (engine, sessions, blob store)."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    blobs: BlobStore
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Runtime":
+        engine = make_engine(settings.database.url)
+        return cls(settings, engine, make_session_factory(engine), BlobStore(settings.storage.path / "blobs"))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@contextmanager
+def single_runner(storage_path: Path) -> Iterator[None]:
+    storage_path.mkdir(parents=True, exist_ok=True)
+    lock_path = storage_path / "worker.lock"
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyRunning(
+                f"另一个 intake 进程正在运行（锁文件 {lock_path}）。Wait for it to finish, or stop it first."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_once(runtime: Runtime, *, progress: Callable[[str, int, int], None] | None = None,
+             send: bool = True) -> RunReport:
+    settings = runtime.settings
+    report = RunReport()
+    with single_runner(settings.storage.path):
+        try:
+            with MailboxClient(settings.mailbox) as mailbox:
+                report.ingest = fetch_new_messages(
+                    mailbox, session_factory=runtime.session_factory, blobs=runtime.blobs,
+                    progress=_stage(progress, "fetch"),
+                )
+        except MailboxError as exc:
+            # Still process what is stored and send what is due: the outbox must not wait on IMAP.
+            report.mailbox_error = str(exc)
+            log.error("%s", exc)
+        report.process = process_stored_messages(
+            settings, session_factory=runtime.session_factory, blobs=runtime.blobs,
+            progress=_stage(progress, "process"),
+        )
+        if settings.mailbox.move_to and report.mailbox_error is None:
+            report.moved = _move(runtime, report)
+        if send:
+            report.outbox = flush_outbox(runtime.session_factory, settings.smtp, settings.outbox)
+    return report
+
+
+def _move(runtime: Runtime, report: RunReport) -> int:
+    try:
+        with MailboxClient(runtime.settings.mailbox) as mailbox:
+            return move_processed_mail(
+                mailbox, session_factory=runtime.session_factory, target_folder=runtime.settings.mailbox.move_to
+            )
+    except MailboxError as exc:
+        report.mailbox_error = str(exc)
+        log.error("moving processed mail failed: %s", exc)
+        return 0
+
+
+def _stage(progress, name):
+    if progress is None:
+        return None
+    return lambda done, total: progress(name, done, total)

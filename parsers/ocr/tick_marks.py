@@ -1,0 +1,283 @@
+"""Tick boxes read from the image, written back as the text docx gives.
+
+An option cell such as "□政策解读 ■数字化转型 √智能制造" is OCR'd like any
+other cell, but OCR is poor at the marks themselves (□ comes out as 口, ■
+as 国 or 回). So the marks are read twice:
+
+* from the text: the character just before each option name (or the
+  bracket just after it, "外贸（√）") is mapped from its look-alikes;
+* from the ink: square boxes of about the text's height are found in the
+  cell, and the ink inside each says ticked (■, ☑, a pen tick) or not (□);
+  for marks in brackets after the options, the pairs of round brackets
+  are found and a mark between them is a tick.
+  A box touching the option name beside it is cut out of the blob of ink
+  they make together, and a box squeezed against the cell's rule (the
+  crop ends inside it, so one side is missing) still counts.
+
+When the boxes found are exactly one per option, the ink decides (and,
+each box clearly inked or empty and agreeing with any mark the text shows,
+the reading is sure whatever OCR thought of the mark glyphs); else the
+text does. The result is rewritten as "☑政策解读 □数字化转型 …" so that
+``parsers.text.ticked_options`` reads it like a docx cell. A confidence comes with it:
+low where a mark is unclear or an option has no mark next to it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from parsers.schema import load_schema
+from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS
+
+# The marks a docx uses, and what OCR makes of them.
+TICKED_LOOKALIKES = TICKED_MARKS + "回国团図田区凶囚VvY∨～~丶"
+UNTICKED_LOOKALIKES = UNTICKED_MARKS + "口〇OoD0"
+TICKED_INSIDE = 0.16  # share of a box's inside covered by ink
+UNTICKED_INSIDE = 0.06
+
+
+@dataclass(frozen=True)
+class Box:
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    inside_ink: float
+
+    @property
+    def ticked(self) -> bool:
+        return self.inside_ink >= TICKED_INSIDE
+
+    @property
+    def clear(self) -> bool:
+        return self.inside_ink >= TICKED_INSIDE + 0.1 or self.inside_ink <= UNTICKED_INSIDE
+
+
+def tick_fields() -> dict[str, tuple[str, ...]]:
+    return {spec.key: spec.options for spec in load_schema().fields if spec.kind == "ticks"}
+
+
+def options_in(text: str, options: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """(start, end, option) of each option name in the text, in order."""
+    names = "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
+    return [(m.start(), m.end(), m.group(0)) for m in re.finditer(names, text)]
+
+
+def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int) -> Box | None:
+    """The square at (x, y, w, h) as a Box when it has four straight sides."""
+    patch = ink[y:y + h, x:x + w] > 0
+    if patch.shape != (h, w) or min(w, h) < 4:
+        return None
+    band = max(1, round(min(w, h) * 0.12))
+    edges = [patch[:band, :], patch[-band:, :], patch[:, :band], patch[:, -band:]]
+    # A box has four straight sides: each side's band mostly inked along its
+    # length. A side on the crop's top or bottom edge may be cut by the crop
+    # (a box squeezed against the cell's rule): it need not be there at all.
+    needed = [0.0 if y <= 1 else 0.85, 0.0 if y + h >= ink.shape[0] - 1 else 0.85, 0.85, 0.85]
+    if any(side.any(axis=0 if n < 2 else 1).mean() < need for n, (side, need) in enumerate(zip(edges, needed))):
+        return None
+    margin = max(2, round(min(w, h) * 0.22))
+    inside = patch[margin:h - margin, margin:w - margin]
+    if inside.size == 0:
+        return None
+    return Box(x, y, x + w, y + h, float(inside.mean()))
+
+
+def _carve(ink: np.ndarray, blob: np.ndarray, x: int, y: int, w: int, h: int, line_height: int) -> list[Box]:
+    """Boxes at either end of a blob wider than a box (``blob``: its mask
+    within its bounding box at x, y): a box touching the option name after
+    it ("□政" as one stroke of ink) or before it."""
+    found = []
+    for from_left in (True, False):
+        rows = np.where(blob[:, 0 if from_left else w - 1])[0]
+        if not len(rows):
+            continue
+        # The box's outer side: the longest run of inked rows in its first column.
+        runs = np.split(rows, np.where(np.diff(rows) > 1)[0] + 1)
+        run = max(runs, key=len)
+        top, side = y + int(run[0]), int(run[-1] - run[0] + 1)
+        if not (0.4 * line_height <= side <= 1.3 * line_height):
+            continue
+        best = None
+        for width in range(max(4, round(side * 0.85)), round(side * 1.15) + 1):
+            left = x if from_left else x + w - width
+            box = _box_at(ink, left, top, width, side)
+            if box is not None and (best is None or box.inside_ink < best.inside_ink):
+                best = box
+        if best is not None and not any(b.x0 == best.x0 for b in found):
+            found.append(best)
+    return found
+
+
+def find_boxes(ink: np.ndarray, line_height: int) -> list[Box]:
+    """Square boxes about as tall as a character, in reading order."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
+    boxes = []
+    for label in range(1, count):
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        if not (0.4 * line_height <= h <= 1.3 * line_height):
+            continue
+        if 0.75 <= w / h <= 1.33:
+            box = _box_at(ink, x, y, w, h)
+            if box is not None:
+                boxes.append(box)
+        elif w / h > 1.33:
+            boxes.extend(_carve(ink, labels[y:y + h, x:x + w] == label, x, y, w, h, line_height))
+    boxes.sort(key=lambda b: (b.y0 // max(1, line_height), b.x0))
+    return boxes
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """A pair of round brackets written after an option, "外贸（√）"."""
+
+    x0: int  # the inside: between the two strokes
+    x1: int
+    y0: int
+    y1: int
+    inside_ink: float  # the tallest mark inside, as a share of the brackets' height
+
+    @property
+    def ticked(self) -> bool:
+        return self.inside_ink >= 0.35
+
+    @property
+    def clear(self) -> bool:
+        return self.inside_ink >= 0.5 or self.inside_ink <= 0.15
+
+
+def _bracket_side(mask: np.ndarray) -> str | None:
+    """"(" or ")" for a thin, tall blob bowed to one side, else None."""
+    h = mask.shape[0]
+    rows = [np.where(mask[y])[0] for y in range(h)]
+    middle = [r.mean() for r in rows[h // 3: h - h // 3] if len(r)]
+    ends = [r.mean() for r in rows[: max(1, h // 6)] + rows[h - max(1, h // 6):] if len(r)]
+    if not middle or not ends:
+        return None
+    bow = float(np.mean(middle) - np.mean(ends))
+    if abs(bow) < 0.12 * mask.shape[1] and abs(bow) < 1:
+        return None
+    return "(" if bow < 0 else ")"
+
+
+def find_brackets(ink: np.ndarray, line_height: int) -> list[Bracket]:
+    """Pairs of round brackets about as tall as a character, in reading
+    order, with how much is written between them."""
+    binary = (ink > 0).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    strokes = []
+    for label in range(1, count):
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        if not (0.5 * line_height <= h <= 1.3 * line_height) or w > 0.4 * h:
+            continue
+        side = _bracket_side(labels[y:y + h, x:x + w] == label)
+        if side:
+            strokes.append((y // max(1, line_height), x, y, w, h, side))
+    strokes.sort()
+    pairs = []
+    for left, right in zip(strokes, strokes[1:]):
+        if left[5] != "(" or right[5] != ")" or left[0] != right[0]:
+            continue
+        x0, x1 = left[1] + left[3], right[1]
+        if x1 - x0 < 2 or x1 - x0 > 3 * line_height:
+            continue
+        y0, y1 = min(left[2], right[2]), max(left[2] + left[4], right[2] + right[4])
+        inside = binary[y0:y1, x0 + 1:x1 - 1]
+        found, _, inner, _ = cv2.connectedComponentsWithStats(inside, connectivity=8) if inside.size else (1, None, None, None)
+        tallest = max((int(inner[n, cv2.CC_STAT_HEIGHT]) for n in range(1, found)), default=0)
+        pairs.append(Bracket(x0, x1, y0, y1, tallest / max(1, y1 - y0)))
+    return pairs
+
+
+def _text_marks(text: str, found: list[tuple[int, int, str]]) -> list[str | None]:
+    """"ticked", "unticked" or None (no mark) for each option, from the text."""
+    marks: list[str | None] = []
+    for start, end, _option in found:
+        before = text[:start].rstrip(" \u3000")
+        after = text[end:].lstrip(" \u3000")
+        mark = None
+        if before and before[-1] in TICKED_LOOKALIKES:
+            mark = "ticked"
+        elif before and before[-1] in UNTICKED_LOOKALIKES:
+            mark = "unticked"
+        bracket = re.match(r"^[\[\(（【]\s*([^\]\)）】\s]{0,2})\s*[\]\)）】]", after)
+        if bracket:
+            # Anything written in the brackets is a tick; an empty pair is not.
+            mark = "ticked" if bracket.group(1) else "unticked"
+        marks.append(mark)
+    return marks
+
+
+def _odd_bracket_marks(text: str, found: list[tuple[int, int, str]]) -> bool:
+    """A bracket holding something that is no known tick glyph."""
+    for _start, end, _option in found:
+        bracket = re.match(r"^\s*[\[\(（【]\s*([^\]\)）】\s]{1,2})\s*[\]\)）】]", text[end:])
+        if bracket and not all(ch in TICKED_LOOKALIKES + "xX×" for ch in bracket.group(1)):
+            return True
+    return False
+
+
+def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: float) -> tuple[str, float]:
+    """The option cell as "☑a □b …" and how sure the reading is.
+
+    Text that names no option of any tick field comes back unchanged.
+    """
+    flat = re.sub(r"\s*\n\s*", "", text)
+    for options in tick_fields().values():
+        found = options_in(flat, options)
+        if len(found) >= 2 or (found and _text_marks(flat, found)[0]):
+            break
+    else:
+        return text, confidence
+    text_marks = _text_marks(flat, found)
+    bracketed = any(re.match(r"^\s*[\[\(（【]", flat[end:]) for _, end, _ in found)
+    # Marks in brackets after the options: no boxes to look for, but the
+    # brackets, and what is written inside them.
+    boxes = find_boxes(ink, line_height) if ink is not None and not bracketed else []
+    brackets = find_brackets(ink, line_height) if ink is not None and bracketed else []
+    if all(mark is None for mark in text_marks) and len(boxes) != len(found):
+        return text, confidence  # options named in prose, not tick boxes
+    if brackets and len(brackets) == len(found):
+        states = ["ticked" if bracket.ticked else "unticked" for bracket in brackets]
+        sure = all(bracket.clear for bracket in brackets)
+        agree = all(t is None or t == s for t, s in zip(text_marks, states))
+        confidence = 0.97 if sure and agree else min(confidence, 0.75 if sure else 0.5)
+    elif bracketed:
+        # The brackets could not all be found in the ink: a "√" the OCR
+        # missed would read as an empty pair, so the text alone is not enough.
+        states = list(text_marks)
+        confidence = min(confidence, 0.7)
+    elif len(boxes) == len(found):
+        states = ["ticked" if box.ticked else "unticked" for box in boxes]
+        sure = all(box.clear for box in boxes)
+        # Where the text read a clear mark, it should agree with the ink.
+        agree = all(t is None or t == s for t, s in zip(text_marks, states))
+        if sure and agree:
+            # One box per option, each clearly inked or clearly empty: the ink
+            # decides, whatever the OCR's doubt about the mark glyphs (which
+            # it misreads by nature); option names matched the known list.
+            confidence = 0.97
+        else:
+            confidence = min(confidence, 0.75 if sure else 0.5)
+    else:
+        states = list(text_marks)
+        hollow = [box for box in boxes if not box.ticked]
+        unmarked = [n for n, state in enumerate(states) if state is None]
+        if unmarked and len(hollow) == len(boxes) == sum(state != "ticked" for state in states):
+            # Ticks written as "√" and empty boxes OCR could not see: the
+            # boxes found are exactly the options not ticked.
+            for n in unmarked:
+                states[n] = "unticked"
+            confidence = min(confidence, 0.9)
+        elif unmarked:
+            # An option without a readable mark: unsure whether it was ticked.
+            confidence = min(confidence, 0.5)
+        elif boxes and sum(state == "unticked" for state in states) != len(boxes):
+            confidence = min(confidence, 0.7)
+        if _odd_bracket_marks(flat, found):
+            confidence = min(confidence, 0.7)
+    written = " ".join(("☑" if state == "ticked" else "□") + option for (_, _, option), state in zip(found, states))
+    return written, confidence

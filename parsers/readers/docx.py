@@ -1,0 +1,179 @@
+"""Reading a .docx into rows of text cells.
+
+The document XML is walked directly (via python-docx's parsed tree) rather
+than through ``Paragraph.text``/``Table.rows``: that keeps content controls,
+Word check-box symbols and page breaks, and sees each merged cell once —
+a horizontally merged cell is one ``w:tc``, and the rows below a vertically
+merged one hold empty continuation cells.
+"""
+from __future__ import annotations
+
+import io
+
+import docx as python_docx
+from docx.opc.exceptions import PackageNotFoundError
+from lxml import etree
+
+from parsers.text.assemble import rows_to_results
+from parsers.readers.docx_safety import MAX_PARAGRAPHS, open_checked_zip
+from parsers.errors import CorruptFile, TooLarge
+from parsers.results import FormResult
+from parsers.text.rows import TextRow
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MAX_CELLS = 50_000
+# Check boxes typed in symbol fonts: the character code of the glyph.
+SYMBOL_FONTS = {
+    "wingdings": {0x6F: "□", 0xA8: "□", 0x71: "□", 0xFE: "☑", 0xFD: "☒", 0xFC: "√", 0x78: "☒"},
+    "wingdings 2": {0x52: "☑", 0x54: "☒", 0x51: "☒", 0xA3: "□", 0x2A: "□", 0x50: "√"},
+}
+_CONTAINERS = {W + "sdt", W + "sdtContent", W + "customXml", W + "smartTag"}
+
+
+def _symbol(font: str, code: int) -> str | None:
+    table = SYMBOL_FONTS.get(font.strip().lower())
+    if table is None:
+        return None
+    return table.get(code - 0xF000 if code >= 0xF000 else code, "")
+
+
+def _run_symbol_font(element: etree._Element) -> str | None:
+    run = element.getparent()
+    fonts = run.find(f"{W}rPr/{W}rFonts") if run is not None else None
+    if fonts is None:
+        return None
+    for name in fonts.attrib.values():
+        if name.strip().lower() in SYMBOL_FONTS:
+            return name
+    return None
+
+
+PAGE_BREAK = "\x0c"
+
+
+def paragraph_text(paragraph: etree._Element) -> str:
+    """Text of one w:p; page breaks come back as form feeds."""
+    out = []
+    properties = paragraph.find(f"{W}pPr")
+    if properties is not None and properties.find(f"{W}pageBreakBefore") is not None:
+        out.append(PAGE_BREAK)
+    for node in paragraph.iter(f"{W}t", f"{W}tab", f"{W}br", f"{W}cr", f"{W}sym", f"{W}noBreakHyphen"):
+        tag = node.tag
+        if tag == f"{W}t":
+            font = _run_symbol_font(node)
+            text = node.text or ""
+            out.append("".join(_symbol(font, ord(ch)) or "" for ch in text) if font else text)
+        elif tag == f"{W}tab":
+            out.append("\t")
+        elif tag == f"{W}br":
+            out.append(PAGE_BREAK if node.get(f"{W}type") == "page" else "\n")
+        elif tag == f"{W}cr":
+            out.append("\n")
+        elif tag == f"{W}noBreakHyphen":
+            out.append("-")
+        else:
+            code = int(node.get(f"{W}char", "0"), 16)
+            out.append(_symbol(node.get(f"{W}font", ""), code) or "")
+    if properties is not None:
+        section = properties.find(f"{W}sectPr")
+        if section is not None:
+            kind = section.find(f"{W}type")
+            if kind is None or kind.get(f"{W}val") != "continuous":
+                out.append(PAGE_BREAK)
+    return "".join(out)
+
+
+class _BodyWalker:
+    def __init__(self) -> None:
+        self.rows: list[TextRow] = []
+        self.paragraphs = 0
+        self.cells = 0
+        self.page_break_pending = False
+
+    def count_paragraph(self) -> None:
+        self.paragraphs += 1
+        if self.paragraphs > MAX_PARAGRAPHS:
+            raise TooLarge(f"Word 文件段落数超过上限 {MAX_PARAGRAPHS}，疑似异常文件。")
+
+    def add(self, cells: tuple[str, ...], in_table: bool, starts_table: bool = False) -> None:
+        self.rows.append(TextRow(cells, in_table, self.page_break_pending, starts_table))
+        self.page_break_pending = False
+
+    def block(self, element: etree._Element) -> None:
+        tag = element.tag
+        if tag == f"{W}p":
+            self.paragraph(element)
+        elif tag == f"{W}tbl":
+            self.table(element)
+        elif tag in _CONTAINERS:
+            for child in element:
+                self.block(child)
+
+    def paragraph(self, element: etree._Element) -> None:
+        self.count_paragraph()
+        pieces = paragraph_text(element).split(PAGE_BREAK)
+        for number, piece in enumerate(pieces):
+            if number:
+                self.page_break_pending = True
+            if piece.strip():
+                self.add((piece,), in_table=False)
+
+    def table(self, element: etree._Element) -> None:
+        first = True
+        for row in _children(element, "tr"):
+            nested: list[etree._Element] = []
+            cells = tuple(self.cell_text(cell, nested) for cell in _children(row, "tc"))
+            if any(cell.strip() for cell in cells):
+                self.add(cells, in_table=True, starts_table=first)
+                first = False
+            for table in nested:
+                self.table(table)
+
+    def cell_text(self, cell: etree._Element, nested: list) -> str:
+        self.cells += 1
+        if self.cells > MAX_CELLS:
+            raise TooLarge(f"Word 文件表格单元格数超过上限 {MAX_CELLS}，疑似异常文件。")
+        lines = []
+        for child in _children(cell, "p", "tbl"):
+            if child.tag == f"{W}tbl":
+                nested.append(child)
+                continue
+            self.count_paragraph()
+            lines.append(paragraph_text(child).replace(PAGE_BREAK, "\n"))
+        return "\n".join(lines)
+
+
+def _children(element: etree._Element, *names: str):
+    """Direct children with these tags, looking through content controls."""
+    wanted = {W + name for name in names}
+    for child in element:
+        if child.tag in wanted:
+            yield child
+        elif child.tag in _CONTAINERS:
+            yield from _children(child, *names)
+
+
+def _blank_placeholders(body: etree._Element) -> None:
+    """An empty content control shows a prompt such as "单击或点击此处输入文字。"
+    (flagged w:showingPlcHdr): that is not what the applicant wrote."""
+    for flag in body.iter(f"{W}showingPlcHdr"):
+        content = flag.getparent().getparent().find(f"{W}sdtContent")
+        for text in content.iter(f"{W}t") if content is not None else ():
+            text.text = ""
+
+
+def docx_rows(data: bytes) -> list[TextRow]:
+    open_checked_zip(data).close()
+    try:
+        document = python_docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError, etree.LxmlError) as exc:
+        raise CorruptFile("Word 文件结构已损坏，无法读取，请申请人重新发送。") from exc
+    walker = _BodyWalker()
+    _blank_placeholders(document.element.body)
+    for element in document.element.body:
+        walker.block(element)
+    return walker.rows
+
+
+def read_docx(data: bytes) -> list[FormResult]:
+    return rows_to_results(docx_rows(data), method="docx")

@@ -1,0 +1,294 @@
+"""Rows of one file → one FormResult per application form in it.
+
+Shared by every reader so a docx and a text PDF of the same form give the
+same fields, checks and warnings.
+
+Review policy for rows read by OCR (``review_below`` > 0; a docx or text
+PDF is never flagged for doubt): a value is either right or in
+``needs_review``, never silently wrong.
+
+* Free text (name, employer, address, …) cannot be validated: it needs a
+  confidence of at least its field's threshold (``ParseOptions``; the
+  engine already lowered cells whose doubtful characters a second engine
+  did not confirm).
+* Structured values (ID, mobile, e-mail, dates, county, gender) must pass
+  their validators and agree with each other (ID ↔ birth date ↔ gender).
+  An e-mail's validator says nothing of the part before the @: the engine
+  lowers it unless a second reading agrees on the whole address.
+* A tick list is trusted only when every option of the field was found
+  with a decided mark; else the field is flagged.
+* A box with ink that gave no text is missing and flagged (handwriting);
+  when several are, the form was filled in by hand and everything read
+  from it is flagged; a required field OCR found empty on a form that is
+  otherwise filled in is flagged too (a wholly blank form is not).
+* A value whose cell ran into the next one (the declaration) is cut and
+  flagged.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from parsers.text import checks
+from parsers.text.fields import IGNORED, label_index, label_key_text, normalise, validate
+from parsers.options import ParseOptions
+from parsers.text.pairs import Pair, read_pairs
+from parsers.results import FormResult
+from parsers.text.rows import TextRow
+from parsers.schema import load_schema
+from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS, merge_readings, read_ticks
+
+MARKS = TICKED_MARKS + UNTICKED_MARKS
+
+# Labels found only on this form, not on a résumé or cover letter.
+FORM_SPECIFIC_KEYS = {"county", "expertise", "service_modes", "available_time", "achievements"}
+IDENTITY_KEYS = {"name", "id_number"}
+REVIEW_CONFIDENCE = 0.5
+# An ID whose GB 11643 check character holds was read right whatever the
+# OCR engine's own doubt (one wrong digit fails the check 10 times in 11).
+CHECKED_ID_CONFIDENCE = 0.95
+# This many value boxes with ink but no readable text: the form was filled
+# in by hand, and what OCR did read from it is no more trustworthy.
+HANDWRITTEN_BOXES = 3
+UNREADABLE = "“{label}”一栏有字迹但无法识别（可能是手写），请对照原件录入"
+HANDWRITTEN = "此表似为手写填写（{count} 栏无法识别），所有识别结果均请对照原件核对"
+REQUIRED_EMPTY = "“{label}”为必填项，但识别结果为空（可能漏填或未能识别），请对照原件核对"
+TICKS_INCOMPLETE = "“{label}”的选项未能全部识别（可能跨页或被遮挡），请对照原件核对勾选"
+
+
+def _is_title_row(row: TextRow) -> bool:
+    filled = [cell for cell in row.cells if cell.strip()]
+    return len(filled) == 1 and label_index().is_title(filled[0])
+
+
+def _label_keys(pairs: list[Pair]) -> set[str]:
+    return {pair.key for pair in pairs if pair.key != IGNORED}
+
+
+def split_forms(rows: list[TextRow]) -> list[list[TextRow]]:
+    """Group rows into forms.
+
+    Rows are first cut at page breaks, tables and titles; consecutive pieces
+    are then joined unless a piece opens with the title while the form so
+    far already has labels, or repeats the name or ID label — a second
+    applicant. So a form running over two pages stays one form.
+    """
+    pieces: list[list[TextRow]] = []
+    for row in rows:
+        if not pieces or row.starts_page or row.starts_table or _is_title_row(row):
+            pieces.append([])
+        pieces[-1].append(row)
+    forms: list[list[TextRow]] = []
+    current_keys: set[str] = set()
+    for piece in pieces:
+        keys = _label_keys(read_pairs(piece))
+        second_form = forms and (
+            (_is_title_row(piece[0]) and current_keys) or (keys & current_keys & IDENTITY_KEYS)
+        )
+        if not forms or second_form:
+            forms.append([])
+            current_keys = set()
+        forms[-1].extend(piece)
+        current_keys |= keys
+    return forms
+
+
+def looks_like_form(rows: list[TextRow], pairs: list[Pair]) -> bool:
+    labels = _label_keys(pairs)
+    has_title = any(_is_title_row(row) for row in rows)
+    return (has_title and len(labels) >= 2) or (
+        len(labels & FORM_SPECIFIC_KEYS) >= 2 and len(labels) >= 4
+    )
+
+
+def rows_to_results(rows: list[TextRow], method: str, base_confidence: float = 1.0,
+                    review_below: float = 0.0, options: ParseOptions | None = None) -> list[FormResult]:
+    """``review_below``: a field read with less confidence than this (the
+    rows' per-cell OCR confidences) goes to needs_review; > 0 means the rows
+    came from OCR and the review policy above applies. ``options`` add the
+    per-field thresholds (default: ``ParseOptions(review_below=review_below)``)."""
+    if options is None:
+        options = ParseOptions(review_below=review_below) if review_below > 0 else None
+    results = []
+    for form_rows in split_forms(rows):
+        pairs = read_pairs(form_rows)
+        if looks_like_form(form_rows, pairs):
+            results.append(build_result(form_rows, pairs, method, base_confidence, review_below, options))
+    return results
+
+
+class _ResultBuilder:
+    def __init__(self, method: str, base_confidence: float, review_below: float = 0.0,
+                 options: ParseOptions | None = None) -> None:
+        self.schema = load_schema()
+        self.result = FormResult(method=method)
+        self.base_confidence = base_confidence
+        self.review_below = review_below
+        self.options = options if review_below > 0 else None  # None: not OCR, nothing flagged for doubt
+        self.read_confidence: dict[str, float] = {}  # per key, from the cells (OCR)
+        self.unreadable: list[str] = []  # keys whose box had ink but no text
+
+    @property
+    def ocr(self) -> bool:
+        return self.options is not None
+
+    def threshold(self, key: str) -> float:
+        return self.options.threshold(key) if self.options is not None else self.review_below
+
+    def flag(self, key: str, problem: str) -> None:
+        if key not in self.result.needs_review:
+            self.result.needs_review.append(key)
+        if problem not in self.result.warnings:
+            self.result.warnings.append(problem)
+
+    def put(self, key: str, value: Any, confidence: float = 1.0) -> None:
+        spec = self.schema.spec_for(key)
+        fields = self.result.fields
+        if key in fields:
+            if fields[key] != value:
+                self.flag(key, f"表中“{spec.label}”出现两次且内容不一致：“{fields[key]}”和“{value}”")
+            return
+        fields[key] = value
+        if confidence < 1.0:
+            self.read_confidence[key] = confidence
+        for problem in validate(spec, value):
+            self.flag(key, problem)
+
+    def finish(self) -> FormResult:
+        result = self.result
+        order = {key: number for number, key in enumerate(self.schema.keys)}
+        result.needs_review.sort(key=order.__getitem__)
+        result.fields = {key: result.fields[key] for key in sorted(result.fields, key=order.__getitem__)}
+        result.confidence = {
+            key: REVIEW_CONFIDENCE if key in result.needs_review
+            else round(min(self.base_confidence, self.read_confidence.get(key, 1.0)), 3)
+            for key in result.fields
+        }
+        return result
+
+    def review_doubtful_reads(self) -> None:
+        """Flag fields the OCR was unsure of, after the checks had their say."""
+        fields, review = self.result.fields, self.result.needs_review
+        id_number = fields.get("id_number")
+        if id_number and "id_number" in self.read_confidence and "id_number" not in review:
+            if self.read_confidence["id_number"] >= REVIEW_CONFIDENCE and not checks.check_id_number(id_number):
+                self.read_confidence["id_number"] = max(self.read_confidence["id_number"], CHECKED_ID_CONFIDENCE)
+        name = fields.get("name")
+        if self.ocr and name and "name" not in review:
+            for problem in checks.check_surname(name):
+                self.flag("name", problem)
+        for key, confidence in self.read_confidence.items():
+            if confidence < self.threshold(key) and key not in review:
+                label = self.schema.spec_for(key).label
+                self.flag(key, f"“{label}”识别把握不大（置信度 {confidence:.2f}），请对照原件核对")
+
+    def review_form_as_a_whole(self) -> None:
+        """OCR only: a hand-filled form, and required fields found empty."""
+        if not self.ocr:
+            return
+        fields = self.result.fields
+        if len(self.unreadable) >= HANDWRITTEN_BOXES:
+            problem = HANDWRITTEN.format(count=len(self.unreadable))
+            for key in list(fields):
+                self.flag(key, problem)
+        if not fields:
+            return  # a blank form is blank, not misread
+        for spec in self.schema.fields:
+            if spec.required and fields.get(spec.key) in (None, "", []) and spec.key not in self.result.needs_review:
+                self.flag(spec.key, REQUIRED_EMPTY.format(label=spec.label))
+
+
+def _phone_route(pair: Pair, value: Any) -> str:
+    """"联系电话" is the mobile when it is one, otherwise the office line."""
+    if label_key_text(pair.label) != "联系电话" or checks.MOBILE_PATTERN.match(str(value)):
+        return "mobile"
+    return "office_phone"
+
+
+def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confidence: float = 1.0,
+                 review_below: float = 0.0, options: ParseOptions | None = None) -> FormResult:
+    if options is None and review_below > 0:
+        options = ParseOptions(review_below=review_below)
+    builder = _ResultBuilder(method, base_confidence, review_below, options)
+    schema = builder.schema
+    tick_labels: dict[str, str] = {}
+    for pair in pairs:
+        if pair.key == IGNORED:
+            continue
+        spec = schema.spec_for(pair.key)
+        if spec.kind == "ticks":
+            tick_labels.setdefault(pair.key, pair.raw)
+            continue
+        value = normalise(spec, pair.raw)
+        if value is None:
+            if pair.confidence < review_below:
+                # Ink in the box that OCR could not read: often handwriting.
+                builder.flag(pair.key, UNREADABLE.format(label=spec.label))
+                builder.unreadable.append(pair.key)
+            continue
+        if pair.doubt and builder.ocr:
+            builder.flag(pair.key, pair.doubt)
+        key = pair.key
+        if key == "mobile":
+            key = _phone_route(pair, value)
+            if key == "office_phone":
+                value = normalise(schema.spec_for(key), pair.raw)
+            if label_key_text(pair.label) == "联系电话" and key in builder.result.fields:
+                continue  # a second contact number, not a contradiction
+        if pair.doubt and builder.ocr and key != pair.key:
+            builder.flag(key, pair.doubt)
+        builder.put(key, value, pair.confidence)
+    _read_tick_fields(builder, rows, tick_labels)
+    _cross_check_id(builder)
+    builder.review_doubtful_reads()
+    builder.review_form_as_a_whole()
+    return builder.finish()
+
+
+def _read_tick_fields(builder: _ResultBuilder, rows: list[TextRow], tick_labels: dict[str, str]) -> None:
+    # Ticks are read from every cell: option names are unique to their
+    # field, and a merged label cell may sit rows away from its boxes.
+    cells = [(cell, row.confidence(n)) for row in rows for n, cell in enumerate(row.cells) if cell.strip()]
+    for spec in builder.schema.fields:
+        if spec.kind != "ticks":
+            continue
+        readings = [(read_ticks(cell, spec.options), confidence) for cell, confidence in cells]
+        reading = merge_readings([r for r, _ in readings], spec.options)
+        if reading.ticked:
+            confidence = min((c for r, c in readings if r.has_marks), default=1.0)
+            builder.put(spec.key, reading.ticked, confidence)
+        if reading.has_marks and builder.ocr:
+            # Every option must have been seen with a mark, or a tick may
+            # be lost (a cell cut by a page break, an option OCR dropped).
+            seen = {option for cell, _ in cells for option in _marked_options(cell, spec.options)}
+            if seen != set(spec.options):
+                builder.flag(spec.key, TICKS_INCOMPLETE.format(label=spec.label))
+        elif not reading.has_marks and tick_labels.get(spec.key):
+            value = normalise(spec, tick_labels[spec.key])
+            if value:
+                builder.put(spec.key, value)
+
+
+def _marked_options(text: str, options: tuple[str, ...]) -> set[str]:
+    """Options written with a tick box (ticked or not) in ``text``."""
+    found = set()
+    for option in options:
+        for start in (m.start() for m in re.finditer(re.escape(option), text)):
+            before = text[:start].rstrip(" \u3000")
+            after = text[start + len(option):].lstrip(" \u3000")
+            if (before and before[-1] in MARKS) or re.match(r"^[\[\(（【][^\]\)）】]{0,3}[\]\)）】]", after):
+                found.add(option)
+    return found
+
+
+def _cross_check_id(builder: _ResultBuilder) -> None:
+    fields, review = builder.result.fields, builder.result.needs_review
+    id_number = fields.get("id_number")
+    if not id_number or "id_number" in review:
+        return
+    birth = fields.get("birth_date") if "birth_date" not in review else None
+    gender = fields.get("gender") if "gender" not in review else None
+    for problem in checks.check_id_agrees(id_number, birth, gender):
+        other = "birth_date" if "出生" in problem else "gender"
+        builder.flag("id_number", problem)
+        builder.flag(other, problem)

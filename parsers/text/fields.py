@@ -1,0 +1,280 @@
+"""Recognising form labels and normalising the values written next to them.
+
+Labels are matched after folding width variants (NFKC per character, so
+string positions stay put), dropping whitespace — forms pad labels as
+"姓　　名" — and trailing colons. Values are normalised per field kind; a
+value that cannot be normalised is returned as written so the validator
+flags it instead of intake guessing.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Optional
+
+from parsers.text import checks
+from parsers.schema import FieldSpec, load_schema
+from parsers.text.ticked_options import read_ticks
+
+IGNORED = "-"  # key for labels that are part of the form but carry no data
+
+ETHNIC_GROUPS = (
+    "汉 蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 "
+    "拉祜 水 东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 "
+    "怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺"
+).split()
+POLITICAL_STATUS = {
+    "党员": "中共党员", "共产党员": "中共党员", "中国共产党党员": "中共党员",
+    "预备党员": "中共预备党员", "团员": "共青团员", "无党派": "无党派人士",
+}
+DEVELOPMENT_ZONE_ALIASES = ("开发区", "经开区", "经济技术开发区", "经济开发区", "湛江开发区", "湛江经开区")
+CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "一": 1, "二": 2, "三": 3, "四": 4,
+             "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_FILLER = re.compile(r"^[\s_＿\-—–/／\\.。·…]*$")
+
+
+def fold(text: str) -> str:
+    """Width-fold character by character so indices match the original."""
+    out = []
+    for ch in text:
+        folded = unicodedata.normalize("NFKC", ch)
+        out.append(folded if len(folded) == 1 else ch)
+    return "".join(out)
+
+
+# Stray marks around a label: a required-field star, or a speck of dust
+# (or a pen stroke running over the rule) that OCR reads as a dot or dash.
+_LABEL_EDGE_MARKS = "*★·.。、,，-_—~'\"`"
+
+
+def label_key_text(text: str) -> str:
+    text = re.sub(r"\s+", "", fold(text)).lower()
+    return text.strip(_LABEL_EDGE_MARKS).rstrip(":").rstrip(_LABEL_EDGE_MARKS)
+
+
+@dataclass(frozen=True)
+class LabelIndex:
+    by_text: dict[str, str]
+    inline_pattern: re.Pattern
+    title_keywords: tuple[str, ...]
+    label_prefixes: frozenset[str] = frozenset()
+
+    def is_label_start(self, text: str) -> bool:
+        """True for the first part of a label spread out by padding ("姓　　名")."""
+        return label_key_text(text) in self.label_prefixes
+
+    def match(self, text: str) -> Optional[str]:
+        """Key of a cell that holds only a label, else None."""
+        key_text = label_key_text(text)
+        if not key_text or len(key_text) > 30:
+            return None
+        if key_text in self.by_text:
+            return self.by_text[key_text]
+        # "专业领域（可多选）": a trailing note in brackets.
+        bare = re.sub(r"\([^()]*\)$", "", key_text)
+        return self.by_text.get(bare) if bare != key_text else None
+
+    def find_inline(self, text: str) -> list[tuple[str, int, int]]:
+        """(key, start, end) of every "label:" in text; end is after the colon."""
+        found = []
+        for match in self.inline_pattern.finditer(fold(text)):
+            found.append((self.by_text[label_key_text(match.group(1))], match.start(), match.end()))
+        return found
+
+    def is_title(self, text: str) -> bool:
+        compact = re.sub(r"\s+", "", text)
+        return len(compact) <= 40 and any(word in compact for word in self.title_keywords)
+
+
+@lru_cache(maxsize=1)
+def label_index() -> LabelIndex:
+    schema = load_schema()
+    by_text: dict[str, str] = {}
+    for spec in schema.fields:
+        for label in spec.all_labels:
+            by_text.setdefault(label_key_text(label), spec.key)
+    for label in schema.ignored_labels:
+        by_text.setdefault(label_key_text(label), IGNORED)
+    labels = sorted({fold(label) for label in by_text}, key=len, reverse=True)
+    alternatives = "|".join(r"[ \t\u3000]*".join(re.escape(ch) for ch in label) for label in labels)
+    pattern = re.compile(rf"[*★]?({alternatives})[ \t]*:", re.IGNORECASE)
+    prefixes = frozenset(text[:end] for text in by_text for end in range(1, len(text)))
+    return LabelIndex(by_text, pattern, schema.title_keywords, prefixes)
+
+
+def clean_text(raw: str) -> str:
+    lines = [re.sub(r"[ \t\u3000]+", " ", line).strip() for line in raw.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def is_blank(raw: str) -> bool:
+    return bool(_FILLER.match(raw))
+
+
+def normalise(spec: FieldSpec, raw: str) -> Any:
+    """The normalised value, or None when nothing was filled in."""
+    if raw is None or is_blank(raw):
+        return None
+    text = clean_text(raw)
+    normaliser = _NORMALISERS.get(spec.kind, _text)
+    return normaliser(text, spec)
+
+
+_HALF_WIDTH_PARENS = re.compile(r"\s*[(（]\s*([^()（）]*[\u4e00-\u9fff][^()（）]*?)\s*[)）]")
+
+
+def _text(text: str, spec: FieldSpec) -> str:
+    # "（普通合伙）" typed or read as "(普通合伙)": Chinese text takes full-width brackets.
+    return _HALF_WIDTH_PARENS.sub(r"（\1）", text)
+
+
+def _name(text: str, spec: FieldSpec) -> str:
+    # "张  喆" is padding, not part of the name.
+    return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", text)
+
+
+def _gender(text: str, spec: FieldSpec) -> str:
+    reading = read_ticks(text, spec.options)
+    if reading.has_marks:
+        return reading.ticked[0] if len(reading.ticked) == 1 else text
+    compact = fold(text).replace(" ", "").lower()
+    return {"男": "男", "男性": "男", "m": "男", "male": "男",
+            "女": "女", "女性": "女", "f": "女", "female": "女"}.get(compact, text)
+
+
+def _digit_groups(text: str) -> list[str]:
+    text = fold(text)
+    converted = re.sub(r"[〇零○一二三四五六七八九十]+", _cn_number, text)
+    return re.findall(r"\d+", converted)
+
+
+def _cn_number(match: re.Match) -> str:
+    chars = match.group(0)
+    if "十" not in chars:  # a year written digit by digit: 二〇二〇
+        return "".join(str(CN_DIGITS[ch]) for ch in chars)
+    tens, _, ones = chars.partition("十")
+    return str((CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (CN_DIGITS.get(ones, 0) if ones else 0))
+
+
+def _month(text: str, spec: FieldSpec) -> Optional[str]:
+    groups = _digit_groups(text)
+    if not groups:
+        return None
+    if len(groups[0]) in (6, 8) and len(groups) == 1:
+        groups = [groups[0][:4], groups[0][4:6]]
+    if len(groups) >= 2 and len(groups[0]) == 4 and len(groups[1]) <= 2:
+        return f"{groups[0]}-{int(groups[1]):02d}"
+    return text
+
+
+def _day(text: str, spec: FieldSpec) -> Optional[str]:
+    groups = _digit_groups(text)
+    if not groups:
+        return None  # the printed "年 月 日" left empty
+    if len(groups) == 1 and len(groups[0]) == 8:
+        groups = [groups[0][:4], groups[0][4:6], groups[0][6:]]
+    if len(groups) == 3 and len(groups[0]) == 4 and len(groups[1]) <= 2 and len(groups[2]) <= 2:
+        return f"{groups[0]}-{int(groups[1]):02d}-{int(groups[2]):02d}"
+    return text
+
+
+def _ethnicity(text: str, spec: FieldSpec) -> str:
+    return text + "族" if text in ETHNIC_GROUPS else text
+
+
+def _political_status(text: str, spec: FieldSpec) -> str:
+    return POLITICAL_STATUS.get(text.replace(" ", ""), text)
+
+
+def _id_number(text: str, spec: FieldSpec) -> str:
+    compact = re.sub(r"[\s\-]", "", fold(text)).upper()
+    return compact if re.fullmatch(r"[\dX]+", compact) else text
+
+
+def _mobile(text: str, spec: FieldSpec) -> str:
+    folded = fold(text)
+    if not re.fullmatch(r"[\d\s\-+()]+", folded):
+        return text
+    digits = re.sub(r"\D", "", folded)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return digits
+
+
+def _office_phone(text: str, spec: FieldSpec) -> str:
+    # Spaces inside the number are layout (or PDF character spacing).
+    folded = re.sub(r"(?<=\d)\s+(?=\d)", "", fold(text).strip())
+    match = re.fullmatch(r"\(?(0\d{2,3})\)?[\s\-]*(\d{7,8})(?:\s*(?:-|转|ext\.?)\s*(\d{1,6}))?", folded)
+    if match:
+        area, number, extension = match.groups()
+        return f"{area}-{number}" + (f"-{extension}" if extension else "")
+    digits = re.sub(r"[\s\-]", "", folded)
+    if checks.MOBILE_PATTERN.match(digits):
+        return digits
+    return text
+
+
+def _email(text: str, spec: FieldSpec) -> str:
+    folded = fold(text).strip().lower()
+    folded = folded.removeprefix("mailto:")
+    return folded if " " not in folded else text
+
+
+def _county(text: str, spec: FieldSpec) -> str:
+    compact = re.sub(r"\s+", "", fold(text))
+    if compact in spec.options:
+        return compact
+    contained = [option for option in spec.options if option in compact]
+    if len(contained) == 1:
+        return contained[0]
+    short = re.sub(r"^(广东省)?(湛江市?)?", "", compact) or compact
+    if short in DEVELOPMENT_ZONE_ALIASES or compact in DEVELOPMENT_ZONE_ALIASES:
+        return next(option for option in spec.options if "开发区" in option)
+    for option in spec.options:
+        if len(option) == 3 and short == option[:2]:
+            return option
+    return text
+
+
+def _ticks(text: str, spec: FieldSpec) -> Optional[list[str]]:
+    reading = read_ticks(text, spec.options)
+    if reading.has_marks:
+        return reading.ticked or None
+    # Retyped forms sometimes just list the choices: "财税、会计".
+    parts = [part for part in re.split(r"[、,，;；/／\s]+", text) if part]
+    if all(part in spec.options for part in parts):
+        return [option for option in spec.options if option in parts]
+    return [text]
+
+
+_NORMALISERS = {
+    "text": _text, "longtext": _text, "name": _name, "gender": _gender,
+    "month": _month, "day": _day, "ethnicity": _ethnicity,
+    "political_status": _political_status, "id_number": _id_number,
+    "mobile": _mobile, "office_phone": _office_phone, "email": _email,
+    "county": _county, "ticks": _ticks,
+}
+
+
+def validate(spec: FieldSpec, value: Any) -> list[str]:
+    """Problems with a normalised value, in Chinese; empty when it passes."""
+    if spec.kind == "ticks":
+        unknown = [item for item in value if item not in spec.options]
+        if unknown:
+            return [f"{spec.label}填写了无法识别的选项“{'、'.join(unknown)}”，请人工核对"]
+        return []
+    check = {
+        "id_number": checks.check_id_number,
+        "mobile": checks.check_mobile,
+        "office_phone": checks.check_office_phone,
+        "email": checks.check_email,
+        "month": checks.check_month,
+        "day": checks.check_day,
+    }.get(spec.validator or "")
+    if check:
+        return check(value)
+    if spec.validator in ("county", "gender"):
+        return checks.check_choice(value, spec.options, spec.label)
+    return []
