@@ -19,7 +19,8 @@ from intake.core.config import settings_from_mapping
 from devtools.servers import DovecotServer
 from devtools.servers.smtp_sink import SmtpSink
 from intake.core.migrate import upgrade_database
-from intake.worker.pipeline import Runtime, run_once
+from intake.core.db import Runtime
+from intake.worker.pipeline import run_once
 from devtools.samples import emails
 from devtools.samples.forms import build_form_docx, build_form_pdf, sample_applicants
 from devtools.samples.mailbox import on

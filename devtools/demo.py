@@ -15,15 +15,19 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from intake.core.config import ConfigError, Settings, config_path_from, load_settings
+from devtools.samples.mailbox import demo_mailbox
 from devtools.servers import DovecotServer, ServerNotInstalled
 from devtools.servers.smtp_sink import SmtpSink
+from intake.cli.reporting import print_run_report
+from intake.core.config import ConfigError, Settings, config_path_from, load_settings
+from intake.core.db import Runtime
 from intake.core.masking import mask_fields
 from intake.core.migrate import upgrade_database
-from intake.worker.pipeline import Runtime, run_once
-from intake.cli.reporting import print_run_report
+from intake.core.models import Application
+from intake.worker.pipeline import run_once
 
 
 def run_demo(workdir: Path, *, fresh: bool = False, config_path: str | None = None) -> int:
@@ -92,8 +96,6 @@ def _seed_once(dovecot: DovecotServer, account, workdir: Path, settings: Setting
     marker = workdir / "mailbox-seeded"
     if marker.exists():
         return
-    from devtools.samples.mailbox import demo_mailbox
-
     mails = demo_mailbox(to_address=settings.mailbox.username)
     click.echo(f"== 向演示邮箱投递 {len(mails)} 封样例邮件")
     for mail in mails:
@@ -104,10 +106,6 @@ def _seed_once(dovecot: DovecotServer, account, workdir: Path, settings: Setting
 
 
 def _show_applications(runtime: Runtime) -> None:
-    from sqlalchemy import select
-
-    from intake.core.models import Application
-
     with runtime.session_factory() as session:
         applications = session.scalars(select(Application).order_by(Application.id)).all()
         click.echo(f"\n== 报名（共 {len(applications)} 份；身份证号、电话已脱敏）")

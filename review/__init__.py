@@ -1,0 +1,1 @@
+"""Staff review web app (Flask); the factory is ``review.app.create_app``."""

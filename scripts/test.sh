@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo "==> import contract (pyproject.toml [tool.importlinter])"
+.venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest "$@"

@@ -129,13 +129,13 @@ def sample_applicants(n: int, seed: int = 0) -> list[Applicant]:
 
 # ---- how an applicant writes each value --------------------------------
 
-def _written(applicant: Applicant | None, key: str, pdf: bool = False) -> str:
+def written_value(applicant: Applicant | None, key: str, pdf: bool = False) -> str:
     """The value as this applicant writes it on the form ("" when blank)."""
     if applicant is None:
-        return _tick_text(key, [], 0, pdf) if key in ("expertise", "service_modes") else ""
+        return tick_text(key, [], 0, pdf) if key in ("expertise", "service_modes") else ""
     value, style = getattr(applicant, key), applicant.style
     if key in ("expertise", "service_modes"):
-        return _tick_text(key, value, style, pdf)
+        return tick_text(key, value, style, pdf)
     if not value:
         return ""
     odd = style % 2 == 1
@@ -161,7 +161,7 @@ def _written(applicant: Applicant | None, key: str, pdf: bool = False) -> str:
     return value
 
 
-def _tick_text(key: str, ticked: list[str], style: int, pdf: bool) -> str:
+def tick_text(key: str, ticked: list[str], style: int, pdf: bool) -> str:
     options = load_schema().spec_for(key).options
     if style % 5 == 4:  # "外贸（√）" written after the option
         return " ".join(f"{o}（{'√' if o in ticked else '  '}）" for o in options)
@@ -184,12 +184,12 @@ WIDE_KEYS = ["id_number", "address", "expertise", "service_modes", "specialty",
              "experience", "achievements", "available_time"]
 
 
-def _table4_rows(applicant: Applicant | None, pdf: bool = False) -> list[list[tuple[str, int]]]:
+def table4_rows(applicant: Applicant | None, pdf: bool = False) -> list[list[tuple[str, int]]]:
     """Cells (text, column span) of the 4-column form table."""
     style = applicant.style if applicant else 0
-    rows = [[(_label(a, style), 1), (_written(applicant, a, pdf), 1),
-             (_label(b, style), 1), (_written(applicant, b, pdf), 1)] for a, b in SHORT_ROWS]
-    rows += [[(_label(key, style), 1), (_written(applicant, key, pdf), 3)] for key in WIDE_KEYS]
+    rows = [[(_label(a, style), 1), (written_value(applicant, a, pdf), 1),
+             (_label(b, style), 1), (written_value(applicant, b, pdf), 1)] for a, b in SHORT_ROWS]
+    rows += [[(_label(key, style), 1), (written_value(applicant, key, pdf), 3)] for key in WIDE_KEYS]
     rows.append([(DECLARATION, 4)])
     return rows
 
@@ -234,19 +234,19 @@ def _fill_grid(table, rows: list[list[tuple[str, int]]], first_row: int = 0) -> 
 
 
 def _signature_line(applicant: Applicant | None, style: int) -> str:
-    written = _written(applicant, "fill_date") or "        年    月    日"
-    return f"本人签名{_colon(style)}____________　　填表日期{_colon(style)}{written}"
+    fill_date = written_value(applicant, "fill_date") or "        年    月    日"
+    return f"本人签名{_colon(style)}____________　　填表日期{_colon(style)}{fill_date}"
 
 
 def _add_table4(document: Document, applicant: Applicant | None) -> None:
-    rows = _table4_rows(applicant)
+    rows = table4_rows(applicant)
     _fill_grid(_grid(document, len(rows), 4), rows)
     document.add_paragraph(_signature_line(applicant, applicant.style if applicant else 0))
 
 
 def _add_table2(document: Document, applicant: Applicant) -> None:
     keys = [key for key in load_schema().keys if key != "fill_date"]
-    _fill_grid(_grid(document, len(keys), 2), [[(_label(key, applicant.style), 1), (_written(applicant, key), 1)] for key in keys])
+    _fill_grid(_grid(document, len(keys), 2), [[(_label(key, applicant.style), 1), (written_value(applicant, key), 1)] for key in keys])
     document.add_paragraph(DECLARATION)
     document.add_paragraph(_signature_line(applicant, applicant.style))
 
@@ -254,14 +254,14 @@ def _add_table2(document: Document, applicant: Applicant) -> None:
 def _add_paragraphs(document: Document, applicant: Applicant) -> None:
     style, colon = applicant.style, _colon(applicant.style)
     for a, b in SHORT_ROWS:
-        document.add_paragraph(f"{_label(a, style)}{colon}{_written(applicant, a)}　　"
-                               f"{_label(b, style)}{colon}{_written(applicant, b)}")
+        document.add_paragraph(f"{_label(a, style)}{colon}{written_value(applicant, a)}　　"
+                               f"{_label(b, style)}{colon}{written_value(applicant, b)}")
     for key in WIDE_KEYS:
         if load_schema().spec_for(key).kind == "longtext":
             document.add_paragraph(f"{_label(key, style)}{colon}")
-            document.add_paragraph(_written(applicant, key))
+            document.add_paragraph(written_value(applicant, key))
         else:
-            document.add_paragraph(f"{_label(key, style)}{colon}{_written(applicant, key)}")
+            document.add_paragraph(f"{_label(key, style)}{colon}{written_value(applicant, key)}")
     document.add_paragraph(DECLARATION)
     document.add_paragraph(_signature_line(applicant, style))
 
@@ -271,21 +271,21 @@ def _add_merged(document: Document, applicant: Applicant) -> None:
     in one cell, a value across three columns, a label over two rows."""
     style, colon = applicant.style, _colon(applicant.style)
     expertise = load_schema().spec_for("expertise").options
-    ticks = _tick_text("expertise", applicant.expertise, style, False)
+    ticks = tick_text("expertise", applicant.expertise, style, False)
     split = ticks.rfind(" ", 0, ticks.index(expertise[6]))  # second row starts at 法律
     (a, b), rest = SHORT_ROWS[0], SHORT_ROWS[1:]
-    rows = [[(f"{_label(a, style)}{colon}{_written(applicant, a)}", 2), (_label(b, style), 1),
-             (_written(applicant, b), 1)]]
-    rows += [[(_label(x, style), 1), (_written(applicant, x), 1), (_label(y, style), 1),
-              (_written(applicant, y), 1)] for x, y in rest[:3]]
-    rows += [[(_label(x, style), 1), (_written(applicant, x), 1), (_label(y, style), 1),
-              (_written(applicant, y), 2)] for x, y in rest[3:]]
-    rows += [[(_label("id_number", style), 1), (_written(applicant, "id_number"), 4)],
-             [(_label("address", style), 1), (_written(applicant, "address"), 4)],
+    rows = [[(f"{_label(a, style)}{colon}{written_value(applicant, a)}", 2), (_label(b, style), 1),
+             (written_value(applicant, b), 1)]]
+    rows += [[(_label(x, style), 1), (written_value(applicant, x), 1), (_label(y, style), 1),
+              (written_value(applicant, y), 1)] for x, y in rest[:3]]
+    rows += [[(_label(x, style), 1), (written_value(applicant, x), 1), (_label(y, style), 1),
+              (written_value(applicant, y), 2)] for x, y in rest[3:]]
+    rows += [[(_label("id_number", style), 1), (written_value(applicant, "id_number"), 4)],
+             [(_label("address", style), 1), (written_value(applicant, "address"), 4)],
              [(_label("expertise", style), 1), (ticks[:split].strip(), 4)],
              [("", 1), (ticks[split:].strip(), 4)]]
-    rows += [[(_label(key, style), 1), (_written(applicant, key), 4)] for key in WIDE_KEYS[3:]]
-    rows.append([("填表日期", 1), (_written(applicant, "fill_date"), 2), ("本人签名", 1), ("", 1)])
+    rows += [[(_label(key, style), 1), (written_value(applicant, key), 4)] for key in WIDE_KEYS[3:]]
+    rows.append([("填表日期", 1), (written_value(applicant, "fill_date"), 2), ("本人签名", 1), ("", 1)])
     _fill_grid(table := _grid(document, len(rows), 5), rows)
     table.cell(0, 4).merge(table.cell(3, 4)).text = "照片"
     expertise_row = 6 + len(rest[3:]) + 1
@@ -379,7 +379,7 @@ def _draw_form(canvas, applicant: Applicant) -> None:
     canvas.drawCentredString(page_width / 2, page_height - 60, TITLE)
     canvas.setFont(PDF_FONT, PDF_FONT_SIZE)
     top = page_height - 80
-    for cells in _table4_rows(applicant, pdf=True):
+    for cells in table4_rows(applicant, pdf=True):
         x, column, boxes = left, 0, []
         for text, span in cells:
             width = sum(PDF_COLUMNS[column:column + span])

@@ -32,7 +32,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
+from devtools.samples.forms import PDF_COLUMNS, SHORT_ROWS, TITLE, WIDE_KEYS, table4_rows, tick_text, written_value
 from parsers.readers.office import find_soffice
+from parsers.schema import load_schema
 
 A4_POINTS = (595.28, 841.89)
 EXIF_ORIENTATION = 0x0112
@@ -392,8 +394,6 @@ def _tick(draw: ImageDraw.ImageDraw, x: float, y: float, size: float, rng: rando
 def handwritten_form_image(applicant, seed: int, dpi: int = 200) -> Image.Image:
     """The printed blank form (4-column table) filled in by hand: the values
     and ticks in a brush-script face, shaken per character."""
-    from devtools.samples.forms import PDF_COLUMNS, SHORT_ROWS, TITLE, WIDE_KEYS, _table4_rows, _tick_text, _written
-    from parsers.schema import load_schema
 
     rng = random.Random(seed)
     scale = dpi / 72
@@ -406,7 +406,7 @@ def handwritten_form_image(applicant, seed: int, dpi: int = 200) -> Image.Image:
     title = load_font("serif", round(16 * scale))
     draw.text((image.width / 2, 48 * scale), TITLE, font=title, fill=(10, 10, 10), anchor="mt")
     top, pad = 78 * scale, 4 * scale
-    for number, cells in enumerate(_table4_rows(applicant)):
+    for number, cells in enumerate(table4_rows(applicant)):
         key = WIDE_KEYS[number - len(SHORT_ROWS)] if len(SHORT_ROWS) <= number < len(SHORT_ROWS) + len(WIDE_KEYS) else None
         keys = SHORT_ROWS[number] if number < len(SHORT_ROWS) else (key,)
         boxes, x, column = [], left, 0
@@ -424,14 +424,14 @@ def handwritten_form_image(applicant, seed: int, dpi: int = 200) -> Image.Image:
             if index % 2 == 0 or len(cells) == 1:  # a printed label or the declaration
                 _print_chars(draw, text, printed, inner, 13 * scale)
             elif key in ("expertise", "service_modes"):
-                placed = _print_chars(draw, _tick_text(key, [], 0, False), printed, inner, 19 * scale)
+                placed = _print_chars(draw, tick_text(key, [], 0, False), printed, inner, 19 * scale)
                 options = load_schema().spec_for(key).options
                 boxes_at = [(x, y) for char, x, y in placed if char == "□"]
                 for option, (x, y) in zip(options, boxes_at):
                     if option in getattr(applicant, key):
                         _tick(draw, x, y, 10 * scale, rng, ink)
             else:
-                value = _written(applicant, keys[index // 2])
+                value = written_value(applicant, keys[index // 2])
                 _handwrite(image, value, inner, hand, rng, ink)
         top += height
     sign_y = top + 24 * scale
@@ -439,7 +439,7 @@ def handwritten_form_image(applicant, seed: int, dpi: int = 200) -> Image.Image:
     _handwrite(image, applicant.name, (placed[-1][1] + 14 * scale, sign_y - 3 * scale, left + 230 * scale, 0),
                round(hand * 1.3), rng, ink)
     placed = _print_chars(draw, "填表日期：", printed, (left + 260 * scale, sign_y, left + 400 * scale, 0), 13 * scale)
-    _handwrite(image, _written(applicant, "fill_date"), (placed[-1][1] + 14 * scale, sign_y - 2 * scale,
+    _handwrite(image, written_value(applicant, "fill_date"), (placed[-1][1] + 14 * scale, sign_y - 2 * scale,
                                                          left + 520 * scale, 0), hand, rng, ink)
     return image
 

@@ -9,7 +9,19 @@ from pathlib import Path
 
 import click
 
+import parsers
+from intake.cli.export import FORMATS, application_records, roster_records
+from intake.cli.reporting import print_run_report, print_status
 from intake.core.config import ConfigError, Settings, config_path_from, load_settings
+from intake.core.db import Runtime
+from intake.core.masking import mask_fields
+from intake.core.migrate import current_revision, head_revision, upgrade_database
+from intake.worker.pipeline import AlreadyRunning, run_once, single_runner
+from intake.worker.runner import process_stored_messages
+from intake.worker.scheduler import run_forever
+from parsers.errors import ParseError
+from parsers.sandbox import Limits, map_isolated
+from parsers.schema import load_schema
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -20,8 +32,6 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _runtime(ctx: click.Context):
-    from intake.worker.pipeline import Runtime
-
     settings = _settings(ctx)
     _ensure_schema(settings)
     return Runtime.from_settings(settings)
@@ -29,8 +39,6 @@ def _runtime(ctx: click.Context):
 
 def _ensure_schema(settings: Settings) -> None:
     """A brand-new database is created on first use; an old one must be upgraded on purpose."""
-    from intake.core.migrate import current_revision, head_revision, upgrade_database
-
     current = current_revision(settings.database.url)
     if current is None:
         upgrade_database(settings.database.url)
@@ -63,10 +71,6 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per form per line.")
 def parse(files: tuple[Path, ...], as_json: bool) -> None:
     """Read application forms from FILES (no database, no mailbox)."""
-    import parsers
-    from parsers.sandbox import Limits, map_isolated
-    from parsers.errors import ParseError
-
     failures = 0
     show_progress = len(files) > 1 and sys.stderr.isatty()
     # Files are parsed at once, one child process per CPU; results print in
@@ -94,8 +98,6 @@ def parse(files: tuple[Path, ...], as_json: bool) -> None:
 
 def _parse_file(path: Path):
     """Runs in the parsing child: the file is read there, not held by the parent."""
-    import parsers
-
     return parsers.parse(path.name, path.read_bytes())
 
 
@@ -107,9 +109,6 @@ def _echo_parse_error(path: Path, exc, as_json: bool) -> None:
 
 
 def _echo_result(path: Path, result) -> None:
-    from intake.core.masking import mask_fields
-    from parsers.schema import load_schema
-
     click.echo(f"== {path}")
     shown = mask_fields(result.fields)
     for spec in load_schema().fields:
@@ -127,9 +126,6 @@ def _echo_result(path: Path, result) -> None:
 @click.pass_context
 def poll(ctx: click.Context, once: bool) -> None:
     """Fetch new mail, process it, send what is due, exit."""
-    from intake.worker.pipeline import AlreadyRunning, run_once
-    from intake.cli.reporting import print_run_report
-
     runtime = _runtime(ctx)
     try:
         report = run_once(runtime, progress=_progress_printer())
@@ -157,8 +153,6 @@ def _progress_printer():
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Poll every poll.interval_seconds and send replies, until stopped (Ctrl-C / SIGTERM)."""
-    from intake.worker.scheduler import run_forever
-
     runtime = _runtime(ctx)
     try:
         run_forever(runtime)
@@ -175,8 +169,6 @@ def run(ctx: click.Context) -> None:
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: Path | None, roster: bool, reveal: bool) -> None:
     """Export applications (ID numbers and phones masked unless --reveal)."""
-    from intake.cli.export import FORMATS, application_records, roster_records
-
     if roster and reveal:
         raise click.UsageError("--roster never includes personal data; drop --reveal")
     if fmt == "xlsx" and output is None:
@@ -199,8 +191,6 @@ def export(ctx: click.Context, fmt: str, output: Path | None, roster: bool, reve
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Counts by status, and the messages and replies that failed (with their errors)."""
-    from intake.cli.reporting import print_status
-
     runtime = _runtime(ctx)
     try:
         with runtime.session_factory() as session:
@@ -213,9 +203,6 @@ def status(ctx: click.Context) -> None:
 @click.pass_context
 def retry(ctx: click.Context) -> None:
     """Process failed messages again (after fixing what their error said)."""
-    from intake.worker.pipeline import single_runner
-    from intake.worker.runner import process_stored_messages
-
     runtime = _runtime(ctx)
     try:
         with single_runner(runtime.settings.storage.path):
@@ -240,8 +227,6 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the database to the latest schema (Alembic)."""
-    from intake.core.migrate import current_revision, upgrade_database
-
     settings = _settings(ctx.parent)
     upgrade_database(settings.database.url)
     click.echo(f"数据库已是最新版本: {current_revision(settings.database.url)}")
@@ -254,8 +239,14 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def demo(ctx: click.Context, workdir: Path, fresh: bool) -> None:
     """Run the whole service on a local demo mailbox seeded with sample applications."""
-    from devtools.demo import run_demo
-
+    try:
+        # The demo, its sample mail and its private mail servers are development
+        # tools (package devtools, the [dev] extra); the service never needs them.
+        from devtools.demo import run_demo
+    except ImportError as exc:
+        raise click.ClickException(
+            f"演示需要开发工具（缺少 {exc.name}）：pip install 'sme-expert-intake[dev]'，或在源码目录运行 bash scripts/demo.sh。"
+        ) from None
     sys.exit(run_demo(workdir, fresh=fresh, config_path=ctx.obj["config"]))
 
 

@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from parsers.schema import load_schema
+
 CONFIG_ENV_VAR = "INTAKE_CONFIG"
 DEFAULT_CONFIG_FILE = "config.yaml"
 
@@ -152,8 +154,6 @@ class Settings(_Strict):
 
     @model_validator(mode="after")
     def _required_fields_known(self):
-        from parsers.schema import load_schema
-
         known = {spec.key for spec in load_schema().fields}
         unknown = [key for key in self.campaign.required_fields if key not in known]
         if unknown:

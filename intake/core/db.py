@@ -1,11 +1,15 @@
-"""Engine and session factory built from config; nothing is created at import."""
+"""Engine, session factory and the Runtime built from settings; nothing is created at import."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from intake.core.blobstore import BlobStore
+from intake.core.config import Settings
 
 
 def make_engine(url: str) -> Engine:
@@ -40,3 +44,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@dataclass
+class Runtime:
+    """What a run needs, built once from settings (engine, sessions, blob store)."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    blobs: BlobStore
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Runtime":
+        engine = make_engine(settings.database.url)
+        return cls(settings, engine, make_session_factory(engine), BlobStore(settings.storage.path / "blobs"))
+
+    def close(self) -> None:
+        self.engine.dispose()

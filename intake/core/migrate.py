@@ -5,6 +5,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from intake.core.db import make_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -21,10 +25,6 @@ def upgrade_database(url: str, revision: str = "head") -> None:
 
 
 def current_revision(url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    from intake.core.db import make_engine
-
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
@@ -34,6 +34,4 @@ def current_revision(url: str) -> str | None:
 
 
 def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
-
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

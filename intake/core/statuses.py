@@ -19,8 +19,6 @@ class AttachmentStatus(str, enum.Enum):
 
 
 class ApplicationStatus(str, enum.Enum):
-    RECEIVED = "received"
-    PARSED = "parsed"
     INCOMPLETE = "incomplete"
     PENDING_REVIEW = "pending_review"
     APPROVED = "approved"

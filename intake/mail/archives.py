@@ -13,7 +13,7 @@ import zipfile
 import zlib
 
 from intake.mail.filenames import content_type_for, sanitise_filename
-from intake.mail.mime import MailAttachment
+from intake.mail.parsed import MailAttachment
 
 __all__ = ["expand_zip", "member_name"]
 

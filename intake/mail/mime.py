@@ -19,36 +19,11 @@ from email.parser import BytesHeaderParser, BytesParser
 
 from intake.mail.charsets import (decode_bytes, decode_header_value_checked, html_to_text,
                              mailbox_from_header, message_ids, single_line as _single_line)
+from intake.mail.archives import expand_zip
 from intake.mail.filenames import filename_from_headers, header_params, sanitise_filename
+from intake.mail.parsed import MailAttachment, ParsedMail
 
 __all__ = ["MailAttachment", "ParsedMail", "parse_mail"]
-
-
-@dataclass
-class MailAttachment:
-    filename: str          # decoded, sanitised display name
-    content_type: str      # as declared, lower-case
-    data: bytes
-    origin: str            # "attachment", "inline", "zip" or "forwarded"
-    container: str | None = None  # zip filename or forwarded message subject
-
-
-@dataclass
-class ParsedMail:
-    message_id: str | None
-    subject: str
-    from_name: str
-    from_address: str | None
-    reply_to_address: str | None
-    date: datetime | None
-    in_reply_to: str | None
-    references: list[str]
-    body_text: str
-    attachments: list[MailAttachment]
-    headers: list[tuple[str, str]]
-    return_path: str | None
-    content_type: str
-    defects: list[str] = field(default_factory=list)
 
 
 # Multipart nesting inside one message; real clients stay under 6.
@@ -255,7 +230,6 @@ def _add_attachment(part: Message, content_type: str, origin: str,
         if forwarded.keys():
             return _read_forwarded(forwarded, depth, walk)
     if lowered.endswith(".zip") or content_type in _ZIP_TYPES:
-        from intake.mail.archives import expand_zip  # archives imports this module
         members, problems = expand_zip(filename, data)
         walk.defects.extend(problems)
         if members:

@@ -13,12 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from intake.core.blobstore import BlobStore
-from intake.core.config import Settings
-from intake.core.db import make_engine, make_session_factory
+from intake.core.db import Runtime
 from intake.worker.ingest import IngestReport, fetch_new_messages, move_processed_mail
 from intake.mail.mailbox import MailboxClient, MailboxError
 from intake.worker.runner import ProcessReport, process_stored_messages
@@ -42,24 +37,6 @@ class RunReport:
     @property
     def ok(self) -> bool:
         return self.mailbox_error is None
-
-
-@dataclass
-class Runtime:
-    """What a run needs, built once from settings (engine, sessions, blob store)."""
-
-    settings: Settings
-    engine: Engine
-    session_factory: sessionmaker[Session]
-    blobs: BlobStore
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "Runtime":
-        engine = make_engine(settings.database.url)
-        return cls(settings, engine, make_session_factory(engine), BlobStore(settings.storage.path / "blobs"))
-
-    def close(self) -> None:
-        self.engine.dispose()
 
 
 @contextmanager

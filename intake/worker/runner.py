@@ -1,42 +1,30 @@
-"""Stored message → attachments → parsed forms → applications → queued replies.
+"""Runs the stored messages through reading and recording, a batch at a time.
 
-One transaction per message: the attachments, applications and outbox rows
-of a message commit together or not at all. A message that fails is marked
-``failed`` with its error (staff see it; ``intake retry`` runs it again) and
-never blocks the rest of the batch.
+Batches (several messages' attachments parsed at once, one child process
+per CPU), commits and failure marking live here; what one message becomes
+is ``record.record_message``. One transaction per message: the attachments,
+applications and outbox rows of a message commit together or not at all. A
+message that fails is marked ``failed`` with its error (staff see it;
+``intake retry`` runs it again) and never blocks the rest of the batch.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from functools import partial
 from typing import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import parsers
-from intake.worker.applications import (
-    FormFound,
-    RecordedApplication,
-    looks_like_application,
-    merge_duplicate_forms,
-    record_form,
-    record_without_form,
-)
-from intake.mail.autoreply import no_reply_reason
 from intake.core.blobstore import BlobStore
 from intake.core.config import Settings
-from parsers.sandbox import Limits, map_isolated, parsing_workers
 from intake.core.masking import redact_text
-from intake.mail.mime import MailAttachment, ParsedMail, parse_mail
-from intake.core.models import Attachment, Message
-from notifier.replies import queue_reply
-from intake.core.statuses import AttachmentStatus, MessageStatus
-from parsers.errors import ParseError
-from parsers.options import ParseOptions
-from parsers.results import FormResult
+from intake.core.models import Message
+from intake.core.statuses import MessageStatus
+from intake.worker.reading import MessageReading, read_messages
+from intake.worker.record import record_message
+from parsers.sandbox import parsing_workers
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +77,7 @@ def process_stored_messages(
 BATCH_PER_WORKER = 4  # messages read per parsing worker before they are recorded
 
 
-WAITING = (MessageStatus.STORED, MessageStatus.FAILED)
+TO_PROCESS = (MessageStatus.STORED, MessageStatus.FAILED)
 
 
 def _read_batch(
@@ -99,7 +87,7 @@ def _read_batch(
     the exception it could not be read for; one another runner took is left out."""
     with session_factory() as session:
         waiting = session.execute(
-            select(Message.id, Message.raw_sha256).where(Message.id.in_(ids), Message.status.in_(WAITING))
+            select(Message.id, Message.raw_sha256).where(Message.id.in_(ids), Message.status.in_(TO_PROCESS))
         ).all()
     # Parsing (child processes, up to a minute and a half per file) happens
     # outside any write transaction, so the database stays free for staff.
@@ -119,7 +107,7 @@ def _record_reading(
     try:
         with session_factory() as session, session.begin():
             message = session.get(Message, message_id)
-            if message is None or message.status not in WAITING:
+            if message is None or message.status not in TO_PROCESS:
                 return
             outcome = record_message(message, reading, settings, session=session)
     except Exception as exc:  # one bad message must not stop the batch; the row carries the error
@@ -149,161 +137,3 @@ def _mark_failed(message_id: int, exc: Exception, *, session_factory: sessionmak
     report.errors.append(f"message {message_id}: {error}")
 
 
-@dataclass
-class AttachmentReading:
-    """What was read from one attachment, before anything is written to the database."""
-
-    attachment: MailAttachment
-    sha256: str
-    kind: str
-    status: AttachmentStatus
-    reason: str | None = None
-    error: str | None = None
-    results: list[FormResult] = field(default_factory=list)
-    to_parse: bool = False  # sorted, waiting for its parse outcome
-
-
-@dataclass
-class MessageReading:
-    mail: ParsedMail
-    attachments: list[AttachmentReading]
-
-
-def parse_options(settings: Settings) -> ParseOptions:
-    return ParseOptions(engine=settings.parsing.ocr_engine, review_below=settings.parsing.review_below)
-
-
-def parse_limits(settings: Settings) -> Limits:
-    return Limits(settings.parsing.timeout_seconds, settings.parsing.memory_limit_mb)
-
-
-def read_messages(raw_sha256s: Sequence[str], settings: Settings, *,
-                  blobs: BlobStore) -> list[MessageReading | Exception]:
-    """Stored messages read, their attachments parsed together, each file in
-    a child process of its own (``parsing.workers`` at once) with the
-    configured limits. A message that cannot be read comes back as its
-    exception, in its place."""
-    readings: list[MessageReading | Exception] = []
-    jobs: list[AttachmentReading] = []
-    for sha in raw_sha256s:
-        try:
-            mail = parse_mail(blobs.get(sha))
-            attachments = [prepare_attachment(a, settings, blobs=blobs) for a in mail.attachments]
-        except Exception as exc:  # noqa: BLE001 - this message fails, the others go on
-            readings.append(exc)
-            continue
-        readings.append(MessageReading(mail=mail, attachments=attachments))
-        jobs.extend(reading for reading in attachments if reading.to_parse)
-    parse = partial(parsers.parse, options=parse_options(settings))
-    outcomes = map_isolated(parse, [(job.attachment.filename, job.attachment.data) for job in jobs],
-                            limits=parse_limits(settings), workers=settings.parsing.workers)
-    for job, outcome in zip(jobs, outcomes):
-        apply_parse_outcome(job, outcome)
-    return readings
-
-
-def prepare_attachment(attachment: MailAttachment, settings: Settings, *, blobs: BlobStore) -> AttachmentReading:
-    """The attachment stored and sorted: ``to_parse``, or already labelled
-    (not a document, too large)."""
-    sha = blobs.put(attachment.data)
-    kind = parsers.sniff_kind(attachment.filename, attachment.data)
-    reading = AttachmentReading(attachment=attachment, sha256=sha, kind=kind, status=AttachmentStatus.NOT_A_FORM)
-    if kind not in parsers.READERS:  # kept and labelled for staff, not parsed
-        reading.reason = "not_a_document"
-    elif len(attachment.data) > settings.parsing.max_attachment_mb * 1024 * 1024:
-        reading.status, reading.reason = AttachmentStatus.UNREADABLE, "too_large"
-        reading.error = f"附件超过 {settings.parsing.max_attachment_mb:g} MB 上限，请人工查看原件。"
-    else:
-        reading.to_parse = True
-    return reading
-
-
-def apply_parse_outcome(reading: AttachmentReading, outcome: list[FormResult] | ParseError) -> None:
-    reading.to_parse = False
-    if isinstance(outcome, ParseError):
-        reading.status, reading.reason, reading.error = AttachmentStatus.UNREADABLE, outcome.reason, str(outcome)[:2000]
-        return
-    reading.results = outcome
-    if not outcome:
-        reading.status, reading.reason = AttachmentStatus.NOT_A_FORM, "no_form_fields"
-    elif any(result.needs_review for result in outcome):
-        reading.status = AttachmentStatus.PARTIAL
-    else:
-        reading.status = AttachmentStatus.PARSED
-
-
-@dataclass
-class MessageOutcome:
-    ignored: bool = False
-    applications: list[RecordedApplication] = field(default_factory=list)
-    replies_queued: int = 0
-
-
-def record_message(
-    message: Message, reading: MessageReading, settings: Settings, *, session: Session
-) -> MessageOutcome:
-    mail = reading.mail
-    _copy_headers(message, mail)
-    campaign = settings.campaign
-    message.is_late = message.received_at > campaign.deadline_end()
-    own = [settings.smtp.from_address, settings.smtp.username, settings.mailbox.username]
-    message.no_reply_reason = no_reply_reason(mail, own_addresses=[a for a in own if a])
-    message.attempts += 1
-
-    forms: list[FormFound] = []
-    for attachment_reading in reading.attachments:
-        row = _attachment_row(attachment_reading, message, session=session)
-        forms.extend(FormFound(result=result, attachment_id=row.id) for result in attachment_reading.results)
-
-    outcome = MessageOutcome()
-    is_machine_mail = message.no_reply_reason is not None and message.no_reply_reason != "no-address"
-    if forms:
-        for found in merge_duplicate_forms(forms):
-            outcome.applications.append(record_form(session=session, message=message, found=found, campaign=campaign))
-    elif not is_machine_mail and looks_like_application(mail.subject, mail.body_text, len(mail.attachments)):
-        outcome.applications.append(
-            record_without_form(session=session, message=message, campaign=campaign, reason=_formless_reason(message))
-        )
-    else:
-        outcome.ignored = True
-
-    if message.no_reply_reason is None:
-        for recorded in outcome.applications:
-            if queue_reply(recorded.application, message, mail, settings, session=session):
-                outcome.replies_queued += 1
-
-    message.status = MessageStatus.IGNORED if outcome.ignored else MessageStatus.PROCESSED
-    message.error = None
-    message.processed_at = datetime.now(timezone.utc)
-    return outcome
-
-
-def _copy_headers(message: Message, mail: ParsedMail) -> None:
-    message.subject = mail.subject[:2000]
-    message.from_name = mail.from_name[:500]
-    message.from_address = mail.from_address
-    message.reply_address = mail.reply_to_address or mail.from_address
-    message.defects = list(mail.defects)[:50]
-
-
-def _attachment_row(reading: AttachmentReading, message: Message, *, session: Session) -> Attachment:
-    attachment = reading.attachment
-    row = Attachment(
-        message_id=message.id, filename=attachment.filename[:400], content_type=attachment.content_type[:255],
-        sha256=reading.sha256, size=len(attachment.data), origin=attachment.origin,
-        container=attachment.container[:400] if attachment.container else None, kind=reading.kind,
-        status=reading.status, reason=reading.reason, error=reading.error, forms_found=len(reading.results),
-    )
-    message.attachments.append(row)
-    session.flush()
-    return row
-
-
-def _formless_reason(message: Message) -> str:
-    unreadable = [a for a in message.attachments if a.status == AttachmentStatus.UNREADABLE]
-    if unreadable:
-        names = "、".join(a.filename for a in unreadable[:5])
-        return f"附件无法读取（{names}），请人工查看原件并录入。"
-    if message.attachments:
-        return "附件中没有找到报名表，请人工查看原件。"
-    return "邮件没有附件，未找到报名表。"

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from intake.worker.pipeline import AlreadyRunning, Runtime, run_once
+from intake.core.db import Runtime
+from intake.worker.pipeline import AlreadyRunning, run_once
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,9 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from intake.core.models import Application, Attachment, Message
+from intake.worker import reading
 from intake.worker.pipeline import run_once
+from intake.worker.runner import process_stored_messages
 from devtools.samples import emails
 from devtools.samples.forms import build_form_docx, build_form_pdf, sample_applicants
 from devtools.samples.mailbox import on
@@ -77,9 +79,7 @@ def test_a_message_that_fails_is_recorded_retried_and_never_blocks_the_batch(mak
                            attachments=[("报名表.docx", build_form_docx(person))], date=on(14, hour)),
             at=on(14, hour),
         )
-    import intake.worker.runner as process
-
-    real_parse_mail = process.parse_mail
+    real_parse_mail = reading.parse_mail
     calls = {"n": 0}
 
     def flaky_parse_mail(raw: bytes):
@@ -88,7 +88,7 @@ def test_a_message_that_fails_is_recorded_retried_and_never_blocks_the_batch(mak
             raise RuntimeError("disk hiccup while reading 13812345678")
         return real_parse_mail(raw)
 
-    monkeypatch.setattr(process, "parse_mail", flaky_parse_mail)
+    monkeypatch.setattr(reading, "parse_mail", flaky_parse_mail)
     report = run_once(env.runtime)
 
     assert (report.process.failed, report.process.processed) == (1, 1)
@@ -96,7 +96,7 @@ def test_a_message_that_fails_is_recorded_retried_and_never_blocks_the_batch(mak
         failed = session.scalars(select(Message).where(Message.status == MessageStatus.FAILED)).one()
         assert "disk hiccup" in failed.error and "13812345678" not in failed.error  # staff see it, masked
 
-    retried = process.process_stored_messages(
+    retried = process_stored_messages(
         env.settings, session_factory=env.runtime.session_factory, blobs=env.runtime.blobs, include_failed=True
     )
     assert (retried.processed, retried.failed) == (1, 0)
