@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy as email_policy
 from email.message import EmailMessage
+from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,9 +41,13 @@ log = logging.getLogger(__name__)
 # next_attempt_at, which a ``sending`` row has no other use for.
 SENDING_LEASE = timedelta(minutes=10)
 MAX_ERROR_CHARS = 1000
-WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
-Sender = Callable[[SmtpSettings, EmailMessage], None]
+
+class Sender(Protocol):
+    """How a flush hands one message over: ``notifier.smtp.send_message`` unless a test swaps it."""
+
+    def __call__(self, settings: SmtpSettings, message: EmailMessage, *, to_address: str) -> None: ...
 
 
 @dataclass
@@ -50,7 +55,7 @@ class FlushReport:
     sent: int = 0
     retried: int = 0  # sent back to pending with a later next_attempt_at
     failed: int = 0  # permanently refused or expired this flush
-    remaining: int = 0  # rows still waiting (pending or sending) after the flush
+    remaining: int = 0  # rows still unsent (pending or sending) after the flush
     stopped_by: str | None = None  # the server-wide error that ended the flush early, redacted
 
 
@@ -122,9 +127,9 @@ def flush_outbox(
         claim = _claim_next(session_factory, now())
         if claim is None:
             break
-        row_id, attempts, created_at, raw = claim
+        row_id, attempts, created_at, to_address, raw = claim
         try:
-            send(smtp, email.message_from_bytes(raw, policy=email_policy.SMTP))
+            send(smtp, email.message_from_bytes(raw, policy=email_policy.SMTP), to_address=to_address)
         except PermanentSendError as exc:
             _record_failed(session_factory, row_id, _error_text(exc))
             report.failed += 1
@@ -141,7 +146,7 @@ def flush_outbox(
                 log.info("outbox %s will retry (attempt %s): %s", row_id, attempts, _error_text(exc))
             if exc.server_wide:
                 report.stopped_by = _error_text(exc)
-                report.failed += _expire_waiting(session_factory, t, expire_after, report.stopped_by)
+                report.failed += _expire_unsent(session_factory, t, expire_after, report.stopped_by)
                 log.warning("outbox flush stopped: %s", report.stopped_by)
                 break
         except SendError as exc:  # an unclassified SendError: be safe, retry later
@@ -156,7 +161,7 @@ def flush_outbox(
         else:
             _record_sent(session_factory, row_id, now())
             report.sent += 1
-    report.remaining = _count_waiting(session_factory)
+    report.remaining = _count_unsent(session_factory)
     return report
 
 
@@ -174,7 +179,7 @@ def _claim_next(session_factory: sessionmaker[Session], t: datetime):
             with session.begin():
                 query = (
                     select(OutboxMail.id, OutboxMail.attempts, OutboxMail.status)
-                    .where(OutboxMail.status.in_(WAITING), OutboxMail.next_attempt_at <= t)
+                    .where(OutboxMail.status.in_(UNSENT), OutboxMail.next_attempt_at <= t)
                     .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
                     .limit(1)
                 )
@@ -204,10 +209,10 @@ def _claim_next(session_factory: sessionmaker[Session], t: datetime):
                     continue
                 if status == OutboxStatus.SENDING:
                     log.warning("outbox %s was left sending (crash?); sending again with the same Message-ID", row_id)
-                created_at, raw = session.execute(
-                    select(OutboxMail.created_at, OutboxMail.raw).where(OutboxMail.id == row_id)
+                created_at, to_address, raw = session.execute(
+                    select(OutboxMail.created_at, OutboxMail.to_address, OutboxMail.raw).where(OutboxMail.id == row_id)
                 ).one()
-            return row_id, attempts + 1, created_at, raw
+            return row_id, attempts + 1, created_at, to_address, raw
 
 
 def _record_sent(session_factory: sessionmaker[Session], row_id: int, t: datetime) -> None:
@@ -232,7 +237,7 @@ def _update_row(session_factory: sessionmaker[Session], row_id: int, **values) -
         )
 
 
-def _expire_waiting(
+def _expire_unsent(
     session_factory: sessionmaker[Session], t: datetime, expire_after: timedelta, reason: str
 ) -> int:
     """With the server unusable, rows past their expiry can't go either: fail them."""
@@ -253,9 +258,9 @@ def _expire_waiting(
         return result.rowcount or 0
 
 
-def _count_waiting(session_factory: sessionmaker[Session]) -> int:
+def _count_unsent(session_factory: sessionmaker[Session]) -> int:
     with session_factory() as session:
-        return session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.status.in_(WAITING)))
+        return session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.status.in_(UNSENT)))
 
 
 def _key_exists(session: Session, key: str) -> bool:

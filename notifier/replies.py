@@ -11,10 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from intake.core.config import Settings
-from intake.mail.mime import ParsedMail
 from intake.core.models import Application, Message
 from intake.core.statuses import ApplicationStatus, ReplyKind
-from notifier.compose import ReplyContext, compose_reply
+from notifier.compose import ReplyContext, checked_address, compose_reply
 from notifier.outbox import enqueue, outbox_message_id, replies_to_address_since
 from parsers.schema import load_schema
 
@@ -37,13 +36,21 @@ def reply_key(application: Application, kind: ReplyKind) -> str:
     return f"{application.campaign}:application-{application.id}:{kind.value}"
 
 
-def queue_reply(
-    application: Application, message: Message, mail: ParsedMail, settings: Settings, *, session: Session
-) -> bool:
-    """Queue the reply this application is due; False when it was queued before or cannot be sent."""
-    to_address = application.reply_address or message.reply_address
-    if not to_address:
+def queue_reply(application: Application, message: Message, settings: Settings, *, session: Session) -> bool:
+    """Queue the reply this application is due; False when it was queued before or cannot be sent.
+
+    Decided and composed from the stored rows alone (the message's subject,
+    Message-ID and References included), so a reply can be queued again
+    without the original mail.
+    """
+    stored_address = application.reply_address or message.reply_address
+    if not stored_address:
         return False
+    try:
+        # The outbox row keeps exactly the address the To header and RCPT TO get.
+        to_address = checked_address(stored_address)
+    except ValueError as exc:
+        return _no_reply(application, exc)
     kind = reply_kind_for(application, message)
     key = reply_key(application, kind)
     now = datetime.now(settings.campaign.tz)
@@ -59,7 +66,7 @@ def queue_reply(
     domain = settings.smtp.from_address.rsplit("@", 1)[-1]
     applicant_email = str((application.fields or {}).get("email") or "").lower()
     # A form forwarded by a colleague or HR: greet the person who will read the reply.
-    writes_for_self = not applicant_email or applicant_email == to_address.lower()
+    writes_for_self = not applicant_email or applicant_email == stored_address.lower()
     to_name = (application.name if writes_for_self else message.from_name) or message.from_name or ""
     context = ReplyContext(
         kind=kind,
@@ -67,9 +74,9 @@ def queue_reply(
         to_name=to_name,
         from_address=settings.smtp.from_address,
         from_name=settings.smtp.from_name,
-        original_subject=mail.subject,
-        original_message_id=mail.message_id,
-        original_references=list(mail.references),
+        original_subject=message.subject,
+        original_message_id=message.message_id_header,
+        original_references=list(message.references_header or []),
         reference=application.reference or "",
         campaign_title=settings.campaign.title,
         deadline=settings.campaign.deadline,
@@ -83,12 +90,16 @@ def queue_reply(
     try:
         email_message = compose_reply(context)
     except ValueError as exc:
-        # A hostile or broken address: record why on the application, send nothing.
-        application.warnings = list(application.warnings or []) + [f"无法发送自动回复：{exc}"]
-        log.warning("no reply for application %s: %s", application.id, exc)
-        return False
+        return _no_reply(application, exc)
     row = enqueue(
         session=session, key=key, kind=kind, to_address=to_address, message=email_message,
         application_id=application.id, source_message_id=message.id, now=now,
     )
     return row is not None
+
+
+def _no_reply(application: Application, exc: ValueError) -> bool:
+    # A hostile or broken address: record why on the application, send nothing.
+    application.warnings = list(application.warnings or []) + [f"无法发送自动回复：{exc}"]
+    log.warning("no reply for application %s: %s", application.id, exc)
+    return False

@@ -57,12 +57,12 @@ class PermanentSendError(SendError):
     """The server refused this message for good."""
 
 
-def send_message(settings: SmtpSettings, message: EmailMessage) -> None:
-    """Send ``message`` to its one To address; raise a ``SendError`` if not accepted."""
-    recipient = _single_recipient(message)
+def send_message(settings: SmtpSettings, message: EmailMessage, *, to_address: str) -> None:
+    """Send ``message`` to ``to_address`` (the outbox row's); raise a ``SendError`` if not accepted."""
+    _check_to_header(message, to_address)
     client = _connect_and_login(settings)
     try:
-        _transaction(client, envelope_sender(settings), recipient, message)
+        _transaction(client, envelope_sender(settings), to_address, message)
     finally:
         _close_quietly(client)
 
@@ -78,11 +78,13 @@ def envelope_sender(settings: SmtpSettings) -> str:
     return settings.from_address
 
 
-def _single_recipient(message: EmailMessage) -> str:
+def _check_to_header(message: EmailMessage, to_address: str) -> None:
+    """The envelope recipient must be the one address the reader sees in To."""
     addresses = [addr for _name, addr in getaddresses(message.get_all("To", [])) if addr]
     if len(addresses) != 1:
         raise PermanentSendError(f"a reply must have exactly one To address, this one has {len(addresses)}")
-    return addresses[0]
+    if addresses[0].casefold() != to_address.casefold():
+        raise PermanentSendError("the message's To address is not the address it is to be sent to")
 
 
 def _connect_and_login(settings: SmtpSettings) -> smtplib.SMTP:

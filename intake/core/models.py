@@ -101,7 +101,10 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     raw_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int] = mapped_column(Integer)
+    # As read from the raw bytes at ingest (the duplicate-delivery key); replies thread on it.
     message_id_header: Mapped[str | None] = mapped_column(String(998), index=True)
+    # The ids in the References header, in header order; a reply's References continue them.
+    references_header: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     body_sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     subject: Mapped[str] = mapped_column(Text, default="")

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core.blobstore import BlobStore
+from intake.mail.charsets import message_ids
 from intake.mail.mailbox import FetchedMail, MailboxClient, account_key
 from intake.core.models import FolderCursor, MailboxEntry, Message
 from intake.core.statuses import MessageStatus
@@ -154,10 +155,10 @@ def read_message_id(raw: bytes) -> str | None:
         value = headers.get("Message-ID")
     except Exception:  # a broken header block still gets stored; mime.py reports the defect later
         return None
-    if not value:
-        return None
-    value = "".join(str(value).split())
-    return value[:998] or None
+    # The same reading of the header as the parsed mail's (the first <id>), so
+    # duplicate detection and the threading of replies agree on one Message-ID.
+    ids = message_ids(str(value)) if value else []
+    return ids[0][:998] if ids else None
 
 
 def _body_bytes(raw: bytes) -> bytes:

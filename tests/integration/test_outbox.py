@@ -221,7 +221,7 @@ def test_rows_past_expiry_fail_when_they_still_cannot_go(session_factory, smtp_s
 def test_backoff_doubles_up_to_the_cap_and_errors_are_redacted(session_factory, clock):
     add(session_factory, "ack:1", "a@example.com")
 
-    def busy(settings, message):
+    def busy(settings, message, *, to_address):
         raise TransientSendError("450 mailbox 13812341234 busy")
 
     delays = []
@@ -238,7 +238,7 @@ def test_backoff_doubles_up_to_the_cap_and_errors_are_redacted(session_factory, 
 def test_unexpected_error_puts_the_row_back_and_propagates(session_factory, clock):
     add(session_factory, "ack:1", "a@example.com")
 
-    def broken(settings, message):
+    def broken(settings, message, *, to_address):
         raise RuntimeError("bug")
 
     with pytest.raises(RuntimeError):

@@ -24,7 +24,7 @@ def reply_to(address: str):
 
 
 def test_delivers_with_login_and_envelope_sender(smtp_sink):
-    send_message(sink_settings(smtp_sink), reply_to("applicant@example.com"))
+    send_message(sink_settings(smtp_sink), reply_to("applicant@example.com"), to_address="applicant@example.com")
     [mail] = smtp_sink.messages
     assert mail.envelope_from == SINK_FROM_ADDRESS
     assert mail.rcpt_tos == ["applicant@example.com"]
@@ -34,7 +34,10 @@ def test_delivers_with_login_and_envelope_sender(smtp_sink):
 
 
 def test_without_username_sends_from_from_address(smtp_sink):
-    send_message(sink_settings(smtp_sink, username="", password=None), reply_to("applicant@example.com"))
+    send_message(
+        sink_settings(smtp_sink, username="", password=None), reply_to("applicant@example.com"),
+        to_address="applicant@example.com",
+    )
     assert smtp_sink.messages[0].envelope_from == SINK_FROM_ADDRESS
     assert smtp_sink.logins == []
 
@@ -42,21 +45,24 @@ def test_without_username_sends_from_from_address(smtp_sink):
 def test_5xx_for_recipient_is_permanent(smtp_sink):
     smtp_sink.set_recipient_reply("gone@example.com", "550 5.1.1 mailbox unavailable")
     with pytest.raises(PermanentSendError, match="550"):
-        send_message(sink_settings(smtp_sink), reply_to("gone@example.com"))
+        send_message(sink_settings(smtp_sink), reply_to("gone@example.com"), to_address="gone@example.com")
     assert smtp_sink.messages == []
 
 
 def test_4xx_for_recipient_is_transient_but_not_server_wide(smtp_sink):
     smtp_sink.set_recipient_reply("busy@example.com", "450 4.2.1 mailbox busy")
     with pytest.raises(TransientSendError) as caught:
-        send_message(sink_settings(smtp_sink), reply_to("busy@example.com"))
+        send_message(sink_settings(smtp_sink), reply_to("busy@example.com"), to_address="busy@example.com")
     assert not caught.value.server_wide
 
 
 def test_login_refused_is_a_setup_error():
     with SmtpSink(credentials={SINK_FROM_ADDRESS: "right"}) as sink:
         with pytest.raises(SmtpSetupError, match="535") as caught:
-            send_message(sink_settings(sink, password="wrong"), reply_to("applicant@example.com"))
+            send_message(
+                sink_settings(sink, password="wrong"), reply_to("applicant@example.com"),
+                to_address="applicant@example.com",
+            )
         assert caught.value.server_wide
         assert sink.messages == []
 
@@ -65,22 +71,22 @@ def test_missing_password_variable_is_a_setup_error(smtp_sink, monkeypatch):
     monkeypatch.delenv("INTAKE_TEST_UNSET_SMTP_PASSWORD", raising=False)
     settings = sink_settings(smtp_sink, password=None, password_env="INTAKE_TEST_UNSET_SMTP_PASSWORD")
     with pytest.raises(SmtpSetupError, match="INTAKE_TEST_UNSET_SMTP_PASSWORD"):
-        send_message(settings, reply_to("applicant@example.com"))
+        send_message(settings, reply_to("applicant@example.com"), to_address="applicant@example.com")
 
 
 def test_stopped_server_refuses_connections_and_restarts_on_the_same_port(smtp_sink):
     settings = sink_settings(smtp_sink)
     smtp_sink.stop()
     with pytest.raises(ServerUnavailableError) as caught:
-        send_message(settings, reply_to("applicant@example.com"))
+        send_message(settings, reply_to("applicant@example.com"), to_address="applicant@example.com")
     assert caught.value.server_wide
     smtp_sink.start()
-    send_message(settings, reply_to("applicant@example.com"))
+    send_message(settings, reply_to("applicant@example.com"), to_address="applicant@example.com")
     assert len(smtp_sink.messages) == 1
 
 
 def test_sink_writes_eml_files(tmp_path):
     with SmtpSink(eml_dir=tmp_path / "sent") as sink:
-        send_message(sink_settings(sink), reply_to("applicant@example.com"))
+        send_message(sink_settings(sink), reply_to("applicant@example.com"), to_address="applicant@example.com")
     [eml] = (tmp_path / "sent").glob("*.eml")
     assert b"Message-ID: <intake.smtptest@126.com>" in eml.read_bytes()

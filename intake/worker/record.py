@@ -1,0 +1,114 @@
+"""One message, read, written down: attachments, applications and the replies due.
+
+The per-message recipe: lateness, RFC 3834 (no replies to machines), one
+application per applicant, and the reply each one is owed. Runs inside the
+one transaction ``runner`` opens for the message.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy.orm import Session
+
+from intake.core.config import Settings
+from intake.core.models import Attachment, Message
+from intake.core.statuses import AttachmentStatus, MessageStatus
+from intake.mail.autoreply import no_reply_reason
+from intake.mail.mime import ParsedMail
+from intake.worker.applications import (
+    FormFound,
+    RecordedApplication,
+    looks_like_application,
+    merge_duplicate_forms,
+    record_form,
+    record_without_form,
+)
+from intake.worker.reading import AttachmentReading, MessageReading
+from notifier.replies import queue_reply
+
+
+@dataclass
+class MessageOutcome:
+    ignored: bool = False
+    applications: list[RecordedApplication] = field(default_factory=list)
+    replies_queued: int = 0
+
+
+def record_message(
+    message: Message, reading: MessageReading, settings: Settings, *, session: Session
+) -> MessageOutcome:
+    mail = reading.mail
+    _copy_headers(message, mail)
+    campaign = settings.campaign
+    message.is_late = message.received_at > campaign.deadline_end()
+    own = [settings.smtp.from_address, settings.smtp.username, settings.mailbox.username]
+    message.no_reply_reason = no_reply_reason(mail, own_addresses=[a for a in own if a])
+    message.attempts += 1
+
+    forms: list[FormFound] = []
+    for attachment_reading in reading.attachments:
+        row = _attachment_row(attachment_reading, message, session=session)
+        forms.extend(FormFound(result=result, attachment_id=row.id) for result in attachment_reading.results)
+
+    outcome = MessageOutcome()
+    is_machine_mail = message.no_reply_reason is not None and message.no_reply_reason != "no-address"
+    if forms:
+        for found in merge_duplicate_forms(forms):
+            outcome.applications.append(record_form(session=session, message=message, found=found, campaign=campaign))
+    elif not is_machine_mail and looks_like_application(mail.subject, mail.body_text, len(mail.attachments)):
+        outcome.applications.append(
+            record_without_form(session=session, message=message, campaign=campaign, reason=_formless_reason(message))
+        )
+    else:
+        outcome.ignored = True
+
+    if message.no_reply_reason is None:
+        for recorded in outcome.applications:
+            if queue_reply(recorded.application, message, settings, session=session):
+                outcome.replies_queued += 1
+
+    message.status = MessageStatus.IGNORED if outcome.ignored else MessageStatus.PROCESSED
+    message.error = None
+    message.processed_at = datetime.now(timezone.utc)
+    return outcome
+
+
+def _copy_headers(message: Message, mail: ParsedMail) -> None:
+    """What a reply needs from the headers, onto the row (message_id_header is set at ingest)."""
+    message.subject = mail.subject[:2000]
+    message.from_name = mail.from_name[:500]
+    message.from_address = mail.from_address
+    message.reply_address = mail.reply_to_address or mail.from_address
+    message.references_header = _stored_references(mail.references)
+    message.defects = list(mail.defects)[:50]
+
+
+def _stored_references(references: list[str]) -> list[str]:
+    # Bounded like the other copied headers: no id longer than a header line,
+    # and of a very long thread the root and the newest (RFC 5322 §3.6.4 trimming).
+    ids = [ref for ref in references if len(ref) <= 998]
+    return ids if len(ids) <= 50 else [ids[0], *ids[-49:]]
+
+
+def _attachment_row(reading: AttachmentReading, message: Message, *, session: Session) -> Attachment:
+    attachment = reading.attachment
+    row = Attachment(
+        message_id=message.id, filename=attachment.filename[:400], content_type=attachment.content_type[:255],
+        sha256=reading.sha256, size=len(attachment.data), origin=attachment.origin,
+        container=attachment.container[:400] if attachment.container else None, kind=reading.kind,
+        status=reading.status, reason=reading.reason, error=reading.error, forms_found=len(reading.results),
+    )
+    message.attachments.append(row)
+    session.flush()
+    return row
+
+
+def _formless_reason(message: Message) -> str:
+    unreadable = [a for a in message.attachments if a.status == AttachmentStatus.UNREADABLE]
+    if unreadable:
+        names = "、".join(a.filename for a in unreadable[:5])
+        return f"附件无法读取（{names}），请人工查看原件并录入。"
+    if message.attachments:
+        return "附件中没有找到报名表，请人工查看原件。"
+    return "邮件没有附件，未找到报名表。"
