@@ -1,26 +1,30 @@
 """Application forms out of attachment bytes.
 
-    parse(filename, data, *, options=None) -> list[FormResult]
+    parse(filename, data, *, options=None, kind=None) -> list[FormResult]
 
 Pure: bytes in, results out. The file type is sniffed from magic bytes
 (extension second) and dispatched to a reader; each reader turns the file
 into rows of text cells and shares one step from rows to FormResult.
 Only ``parsers.errors.ParseError`` subclasses leave this package.
-``options`` (``parsers.options.ParseOptions``) choose the OCR engine and
-how sure an OCR'd value must be; None: the defaults.
+``options`` (``parsers.options.ParseOptions``) cap the file's size and
+choose the OCR engine and how sure an OCR'd value must be; None: the
+defaults.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 from parsers.errors import CorruptFile, ParseError, TooLarge, UnsupportedFormat
-from parsers.options import ParseOptions
-from parsers.results import FormResult
+from parsers.options import DEFAULT_OPTIONS, ParseOptions
 from parsers.readers.sniff import sniff_kind
+from parsers.results import FormResult
 
-__all__ = ["parse", "sniff_kind", "FormResult", "ParseOptions", "READERS", "MAX_FILE_BYTES"]
+__all__ = ["parse", "preload", "sniff_kind", "FormResult", "ParseOptions", "READERS"]
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+# The readers are imported when first used, not here: ``import parsers`` is
+# what the web app and the config need (for the schema), and must not load
+# pdfplumber, python-docx, OpenCV and the OCR engines. A worker that forks
+# parse children calls ``preload()`` once instead, so they start warm.
 
 
 def _read_docx(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
@@ -55,8 +59,8 @@ def _office_reader(kind: str) -> Callable[[bytes], list[FormResult]]:
 READERS: dict[str, Callable[..., list[FormResult]]] = {
     "docx": _read_docx,
     "pdf": _read_pdf,
-    "image": _read_image,  # OCR (parsers/ocr), pages decoded by parsers/images.py
-    # LibreOffice converts these to .docx (parsers/office.py).
+    "image": _read_image,  # OCR (parsers/ocr), pages decoded by parsers/ocr/page_images.py
+    # LibreOffice converts these to .docx (parsers/readers/office.py).
     **{kind: _office_reader(kind) for kind in ("doc", "wps", "rtf", "odt")},
 }
 
@@ -67,16 +71,26 @@ UNSUPPORTED_MESSAGES = {
 }
 
 
-def parse(filename: str, data: bytes, *, options: ParseOptions | None = None) -> list[FormResult]:
+def parse(filename: str, data: bytes, *, options: ParseOptions | None = None,
+          kind: str | None = None) -> list[FormResult]:
     """Every application form in the file; [] for a readable non-form.
 
-    ``options``: OCR engine and review threshold (``ParseOptions``); None
-    keeps the defaults (RapidOCR, ``review_below`` 0.80)."""
+    ``options``: size cap, OCR engine and review threshold (``ParseOptions``);
+    None keeps the defaults (20 MiB, RapidOCR, ``review_below`` 0.80). A file
+    over ``options.max_file_bytes`` raises ``TooLarge`` before anything reads it.
+
+    ``kind``: what ``sniff_kind(filename, data)`` said of the file, when the
+    caller has already sniffed it (intake's worker does, to tell documents
+    from other attachments); parse then trusts it and does not sniff again.
+    None: parse sniffs (the CLI). A kind with no reader raises
+    ``UnsupportedFormat``."""
     if not data:
         raise CorruptFile("文件为空（0 字节），请申请人重新发送。")
-    if len(data) > MAX_FILE_BYTES:
-        raise TooLarge(f"文件大小超过上限 {MAX_FILE_BYTES // (1024 * 1024)} MB。")
-    kind = sniff_kind(filename, data)
+    limit = (options or DEFAULT_OPTIONS).max_file_bytes
+    if len(data) > limit:
+        raise TooLarge(f"附件超过 {round(limit / (1024 * 1024), 2):g} MB 上限，请人工查看原件。")
+    if kind is None:
+        kind = sniff_kind(filename, data)
     reader = READERS.get(kind)
     if reader is None:
         raise UnsupportedFormat(UNSUPPORTED_MESSAGES.get(kind, UNSUPPORTED_MESSAGES["other"]))
@@ -94,8 +108,7 @@ def parse(filename: str, data: bytes, *, options: ParseOptions | None = None) ->
 
 def preload() -> None:
     """Import every reader now, so forked parse children start warm (milliseconds, not 0.4 s)."""
+    import parsers.ocr  # noqa: F401  (page images, page reading, engines)
     import parsers.readers.docx  # noqa: F401
-    import parsers.ocr.page_images  # noqa: F401
-    import parsers.ocr.page  # noqa: F401
     import parsers.readers.office  # noqa: F401
     import parsers.readers.pdf  # noqa: F401

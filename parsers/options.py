@@ -2,15 +2,17 @@
 
     parse(filename, data, options=ParseOptions(engine="both", review_below=0.85))
 
-Only OCR (scans, photos, image-only PDF pages) uses them; a .docx or a text
-PDF reads the same whatever the options, and nothing in it is flagged for
-being "unsure". The defaults are what ``parse`` did before options existed.
+``max_file_bytes`` caps every file, whatever its type. The rest only OCR
+(scans, photos, image-only PDF pages) uses; a .docx or a text PDF reads the
+same whatever they are, and nothing in it is flagged for being "unsure".
+The OCR defaults are what ``parse`` did before options existed.
 
 intake's config maps onto it one to one::
 
     parsing:
       ocr_engine: rapidocr      # rapidocr | tesseract | both
       review_below: 0.80        # OCR fields read less surely than this go to needs_review
+      max_attachment_mb: 20     # max_file_bytes = max_attachment_mb MiB
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Mapping
 
 ENGINE_NAMES = ("rapidocr", "tesseract", "both")
 DEFAULT_REVIEW_BELOW = 0.80
+DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 # Free text cannot be checked by a validator, so the OCR's own confidence
 # must be higher before it is trusted (calibrated on the sample corpus:
 # bench/parse_accuracy.py). Keys not listed use ``review_below``.
@@ -32,7 +35,7 @@ DEFAULT_FIELD_REVIEW_BELOW: Mapping[str, float] = {
 @dataclass(frozen=True)
 class ParseOptions:
     """``engine``: OCR engine, "rapidocr" (default), "tesseract" or "both"
-    (None: ``parsers.ocr.DEFAULT_ENGINE``).
+    (None: ``parsers.ocr.engines.DEFAULT_ENGINE``).
 
     ``review_below``: an OCR'd field read with less confidence than this goes
     to ``needs_review`` (0..1; 0 flags nothing for doubt, 1 flags every OCR'd
@@ -43,18 +46,24 @@ class ParseOptions:
     below ``parsers.ocr.engines.SURE_CHAR`` are read again by Tesseract
     (when installed); a doubtful character it does not confirm lowers the
     cell's confidence below the review threshold.
+
+    ``max_file_bytes``: a file larger than this is not read at all
+    (``TooLarge``); the one cap on an attachment's size (20 MiB by default).
     """
 
     engine: str | None = None
     review_below: float = DEFAULT_REVIEW_BELOW
     field_review_below: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_FIELD_REVIEW_BELOW))
     second_opinion: bool = True
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
     def __post_init__(self) -> None:
         if self.engine is not None and self.engine not in ENGINE_NAMES:
             raise ValueError(f"unknown OCR engine {self.engine!r}; choose one of {', '.join(ENGINE_NAMES)}")
         if not 0.0 <= float(self.review_below) <= 1.0:
             raise ValueError(f"review_below must be between 0 and 1, not {self.review_below!r}")
+        if int(self.max_file_bytes) <= 0:
+            raise ValueError(f"max_file_bytes must be positive, not {self.max_file_bytes!r}")
 
     def threshold(self, key: str) -> float:
         """The confidence a field needs not to be flagged."""

@@ -7,7 +7,6 @@ read in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Sequence
 
 import parsers
@@ -42,7 +41,8 @@ class MessageReading:
 
 
 def parse_options(settings: Settings) -> ParseOptions:
-    return ParseOptions(engine=settings.parsing.ocr_engine, review_below=settings.parsing.review_below)
+    return ParseOptions(engine=settings.parsing.ocr_engine, review_below=settings.parsing.review_below,
+                        max_file_bytes=round(settings.parsing.max_attachment_mb * 1024 * 1024))
 
 
 def parse_limits(settings: Settings) -> Limits:
@@ -60,31 +60,32 @@ def read_messages(raw_sha256s: Sequence[str], settings: Settings, *,
     for sha in raw_sha256s:
         try:
             mail = parse_mail(blobs.get(sha))
-            attachments = [prepare_attachment(a, settings, blobs=blobs) for a in mail.attachments]
+            attachments = [prepare_attachment(a, blobs=blobs) for a in mail.attachments]
         except Exception as exc:  # noqa: BLE001 - this message fails, the others go on
             readings.append(exc)
             continue
         readings.append(MessageReading(mail=mail, attachments=attachments))
         jobs.extend(reading for reading in attachments if reading.to_parse)
-    parse = partial(parsers.parse, options=parse_options(settings))
-    outcomes = map_isolated(parse, [(job.attachment.filename, job.attachment.data) for job in jobs],
+    options = parse_options(settings)
+
+    def parse(filename: str, data: bytes, kind: str) -> list[FormResult]:
+        return parsers.parse(filename, data, options=options, kind=kind)  # sniffed once, in prepare_attachment
+
+    outcomes = map_isolated(parse, [(job.attachment.filename, job.attachment.data, job.kind) for job in jobs],
                             limits=parse_limits(settings), workers=settings.parsing.workers)
     for job, outcome in zip(jobs, outcomes):
         apply_parse_outcome(job, outcome)
     return readings
 
 
-def prepare_attachment(attachment: MailAttachment, settings: Settings, *, blobs: BlobStore) -> AttachmentReading:
-    """The attachment stored and sorted: ``to_parse``, or already labelled
-    (not a document, too large)."""
+def prepare_attachment(attachment: MailAttachment, *, blobs: BlobStore) -> AttachmentReading:
+    """The attachment stored and sorted: ``to_parse``, or labelled as not a
+    document (kept for staff). The size cap is the parser's, from the options."""
     sha = blobs.put(attachment.data)
     kind = parsers.sniff_kind(attachment.filename, attachment.data)
     reading = AttachmentReading(attachment=attachment, sha256=sha, kind=kind, status=AttachmentStatus.NOT_A_FORM)
     if kind not in parsers.READERS:  # kept and labelled for staff, not parsed
         reading.reason = "not_a_document"
-    elif len(attachment.data) > settings.parsing.max_attachment_mb * 1024 * 1024:
-        reading.status, reading.reason = AttachmentStatus.UNREADABLE, "too_large"
-        reading.error = f"附件超过 {settings.parsing.max_attachment_mb:g} MB 上限，请人工查看原件。"
     else:
         reading.to_parse = True
     return reading

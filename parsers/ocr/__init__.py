@@ -11,8 +11,9 @@ per-field thresholds, second opinion); the older ``engine`` and
 ``read_image`` is the "image" reader: ``parsers.ocr.page_images.load_pages`` decodes
 the file into upright grey pages, every page becomes rows of text cells
 (``page.read_page``: table grid → cells → OCR, tick boxes from the ink) and
-the shared ``rows_to_results`` turns them into forms. ``parsers.readers.pdf`` calls
-``read_pages`` for the pages of a PDF that have no text layer.
+the shared ``rows_to_results`` turns them into forms. ``parsers.readers.pdf``
+decides which of a PDF's pages have no text of their own, has
+``page_images.render_pdf_pages`` render them and calls ``read_pages_apart``.
 
 Every cell carries the OCR engine's confidence; a field below
 ``REVIEW_BELOW`` (or its own, higher, threshold for free text, see
@@ -20,10 +21,10 @@ Every cell carries the OCR engine's confidence; a field below
 could not be read (handwriting) leaves the field missing and flagged
 rather than filled with a guess.
 
-Engines: "rapidocr" (default: PP-OCRv4 models shipped in the wheel; cells
-with a doubtful character get a second opinion from Tesseract when it is
-installed), "tesseract" (chi_sim+eng) or "both" (disagreement lowers
-confidence).
+Engines (``parsers.ocr.engines``): "rapidocr" (default: PP-OCRv4 models
+shipped in the wheel; cells with a doubtful character get a second opinion
+from Tesseract when it is installed), "tesseract" (chi_sim+eng) or "both"
+(disagreement lowers confidence).
 Pages are read one after another, in one Python thread: splitting a page's
 cells or a file's pages over threads was measured slower (the Python
 between the model calls holds the GIL). The OCR models run on the CPUs the
@@ -35,51 +36,29 @@ from __future__ import annotations
 
 import dataclasses
 
-from parsers.errors import UnsupportedFormat
+from parsers.ocr import page_images
+from parsers.ocr.engines import DEFAULT_ENGINE, NO_OCR, engine_for, ocr_available
+from parsers.ocr.page import read_page
 from parsers.options import DEFAULT_REVIEW_BELOW, ENGINE_NAMES, ParseOptions
 from parsers.results import FormResult
+from parsers.text.assemble import rows_to_results
 from parsers.text.rows import TextRow
 
 __all__ = ["read_image", "read_pages", "read_pages_apart", "DEFAULT_ENGINE", "REVIEW_BELOW", "ENGINE_NAMES",
-           "ocr_available", "ocr_options"]
+           "NO_OCR", "ocr_available", "ocr_options", "method_name"]
 
-DEFAULT_ENGINE = "rapidocr"
 REVIEW_BELOW = DEFAULT_REVIEW_BELOW  # 0.80: fields read with less confidence go to needs_review
-
-NO_OCR = "服务器未安装文字识别组件，暂无法识别图片或扫描件，请人工处理。"
-
-
-def ocr_available(engine: str = DEFAULT_ENGINE) -> bool:
-    import importlib.util
-    import shutil
-
-    rapid = importlib.util.find_spec("rapidocr_onnxruntime") is not None
-    tesseract = shutil.which("tesseract") is not None
-    return {"rapidocr": rapid, "tesseract": tesseract, "both": rapid and tesseract}.get(engine, False)
 
 
 def ocr_options(options: ParseOptions | None = None, engine: str | None = None,
                 review_below: float | None = None) -> ParseOptions:
     """The options an OCR read uses: ``options`` as given, else one made of
     the older arguments, the engine defaulting to ``DEFAULT_ENGINE``."""
-    import dataclasses
-
     if options is None:
         options = ParseOptions(engine=engine) if review_below is None else ParseOptions(engine=engine, review_below=review_below)
     if options.engine is None:
         options = dataclasses.replace(options, engine=DEFAULT_ENGINE)
     return options
-
-
-def _engine(name: str | None, second_opinion: bool = True):
-    from parsers.ocr.engines import get_engine
-
-    name = name or DEFAULT_ENGINE
-    if not ocr_available(name):
-        raise UnsupportedFormat(NO_OCR)
-    if name == "rapidocr":
-        return get_engine(name, second_opinion=second_opinion and ocr_available("tesseract"))
-    return get_engine(name)
 
 
 def read_pages(pages, engine: str | None = None, first_starts_page: bool = False, *,
@@ -93,12 +72,10 @@ def read_pages(pages, engine: str | None = None, first_starts_page: bool = False
 
 def read_pages_apart(pages, engine: str | None = None, *, options: ParseOptions | None = None) -> list[list[TextRow]]:
     """Rows of each page; each page's first row is marked as starting a page."""
-    from parsers.ocr.page import read_page
-
     if not pages:
         return []
     options = ocr_options(options, engine)
-    reader = _engine(options.engine, second_opinion=options.second_opinion)
+    reader = engine_for(options.engine, second_opinion=options.second_opinion)
     return [read_page(page, reader, starts_page=True) for page in pages]
 
 
@@ -109,11 +86,8 @@ def method_name(engine: str | None) -> str:
 def read_image(data: bytes, engine: str | None = None, review_below: float = REVIEW_BELOW, *,
                options: ParseOptions | None = None) -> list[FormResult]:
     """Forms in a photo or scan (JPEG, PNG, multi-page TIFF, HEIC, …)."""
-    from parsers.text.assemble import rows_to_results
-    from parsers.ocr.page_images import load_pages
-
     options = ocr_options(options, engine, review_below)
-    pages = load_pages("image", data)
+    pages = page_images.load_pages(data)
     rows = read_pages(pages, options=options)
     return rows_to_results(rows, method=method_name(options.engine), review_below=options.review_below,
                            options=options)

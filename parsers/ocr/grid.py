@@ -58,7 +58,7 @@ def flatten(grey: np.ndarray) -> np.ndarray:
     return np.clip(flat, 0, 255).astype(np.uint8)
 
 
-def binarise(flat: np.ndarray) -> np.ndarray:
+def ink_mask(flat: np.ndarray) -> np.ndarray:
     """Ink mask (255 = ink) of a flattened page. Adaptive, so what is left
     of a photo's shadows stays paper."""
     block = max(15, (min(flat.shape) // 40) | 1)
@@ -169,7 +169,7 @@ def analyse(grey: np.ndarray) -> PageInk:
     # The OCR reads the flattened page too: a cell in a photo's shadow is
     # then as light around its text as one in the light.
     flat = flatten(grey)
-    ink = clear_edges(binarise(flat))
+    ink = clear_edges(ink_mask(flat))
     return PageInk(flat, ink, find_rules(ink))
 
 

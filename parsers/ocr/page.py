@@ -6,7 +6,7 @@
    in one batch.
 3. The label cells tell what each value cell should hold: a value next to
    "身份证号码" is read as digits (Tesseract re-reads those with a digit
-   whitelist), tick-box cells are re-read from the ink (``ticks``).
+   whitelist), tick-box cells are re-read from the ink (``tick_marks``).
 4. Rows come out in reading order, table rows and loose lines merged top
    to bottom, as the text-PDF reader gives them.
 """
@@ -17,12 +17,12 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from parsers.text.fields import label_index
 from parsers.ocr import tick_marks
 from parsers.ocr.engines import OcrEngine, correct, text_lines
 from parsers.ocr.grid import PageInk, Table, analyse, find_tables
-from parsers.text.rows import TextRow
 from parsers.schema import load_schema
+from parsers.text.fields import label_index
+from parsers.text.rows import TextRow, unwrap
 
 TARGET_WIDTH = (1400, 2400)  # pages are scaled into this width range (A4 at ~170–290 dpi)
 CELL_INSET = 3  # px trimmed inside a cell's rules
@@ -292,7 +292,7 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False) -> list[TextR
 
     out: list[TextRow] = []
     for (_, _, _, in_table, starts_table), row in zip(placed, rows):
-        cells = tuple(_unwrap(p.text) for p in row)
+        cells = tuple(unwrap(p.text) for p in row)
         if not any(cells) and not in_table:
             continue
         # A cell with ink that could not be read (handwriting, a smudge)
@@ -310,9 +310,3 @@ def _line_height(page: PageInk) -> int:
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     heights = heights[(heights >= 8) & (heights <= page.ink.shape[0] // 20)]
     return int(np.percentile(heights, 90)) if len(heights) else 28
-
-
-def _unwrap(text: str) -> str:
-    from parsers.readers.pdf import unwrap
-
-    return unwrap(text)

@@ -1,20 +1,15 @@
 """Pages as images for OCR: decoding, caps and page normalisation.
 
-    load_pages(kind, data, *, dpi=200, max_pages=20) -> list[PIL.Image.Image]
-    pdf_image_pages(data, *, max_pages=20) -> list[int]     pages needing OCR
-    pdf_scanned_pages(data, ...) -> [(index, page)]          those pages, ready for OCR
-    page_has_text_layer(page) -> bool                        (a pypdfium2 page)
+    load_pages(data, *, max_pages=20, normalise=True) -> list[PIL.Image.Image]   an image file's pages
+    render_pdf_pages(data, indices, *, dpi=200, normalise=True) -> list[Image]  those PDF pages
     normalise_page(page) -> Image      sheet rectified, upright, deskewed, grey
     flatten_sheet(page) -> Image       a photo's sheet warped to a rectangle
-    detect_rotation(page) -> int       0/90/180/270, clockwise to make upright
-    osd_rotation(page) -> int          the same by Tesseract's OSD (no RapidOCR)
-    estimate_skew(page) -> float       degrees counter-clockwise to straighten
-    binarise(page, method="sauvola") -> Image   0/255 "L" page, for the OCR side
 
-``kind`` is what ``parsers.readers.sniff.sniff_kind`` said: "image" (JPEG, PNG,
-TIFF with several pages, BMP, HEIC/HEIF from iPhones, WEBP and GIF best
-effort) or "pdf" (only the pages without a text layer are rendered, in the
-order ``pdf_image_pages`` gives).
+``load_pages`` reads what ``parsers.readers.sniff.sniff_kind`` calls an
+"image": JPEG, PNG, TIFF with several pages, BMP, HEIC/HEIF from iPhones,
+WEBP and GIF best effort. ``render_pdf_pages`` renders the pages of a PDF
+that ``parsers.readers.pdf`` found to have no text of their own (a scan,
+a photo saved as PDF), in the order given.
 
 Every page comes back as a new grayscale ("L") image with no metadata: the
 EXIF orientation is applied first (``ImageOps.exif_transpose``) and EXIF,
@@ -25,40 +20,34 @@ one that makes Pillow warn about a decompression bomb is rejected before it
 is decoded — except a JPEG, which is decoded at 1/2, 1/4 or 1/8 scale with
 ``Image.draft`` (a 48 MP phone photo costs 12 MP). Pages are shrunk to at
 most ``MAX_SIDE`` pixels on the long side and ``MAX_TOTAL_PIXELS`` bounds
-all pages of one file. Only the first ``max_pages`` frames/pages are used.
+all pages of one file. Only the first ``max_pages`` frames of an image are
+used (``MAX_IMAGE_PAGES``); a PDF's page count is capped by its reader.
 
-Orientation is read from the text lines by RapidOCR's models
-(``parsers.ocr.orientation``); where they are not installed, by Tesseract's
-OSD (``tesseract --psm 0``) as a subprocess with ``OMP_THREAD_LIMIT=1``
-(its OpenMP threads oversubscribe a 2-core machine) and a time limit; skew (within ±5°) is found with a projection
-profile of the dark pixels (numpy only).
+Normalising cuts a photographed sheet out of its background
+(``parsers.ocr.geometry``), turns the page upright and straightens it
+(``parsers.ocr.orientation``) and stretches its contrast.
 """
 from __future__ import annotations
 
 import io
-import os
-import re
-import shutil
-import subprocess
 import warnings
-from typing import Iterable
+from typing import Iterable, Sequence
 
+import numpy as np
+import pypdfium2 as pdfium
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from parsers.errors import CorruptFile, EncryptedFile, ParseError, TooLarge
+from parsers.ocr.geometry import rectify
+from parsers.ocr.orientation import deskew, detect_rotation
 
-__all__ = ["load_pages", "pdf_image_pages", "pdf_scanned_pages", "page_has_text_layer", "normalise_page", "detect_rotation",
-           "osd_rotation", "estimate_skew", "deskew", "binarise", "flatten_sheet", "MAX_PIXELS", "MAX_SIDE", "MAX_TOTAL_PIXELS"]
+__all__ = ["load_pages", "render_pdf_pages", "normalise_page", "flatten_sheet",
+           "MAX_PIXELS", "MAX_SIDE", "MAX_TOTAL_PIXELS", "MAX_IMAGE_PAGES"]
 
 MAX_PIXELS = 40_000_000  # one decoded image
 MAX_SIDE = 4200  # long side of a returned page (A4 at ~360 dpi)
 MAX_TOTAL_PIXELS = 150_000_000  # all returned pages of one file
-MIN_TEXT_CHARS = 20  # a PDF page with fewer characters in its text layer needs OCR
-MAX_SKEW = 5.0
-OSD_TIMEOUT = 15.0
-OSD_MIN_CONFIDENCE = 1.5
-OSD_MIN_CONFIDENCE_180 = 6.0
-OSD_SIDE = 1800  # OSD works on a copy this size: enough for a confident answer
+MAX_IMAGE_PAGES = 20  # frames of one image file read (a long TIFF's rest is ignored)
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif")
 TOO_MANY_PIXELS = "图片像素过大（超过 {limit} 万像素），疑似异常文件，请申请人压缩后重新发送。"
 IMAGE_UNREADABLE = "图片文件已损坏或格式无法识别，请申请人重新拍照或扫描后发送。"
@@ -67,6 +56,8 @@ IMAGE_UNREADABLE = "图片文件已损坏或格式无法识别，请申请人重
 # ---- decoding --------------------------------------------------------------
 
 def _register_heif() -> None:
+    # Lazy: only a HEIC needs it, and registering it is a global change to
+    # Pillow; a server without the wheel still reads every other image.
     try:
         import pillow_heif
     except ImportError as exc:
@@ -165,9 +156,7 @@ def _check_budget(pages: list[Image.Image]) -> None:
 
 # ---- PDF ------------------------------------------------------------------------
 
-def _open_pdf(data: bytes):
-    import pypdfium2 as pdfium
-
+def _open_pdf(data: bytes) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -176,36 +165,15 @@ def _open_pdf(data: bytes):
         raise CorruptFile("PDF 文件已损坏，无法读取，请申请人重新发送。") from exc
 
 
-def page_has_text_layer(page, *, min_chars: int = MIN_TEXT_CHARS) -> bool:
-    """Whether a pypdfium2 page carries real text (not just a few stray characters)."""
-    textpage = page.get_textpage()
-    try:
-        text = textpage.get_text_range()
-    finally:
-        textpage.close()
-    return len(re.sub(r"\s+", "", text)) >= min_chars
-
-
-def pdf_image_pages(data: bytes, *, max_pages: int = 20) -> list[int]:
-    """Indices of the pages (of the first ``max_pages``) that need OCR."""
+def render_pdf_pages(data: bytes, indices: Sequence[int], *, dpi: int = 200,
+                     normalise: bool = True) -> list[Image.Image]:
+    """The PDF's pages at ``indices`` (0-based), rendered grey at ``dpi`` and,
+    unless told otherwise, normalised for OCR (``normalise_page``)."""
     document = _open_pdf(data)
-    try:
-        return [index for index in range(min(len(document), max_pages))
-                if not page_has_text_layer(document[index])]
-    finally:
-        document.close()
-
-
-def _pdf_pages(data: bytes, dpi: int, max_pages: int) -> tuple[list[int], list[Image.Image]]:
-    """The indices of the pages without a text layer, and those pages rendered."""
-    document = _open_pdf(data)
-    indices: list[int] = []
     pages: list[Image.Image] = []
     try:
-        for index in range(min(len(document), max_pages)):
+        for index in indices:
             page = document[index]
-            if page_has_text_layer(page):
-                continue
             width, height = page.get_size()  # points
             scale = dpi / 72
             # Never render more than MAX_SIDE on the long side (a poster-sized page).
@@ -213,132 +181,18 @@ def _pdf_pages(data: bytes, dpi: int, max_pages: int) -> tuple[list[int], list[I
             if width * height * scale * scale > MAX_PIXELS:
                 raise _too_large()
             bitmap = page.render(scale=scale, grayscale=True)
-            indices.append(index)
             pages.append(_clean(bitmap.to_pil()))
             _check_budget(pages)
     finally:
         document.close()
-    return indices, pages
+    return [normalise_page(page) for page in pages] if normalise else pages
 
 
-# ---- orientation and skew -----------------------------------------------------
-
-def _tesseract() -> str | None:
-    return shutil.which("tesseract")
-
-
-def detect_rotation(page: Image.Image, *, timeout: float = OSD_TIMEOUT,
-                    min_confidence: float = OSD_MIN_CONFIDENCE) -> int:
-    """Degrees (0/90/180/270) to turn the page clockwise to make it upright;
-    0 when unsure or there is too little text.
-
-    RapidOCR's text detector and recogniser tell (``parsers.ocr.orientation``,
-    about 0.5 s); without them, Tesseract's OSD (about 2 s)."""
-    from parsers.ocr import ocr_available
-
-    if not ocr_available("rapidocr"):
-        return osd_rotation(page, timeout=timeout, min_confidence=min_confidence)
-    import numpy as np
-
-    from parsers.ocr.orientation import page_rotation
-
-    return page_rotation(np.asarray(page.convert("L"), dtype=np.uint8)) or 0
-
-
-def osd_rotation(page: Image.Image, *, timeout: float = OSD_TIMEOUT,
-                 min_confidence: float = OSD_MIN_CONFIDENCE) -> int:
-    """As ``detect_rotation``, by Tesseract's OSD (``--psm 0``); 0 when
-    Tesseract is missing, unsure or finds too little text."""
-    tesseract = _tesseract()
-    if tesseract is None:
-        return 0
-    image = page if max(page.size) <= OSD_SIDE else _shrink_to(page, OSD_SIDE)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    try:
-        done = subprocess.run([tesseract, "stdin", "stdout", "--psm", "0"], input=buffer.getvalue(),
-                              capture_output=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return 0
-    except OSError:
-        return 0
-    output = done.stdout.decode("utf-8", "replace")
-    rotate = re.search(r"Rotate:\s*(\d+)", output)
-    confidence = re.search(r"Orientation confidence:\s*([\d.]+)", output)
-    if done.returncode != 0 or not rotate or not confidence:
-        return 0
-    turn = int(rotate.group(1)) % 360
-    # Upside down is the answer OSD gives wrongly most often on Chinese
-    # print (a photo's soft, unevenly lit text); a real upside-down scan
-    # comes with a much clearer answer.
-    needed = max(min_confidence, OSD_MIN_CONFIDENCE_180) if turn == 180 else min_confidence
-    if float(confidence.group(1)) < needed:
-        return 0
-    return turn
-
-
-def _shrink_to(page: Image.Image, side: int) -> Image.Image:
-    scale = side / max(page.size)
-    return page.resize((max(1, round(page.width * scale)), max(1, round(page.height * scale))), Image.BILINEAR)
-
-
-def estimate_skew(page: Image.Image, *, max_angle: float = MAX_SKEW) -> float:
-    """Degrees to rotate the page counter-clockwise (PIL's ``rotate`` sign)
-    to make its text lines and table rules horizontal; 0.0 when unsure.
-
-    Projection profile: for each candidate angle the dark pixels are
-    projected onto the page's vertical axis along lines at that angle; the
-    angle at which rows of text and ruled lines line up gives the sharpest
-    histogram (largest sum of squares)."""
-    import numpy as np
-
-    small = page if max(page.size) <= 1600 else _shrink_to(page, 1600)
-    pixels = np.asarray(binarise(small, method="otsu"))
-    ys, xs = np.nonzero(pixels < 128)
-    if len(xs) < 200:
-        return 0.0
-    if len(xs) > 400_000:  # plenty: subsample evenly for speed
-        step = len(xs) // 400_000 + 1
-        ys, xs = ys[::step], xs[::step]
-    xs = xs.astype(np.float64) - small.width / 2
-    ys = ys.astype(np.float64)
-    height = small.height
-
-    def score(angle: float) -> float:
-        # A line rising to the right by `angle` degrees maps to one bin.
-        shifted = ys + xs * np.tan(np.radians(angle))
-        bins = np.clip(np.round(shifted).astype(np.int64) + height, 0, 3 * height)
-        counts = np.bincount(bins, minlength=3 * height + 1).astype(np.float64)
-        return float(np.dot(counts, counts))
-
-    coarse = np.arange(-max_angle, max_angle + 1e-9, 0.5)
-    best = max(coarse, key=score)
-    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
-    best = float(max(fine, key=score))
-    flat = score(0.0)
-    if abs(best) < 0.05 or score(best) < flat * 1.02:  # no clear improvement: leave it
-        return 0.0
-    return -best
-
-
-def deskew(page: Image.Image, angle: float | None = None) -> Image.Image:
-    """The page rotated by ``estimate_skew`` (or ``angle``), white corners."""
-    angle = estimate_skew(page) if angle is None else angle
-    if abs(angle) < 0.05:
-        return page
-    return page.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
-
+# ---- normalisation --------------------------------------------------------------
 
 def flatten_sheet(page: Image.Image) -> Image.Image:
     """A photographed sheet cut out of its background and warped to a
     rectangle (keystone undone); a scan, which fills its picture, unchanged."""
-    try:
-        import numpy as np
-
-        from parsers.ocr.geometry import rectify
-    except ImportError:  # no OpenCV: the OCR side is not installed either
-        return page
     grey = np.asarray(page, dtype=np.uint8)
     flat = rectify(grey)
     return page if flat is grey else Image.fromarray(flat, "L")
@@ -363,73 +217,9 @@ def normalise_page(page: Image.Image, *, orientation: bool = True, skew: bool = 
     return page
 
 
-# ---- binarisation (for the OCR side) -------------------------------------------
-
-def binarise(page: Image.Image, *, method: str = "sauvola", window: int | None = None,
-             k: float = 0.2) -> Image.Image:
-    """Black text on white as an "L" image of 0/255.
-
-    "sauvola" (default) thresholds each pixel against its neighbourhood —
-    T = m·(1 + k·(s/R − 1)) with local mean m and deviation s — so the
-    shadow and glare of a phone photo do not swallow text; "otsu" uses one
-    global threshold (clean scans)."""
-    import numpy as np
-
-    grey = np.asarray(page.convert("L"), dtype=np.float64)
-    if method == "otsu":
-        threshold = _otsu(grey)
-        return Image.fromarray(np.where(grey > threshold, 255, 0).astype(np.uint8), "L")
-    if method != "sauvola":
-        raise ValueError(f"unknown binarisation method {method!r}")
-    if window is None:
-        window = max(15, (min(grey.shape) // 40) | 1)
-    half = window // 2
-    padded = np.pad(grey, half + 1, mode="reflect")
-    integral = padded.cumsum(0).cumsum(1)
-    squares = (padded * padded).cumsum(0).cumsum(1)
-    rows, columns = grey.shape
-
-    def window_sum(table):
-        top, left = 0, 0
-        bottom, right = top + window, left + window
-        return (table[bottom:bottom + rows, right:right + columns] - table[top:top + rows, right:right + columns]
-                - table[bottom:bottom + rows, left:left + columns] + table[top:top + rows, left:left + columns])
-
-    area = float(window * window)
-    mean = window_sum(integral) / area
-    deviation = np.sqrt(np.maximum(window_sum(squares) / area - mean * mean, 0))
-    threshold = mean * (1 + k * (deviation / 128.0 - 1))
-    return Image.fromarray(np.where(grey > threshold, 255, 0).astype(np.uint8), "L")
-
-
-def _otsu(grey) -> float:
-    import numpy as np
-
-    histogram = np.bincount(grey.astype(np.uint8).ravel(), minlength=256).astype(np.float64)
-    total = histogram.sum()
-    levels = np.arange(256)
-    weight = np.cumsum(histogram)
-    mean = np.cumsum(histogram * levels)
-    between = (mean[-1] * weight - mean * total) ** 2 / np.maximum(weight * (total - weight), 1e-9)
-    return float(np.argmax(between))
-
-
 # ---- entry point ----------------------------------------------------------------------
 
-def load_pages(kind: str, data: bytes, *, dpi: int = 200, max_pages: int = 20,
-               normalise: bool = True) -> list[Image.Image]:
-    """Grey pages ready for OCR: decoded, capped, upright and deskewed."""
-    if kind == "pdf":
-        pages = _pdf_pages(data, dpi, max_pages)[1]
-    elif kind == "image":
-        pages = _image_pages(data, max_pages)
-    else:
-        raise CorruptFile(f"不是图片或 PDF 文件（{kind}），无法识别文字。")
+def load_pages(data: bytes, *, max_pages: int = MAX_IMAGE_PAGES, normalise: bool = True) -> list[Image.Image]:
+    """Grey pages of an image file, ready for OCR: decoded, capped, upright and deskewed."""
+    pages = _image_pages(data, max_pages)
     return [normalise_page(page) for page in pages] if normalise else pages
-
-
-def pdf_scanned_pages(data: bytes, *, dpi: int = 200, max_pages: int = 20) -> list[tuple[int, Image.Image]]:
-    """(index, page ready for OCR) of each PDF page without a text layer,
-    in page order: which pages, and the pages, from one pass over the file."""
-    indices, pages = _pdf_pages(data, dpi, max_pages)
-    return list(zip(indices, (normalise_page(page) for page in pages)))

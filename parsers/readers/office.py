@@ -53,13 +53,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from parsers.errors import CorruptFile, EncryptedFile, ParseError, ParseTimeout, UnsupportedFormat
-from parsers.results import FormResult
+from parsers.readers.docx import read_docx
 from parsers.readers.sniff import CFB_MAGIC
+from parsers.results import FormResult
 
 __all__ = ["convert_to_docx", "read_office", "find_soffice", "is_encrypted_word97",
            "CONVERT_TIMEOUT", "OFFICE_KINDS", "NO_LIBREOFFICE"]
 
-# The whole parse runs in a child with a 60 s limit (intake/isolation.py):
+# The whole parse runs in a child with a 60 s limit (parsers.sandbox):
 # our own limit must fire first so staff see "conversion timed out".
 CONVERT_TIMEOUT = 45.0
 OFFICE_KINDS = ("doc", "wps", "rtf", "odt")
@@ -229,8 +230,6 @@ def convert_to_docx(kind: str, data: bytes, *, timeout: float = 60) -> bytes:
 
 def read_office(kind: str, data: bytes, *, timeout: float = CONVERT_TIMEOUT) -> list[FormResult]:
     """Application forms in a .doc/.wps/.rtf/.odt file."""
-    from parsers.readers.docx import read_docx
-
     docx = convert_to_docx(kind, data, timeout=timeout)
     try:
         return read_docx(docx)

@@ -1,43 +1,39 @@
 """Reading a PDF's text layer into rows of text cells.
 
+    read_pdf(data, *, options=None) -> list[FormResult]
+    scanned_pages(data) -> list[int]     the pages read_pdf renders and OCRs
+
 Ruled tables are read with pdfplumber's line-based table finder; words
 outside tables are grouped into lines, and a line is cut into cells where
 the gap between words is wide (label and value set apart by spacing rather
 than ruling). Rows from tables and loose lines are merged top to bottom.
+
+This module alone decides which pages are scans: in the same pass that
+reads a page's rows, a page with fewer than ``SCANNED_BELOW_CHARS``
+characters of text is a scan (or a photo saved as PDF). Those pages are
+rendered (``parsers.ocr.page_images.render_pdf_pages``) and read by OCR in
+their place, so a PDF mixing typed and scanned pages reads as one.
 """
 from __future__ import annotations
 
 import dataclasses
 import io
-import re
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
-from parsers.text.assemble import rows_to_results
-from parsers.readers.docx_safety import RESEND_WITHOUT_PASSWORD
-from parsers.text.fields import label_index
 from parsers.errors import CorruptFile, EncryptedFile, TooLarge, UnsupportedFormat
+from parsers.ocr import DEFAULT_ENGINE, method_name, ocr_available, ocr_options, read_pages_apart
+from parsers.ocr.page_images import render_pdf_pages
+from parsers.readers.docx_safety import RESEND_WITHOUT_PASSWORD
 from parsers.results import FormResult
-from parsers.text.rows import TextRow
+from parsers.text.assemble import rows_to_results
+from parsers.text.fields import label_index
+from parsers.text.rows import TextRow, unwrap
 
-MAX_BYTES = 20 * 1024 * 1024
-MAX_PAGES = 20
-MIN_TEXT_CHARS = 20  # fewer characters than this on every page: a scan
+MAX_PDF_PAGES = 20
+SCANNED_BELOW_CHARS = 20  # a page with fewer non-blank characters of text than this is a scan: OCR'd
 CELL_GAP_IN_CHARS = 1.0  # a gap wider than one character splits cells
-_ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
-_ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
-
-
-def unwrap(text: str) -> str:
-    """Join the visual lines of a cell: wrapping is layout, not content."""
-    joined = ""
-    for line in (line.strip() for line in text.splitlines()):
-        if not line:
-            continue
-        glue = " " if _ASCII_WORD_END.search(joined) and _ASCII_WORD_START.match(line) else ""
-        joined = f"{joined}{glue}{line}" if joined else line
-    return joined
 
 
 def _inside(word: dict, boxes: list[tuple]) -> bool:
@@ -89,8 +85,14 @@ def _loose_lines(page, table_boxes: list[tuple]) -> list[tuple[float, tuple[str,
     return result
 
 
-def page_rows(page, starts_page: bool) -> tuple[list[TextRow], int]:
-    """Rows of one page, and how many characters of text it has."""
+def _is_scanned(page) -> bool:
+    """Whether a pdfplumber page has too little text of its own to read: a
+    scan or a photo, to be rendered and OCR'd."""
+    return sum(not char["text"].isspace() for char in page.chars) < SCANNED_BELOW_CHARS
+
+
+def page_rows(page, starts_page: bool) -> list[TextRow]:
+    """Rows of one page's text layer."""
     placed: list[tuple[float, int, TextRow]] = []
     tables = page.find_tables()
     for table_number, table in enumerate(tables):
@@ -104,29 +106,22 @@ def page_rows(page, starts_page: bool) -> tuple[list[TextRow], int]:
     rows = [row for _, _, row in placed]
     if rows and starts_page:
         rows[0] = dataclasses.replace(rows[0], starts_page=True)
-    return rows, len(page.chars)
+    return rows
 
 
 def _pdf_rows(data: bytes, options=None) -> tuple[list[TextRow], bool]:
     """Rows of every page, and whether any page had to be OCR'd.
 
-    A page without a text layer (a scan, a photo saved as PDF) is rendered
-    and read by OCR in its place, so a PDF mixing typed and scanned pages,
-    or a form scanned over two pages, reads as one.
+    A page without text of its own (``_is_scanned``) is rendered and read by
+    OCR in its place, so a PDF mixing typed and scanned pages, or a form
+    scanned over two pages, reads as one.
     """
-    if len(data) > MAX_BYTES:
-        raise TooLarge(f"PDF 文件大小超过上限 {MAX_BYTES // (1024 * 1024)} MB。")
-    if b"%%EOF" not in data[-4096:]:
-        raise CorruptFile("PDF 文件不完整（可能在发送时被截断），请申请人重新发送。")
     per_page: list[list[TextRow]] = []
     scanned: list[int] = []
     with _open(data) as pdf:
-        if len(pdf.pages) > MAX_PAGES:
-            raise TooLarge(f"PDF 共 {len(pdf.pages)} 页，超过上限 {MAX_PAGES} 页。")
         for number, page in enumerate(pdf.pages):
-            page_text_rows, chars = page_rows(page, starts_page=number > 0)
-            per_page.append(page_text_rows)
-            if chars < MIN_TEXT_CHARS:
+            per_page.append(page_rows(page, starts_page=number > 0))
+            if _is_scanned(page):
                 scanned.append(number)
     if scanned:
         _ocr_pages(data, per_page, scanned, options)
@@ -136,17 +131,18 @@ def _pdf_rows(data: bytes, options=None) -> tuple[list[TextRow], bool]:
     return rows, bool(scanned)
 
 
+def scanned_pages(data: bytes) -> list[int]:
+    """Indices (0-based) of the pages ``read_pdf`` renders and reads by OCR."""
+    with _open(data) as pdf:
+        return [number for number, page in enumerate(pdf.pages) if _is_scanned(page)]
+
+
 def _ocr_pages(data: bytes, per_page: list[list[TextRow]], scanned: list[int], options=None) -> None:
     """Replace the (near-empty) text rows of scanned pages with OCR rows."""
-    from parsers.ocr.page_images import pdf_scanned_pages
-    from parsers.ocr import DEFAULT_ENGINE, ocr_available, read_pages_apart
-
     if not ocr_available(options.engine or DEFAULT_ENGINE if options else DEFAULT_ENGINE):
         raise UnsupportedFormat("PDF 没有可提取的文字（可能是扫描件或图片），暂不支持自动识别，请人工处理或请申请人发送 Word 版。")
-    # parsers.ocr.page_images decides which pages lack a text layer (pypdfium2) and
-    # renders exactly those, in page order.
-    scans = pdf_scanned_pages(data, max_pages=MAX_PAGES)
-    for (index, _), rows in zip(scans, read_pages_apart([page for _, page in scans], options=options)):
+    pages = render_pdf_pages(data, scanned)
+    for index, rows in zip(scanned, read_pages_apart(pages, options=options)):
         if index == 0 and rows:
             rows[0] = dataclasses.replace(rows[0], starts_page=False)
         per_page[index] = rows
@@ -158,18 +154,24 @@ def _is_password_error(exc: BaseException) -> bool:
     return any(isinstance(e, (PDFPasswordIncorrect, PDFEncryptionError)) for e in related)
 
 
-def _open(data: bytes):
+def _open(data: bytes) -> pdfplumber.PDF:
+    """The PDF open in pdfplumber, once it is known whole, unlocked and not too long."""
+    if b"%%EOF" not in data[-4096:]:
+        raise CorruptFile("PDF 文件不完整（可能在发送时被截断），请申请人重新发送。")
     pdf = None
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
-        _ = pdf.pages  # parses the page tree, where truncation shows
-        return pdf
+        pages = len(pdf.pages)  # parses the page tree, where truncation shows
     except Exception as exc:  # noqa: BLE001 - any pdfminer failure means unreadable
         if pdf is not None:
             pdf.close()
         if _is_password_error(exc):
             raise EncryptedFile(RESEND_WITHOUT_PASSWORD) from exc
         raise CorruptFile("PDF 文件已损坏，无法读取，请申请人重新发送。") from exc
+    if pages > MAX_PDF_PAGES:
+        pdf.close()
+        raise TooLarge(f"PDF 共 {pages} 页，超过上限 {MAX_PDF_PAGES} 页。")
+    return pdf
 
 
 def read_pdf(data: bytes, *, options=None) -> list[FormResult]:
@@ -177,8 +179,6 @@ def read_pdf(data: bytes, *, options=None) -> list[FormResult]:
     rows, ocr = _pdf_rows(data, options)
     if not ocr:
         return rows_to_results(rows, method="pdf-text")
-    from parsers.ocr import method_name, ocr_options
-
     options = ocr_options(options)
     return rows_to_results(rows, method=f"pdf-{method_name(options.engine)}", review_below=options.review_below,
                            options=options)

@@ -38,7 +38,7 @@ from parsers.text.rows import TextRow
 from parsers.schema import load_schema
 from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS, merge_readings, read_ticks
 
-MARKS = TICKED_MARKS + UNTICKED_MARKS
+TICK_BOX_MARKS = TICKED_MARKS + UNTICKED_MARKS  # a tick box, ticked or not
 
 # Labels found only on this form, not on a résumé or cover letter.
 FORM_SPECIFIC_KEYS = {"county", "expertise", "service_modes", "available_time", "achievements"}
@@ -276,7 +276,7 @@ def _marked_options(text: str, options: tuple[str, ...]) -> set[str]:
         for start in (m.start() for m in re.finditer(re.escape(option), text)):
             before = text[:start].rstrip(" \u3000")
             after = text[start + len(option):].lstrip(" \u3000")
-            if (before and before[-1] in MARKS) or re.match(r"^[\[\(（【][^\]\)）】]{0,3}[\]\)）】]", after):
+            if (before and before[-1] in TICK_BOX_MARKS) or re.match(r"^[\[\(（【][^\]\)）】]{0,3}[\]\)）】]", after):
                 found.add(option)
     return found
 

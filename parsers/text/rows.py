@@ -2,11 +2,16 @@
 
 A table row is several cells; a paragraph or a line of PDF words is a row
 of one (or, for widely spaced PDF words, a few) cells. Readers do not
-interpret labels; that happens once, in ``parsers.text.pairs``.
+interpret labels; that happens once, in ``parsers.text.pairs``. ``unwrap``
+joins a cell's wrapped lines back into its text (PDF and OCR cells).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
+_ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
 
 
 @dataclass(frozen=True)
@@ -26,3 +31,14 @@ class TextRow:
     @property
     def text(self) -> str:
         return " ".join(cell for cell in self.cells if cell)
+
+
+def unwrap(text: str) -> str:
+    """Join the visual lines of a cell: wrapping is layout, not content."""
+    joined = ""
+    for line in (line.strip() for line in text.splitlines()):
+        if not line:
+            continue
+        glue = " " if _ASCII_WORD_END.search(joined) and _ASCII_WORD_START.match(line) else ""
+        joined = f"{joined}{glue}{line}" if joined else line
+    return joined

@@ -1,4 +1,4 @@
-"""parsers/images.py: decoding, caps, orientation, skew and binarisation."""
+"""parsers/ocr/page_images.py and orientation.py: decoding, caps, orientation, skew and binarisation."""
 from __future__ import annotations
 
 import io
@@ -10,7 +10,9 @@ import pytest
 from PIL import Image, ImageChops, ImageOps
 
 from devtools.samples.forms import build_form_pdf, sample_applicants
+from parsers.ocr import orientation
 from parsers.ocr import page_images as images
+from parsers.readers.pdf import scanned_pages
 from parsers.errors import CorruptFile, EncryptedFile, TooLarge
 
 pytest.importorskip("numpy")
@@ -55,7 +57,7 @@ def test_exif_rotated_jpeg_comes_out_upright_without_metadata(form_page):
     exif[0x010F] = "Apple"
     exif.get_ifd(0x8825)[2] = (21.0, 16.0, 30.0)  # a GPS latitude
     data = encode(stored.convert("RGB"), "JPEG", quality=90, exif=exif.tobytes())
-    [page] = images.load_pages("image", data, normalise=False)
+    [page] = images.load_pages(data, normalise=False)
     assert page.mode == "L"
     assert page.size == form_page.size
     assert difference(page, form_page) < 6
@@ -66,8 +68,8 @@ def test_exif_rotated_jpeg_comes_out_upright_without_metadata(form_page):
 def test_turned_scan_comes_back_upright(form_page, turned):
     pytest.importorskip("rapidocr_onnxruntime")
     data = encode(form_page.rotate(turned, expand=True), "PNG")
-    [page] = images.load_pages("image", data, normalise=False)
-    assert images.detect_rotation(page) == turned
+    [page] = images.load_pages(data, normalise=False)
+    assert orientation.detect_rotation(page) == turned
     upright = images.normalise_page(page, skew=False, contrast=False)
     assert upright.size == form_page.size
     assert difference(upright, form_page) < 3
@@ -77,31 +79,31 @@ def test_turned_scan_comes_back_upright(form_page, turned):
 @pytest.mark.parametrize("turned", [0, 90])
 def test_tesseract_osd_still_tells_without_rapidocr(form_page, turned):
     page = form_page.rotate(turned, expand=True)
-    assert images.osd_rotation(page) == turned
+    assert orientation.osd_rotation(page) == turned
 
 
 def test_a_page_without_text_is_left_as_it_is():
     pytest.importorskip("rapidocr_onnxruntime")
-    assert images.detect_rotation(Image.new("L", (800, 1100), 255)) == 0
+    assert orientation.detect_rotation(Image.new("L", (800, 1100), 255)) == 0
 
 
 @pytest.mark.parametrize("angle", [3.0, -3.0])
 def test_small_skew_is_corrected(form_page, angle):
     skewed = form_page.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
-    assert abs(images.estimate_skew(skewed) + angle) < 0.5
-    straight = images.deskew(skewed)
-    assert abs(images.estimate_skew(straight)) < 0.5
-    assert images.estimate_skew(form_page) == pytest.approx(0, abs=0.5)
+    assert abs(orientation.estimate_skew(skewed) + angle) < 0.5
+    straight = orientation.deskew(skewed)
+    assert abs(orientation.estimate_skew(straight)) < 0.5
+    assert orientation.estimate_skew(form_page) == pytest.approx(0, abs=0.5)
 
 
 def test_multipage_tiff_gives_every_page(form_page):
     small = form_page.resize((form_page.width // 2, form_page.height // 2))
     frames = [small, ImageOps.invert(small), small.rotate(180)]
     data = encode(frames[0], "TIFF", save_all=True, append_images=frames[1:], compression="tiff_deflate")
-    pages = images.load_pages("image", data, normalise=False)
+    pages = images.load_pages(data, normalise=False)
     assert len(pages) == 3
     assert all(page.size == small.size for page in pages)
-    assert len(images.load_pages("image", data, normalise=False, max_pages=2)) == 2
+    assert len(images.load_pages(data, normalise=False, max_pages=2)) == 2
 
 
 def test_heic_round_trip(form_page):
@@ -112,7 +114,7 @@ def test_heic_round_trip(form_page):
     assert data[4:8] == b"ftyp"
     from parsers.readers.sniff import sniff_kind
     assert sniff_kind("IMG_0001.HEIC", data) == "image"
-    [page] = images.load_pages("image", data, normalise=False)
+    [page] = images.load_pages(data, normalise=False)
     assert page.size == small.size
     assert difference(page, small.convert("L")) < 8
 
@@ -121,23 +123,23 @@ def test_heic_round_trip(form_page):
 def test_decompression_bombs_are_rejected(side):
     # 12000² makes Pillow warn, 20000² makes it refuse, 7000² is over our own 40 MP cap.
     with pytest.raises(TooLarge, match="像素") as caught:
-        images.load_pages("image", png_header(side, side))
+        images.load_pages(png_header(side, side))
     assert caught.value.reason == "too_large"
 
 
 def test_big_phone_jpeg_is_decoded_at_reduced_size():
     photo = Image.new("L", (8000, 6000), 200)  # 48 MP, over the cap until drafted
     data = encode(photo, "JPEG", quality=50)
-    [page] = images.load_pages("image", data, normalise=False)
+    [page] = images.load_pages(data, normalise=False)
     assert max(page.size) <= images.MAX_SIDE
     assert page.size == (4000, 3000)
 
 
 def test_corrupt_image():
     with pytest.raises(CorruptFile):
-        images.load_pages("image", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+        images.load_pages(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
     with pytest.raises(CorruptFile):
-        images.load_pages("image", b"\xff\xd8\xff\xe0" + b"\x00" * 100)
+        images.load_pages(b"\xff\xd8\xff\xe0" + b"\x00" * 100)
 
 
 def _pdf_text_then_image(form_page: Image.Image, **canvas_options) -> bytes:
@@ -162,8 +164,8 @@ def _pdf_text_then_image(form_page: Image.Image, **canvas_options) -> bytes:
 
 def test_pdf_mixing_text_and_image_pages(form_page):
     data = _pdf_text_then_image(form_page)
-    assert images.pdf_image_pages(data) == [1]
-    [page] = images.load_pages("pdf", data, dpi=100, normalise=False)
+    assert scanned_pages(data) == [1]
+    [page] = images.render_pdf_pages(data, [1], dpi=100, normalise=False)
     assert page.mode == "L"
     assert page.size[0] == pytest.approx(595.27 * 100 / 72, abs=1)
     assert page.size[1] == pytest.approx(841.89 * 100 / 72, abs=1)
@@ -174,9 +176,9 @@ def test_encrypted_pdf(form_page):
 
     data = _pdf_text_then_image(form_page, encrypt=StandardEncryption("secret", canPrint=1))
     with pytest.raises(EncryptedFile, match="密码"):
-        images.pdf_image_pages(data)
+        scanned_pages(data)
     with pytest.raises(EncryptedFile):
-        images.load_pages("pdf", data)
+        images.render_pdf_pages(data, [1])
 
 
 def test_sauvola_handles_uneven_light(form_page):
@@ -186,18 +188,18 @@ def test_sauvola_handles_uneven_light(form_page):
     light = np.linspace(0.35, 1.0, page.shape[1])[None, :]  # a shadow over the left side
     photo = Image.fromarray((page * light).astype(np.uint8), "L")
     truth = np.asarray(form_page) < 128
-    wrong = {method: float(np.mean((np.asarray(images.binarise(photo, method=method)) == 0) != truth))
+    wrong = {method: float(np.mean((np.asarray(orientation.binarise(photo, method=method)) == 0) != truth))
              for method in ("sauvola", "otsu")}
     assert wrong["sauvola"] < 0.03, wrong
     assert wrong["sauvola"] < wrong["otsu"], wrong  # one global threshold loses the shadowed side
-    out = images.binarise(photo)
+    out = orientation.binarise(photo)
     assert out.mode == "L" and set(np.unique(np.asarray(out))) <= {0, 255}
 
 
 @pytest.mark.skipif(TESSERACT is None, reason="tesseract is not installed")
 def test_load_pages_normalises_a_sideways_skewed_photo(form_page):
     photo = form_page.rotate(2, resample=Image.BICUBIC, expand=True, fillcolor=255).rotate(270, expand=True)
-    [page] = images.load_pages("image", encode(photo.convert("RGB"), "JPEG", quality=85))
+    [page] = images.load_pages(encode(photo.convert("RGB"), "JPEG", quality=85))
     assert page.height > page.width  # portrait again
-    assert images.detect_rotation(page) == 0
-    assert abs(images.estimate_skew(page)) < 0.5
+    assert orientation.detect_rotation(page) == 0
+    assert abs(orientation.estimate_skew(page)) < 0.5

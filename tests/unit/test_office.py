@@ -1,4 +1,4 @@
-"""parsers/office.py without LibreOffice: encryption checks, registration,
+"""parsers/readers/office.py without LibreOffice: encryption checks, registration,
 the missing-soffice message, and .docx files as WPS Office writes them."""
 from __future__ import annotations
 

@@ -10,9 +10,9 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from devtools.samples.forms import build_form_pdf, sample_applicants
-from parsers import parse
+from parsers import ParseOptions, parse
 from parsers.errors import CorruptFile, EncryptedFile, TooLarge, UnsupportedFormat
-from parsers.readers.pdf import unwrap
+from parsers.text.rows import unwrap
 
 APPLICANT = sample_applicants(2)[1]
 FONT = "STSong-Light"
@@ -76,6 +76,22 @@ def test_page_and_size_caps():
         parse("long.pdf", pdf_of_lines([[(50, 800, "第 1 页")]] * 21))
     with pytest.raises(TooLarge):
         parse("big.pdf", b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024) + b"\n%%EOF")
+
+
+def test_size_cap_comes_from_the_parse_options():
+    data = build_form_pdf(APPLICANT)
+    assert parse("a.pdf", data, options=ParseOptions(max_file_bytes=len(data)))
+    with pytest.raises(TooLarge, match="附件超过 .* MB 上限"):
+        parse("a.pdf", data, options=ParseOptions(max_file_bytes=len(data) - 1))
+
+
+def test_a_kind_already_sniffed_is_not_sniffed_again(monkeypatch):
+    data = build_form_pdf(APPLICANT)
+    monkeypatch.setattr("parsers.sniff_kind", lambda filename, data: pytest.fail("sniffed twice"))
+    [result] = parse("a.pdf", data, kind="pdf")
+    assert result.fields["name"] == APPLICANT.name
+    with pytest.raises(UnsupportedFormat):
+        parse("a.pdf", data, kind="zip")
 
 
 def test_bad_id_in_pdf_needs_review():

@@ -77,7 +77,7 @@ def test_engine_option_reaches_the_ocr_reader(monkeypatch):
         return []
 
     monkeypatch.setattr(ocr, "read_pages", fake_read_pages)
-    monkeypatch.setattr("parsers.ocr.page_images.load_pages", lambda kind, data: [object()])
+    monkeypatch.setattr("parsers.ocr.page_images.load_pages", lambda data: [object()])
     assert ocr.read_image(b"x", options=ParseOptions(engine="tesseract", review_below=0.9)) == []
     assert seen["options"].engine == "tesseract" and seen["options"].review_below == 0.9
     ocr.read_image(b"x")

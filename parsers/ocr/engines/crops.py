@@ -1,0 +1,95 @@
+"""Line crops of a page: grey or BGR, where the lines of text are, ink left unread.
+
+Images are numpy arrays, uint8, grey (H, W) or BGR (H, W, 3), white background.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+INK_LEVEL = 160  # grey level below which a pixel of a (flattened) page is ink
+SPECK_PIXELS = 12  # ink pixels a crop may hold and still be empty (dust, a speck)
+
+
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    return image
+
+
+def as_grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3:
+        return image.mean(axis=2).astype(np.uint8)
+    return image
+
+
+def text_lines(grey: np.ndarray, ink_level: int = INK_LEVEL) -> list[tuple[int, int]]:
+    """(top, bottom) of each line of text in a crop, by row projection."""
+    ink_rows = (grey < ink_level).sum(axis=1)
+    threshold = max(1, int(grey.shape[1] * 0.002))
+    runs, start = [], None
+    for y, count in enumerate(ink_rows):
+        if count >= threshold and start is None:
+            start = y
+        elif count < threshold and start is not None:
+            runs.append([start, y])
+            start = None
+    if start is not None:
+        runs.append([start, len(ink_rows)])
+    if not runs:
+        return []
+    tallest = max(bottom - top for top, bottom in runs)
+    # Thin runs (the dot of an "i", a stroke of "二" on a short line) join
+    # the nearer neighbour rather than becoming lines of their own.
+    merged = True
+    while merged and len(runs) > 1:
+        merged = False
+        for number, (top, bottom) in enumerate(runs):
+            if bottom - top >= 0.45 * tallest:
+                continue
+            if number == 0:
+                other = 1
+            elif number == len(runs) - 1:
+                other = number - 1
+            else:
+                other = number - 1 if top - runs[number - 1][1] <= runs[number + 1][0] - bottom else number + 1
+            gap = runs[other][0] - bottom if other > number else top - runs[other][1]
+            if gap > 0.6 * tallest:
+                continue
+            low, high = sorted((number, other))
+            runs[low] = [min(runs[low][0], runs[high][0]), max(runs[low][1], runs[high][1])]
+            del runs[high]
+            merged = True
+            break
+    return [(top, bottom) for top, bottom in runs if bottom - top >= 4]
+
+
+def unread_ink(line: np.ndarray, centres: list[float] | None) -> bool:
+    """Whether a line crop has a mark no character was read at: a trailing
+    "。" or a character the recogniser dropped (it does so with full
+    confidence). ``centres`` are in the crop's pixels."""
+    if centres is None or line.size == 0:
+        return False
+    dark = line < INK_LEVEL
+    rows = np.where(dark.any(axis=1))[0]
+    if not len(rows):
+        return False
+    height = int(rows[-1] - rows[0] + 1)  # the text's, not the crop's padding
+    columns = dark.sum(axis=0) >= 2
+    reach = 0.6 * height
+    x, width = 0, len(columns)
+    while x < width:
+        if not columns[x]:
+            x += 1
+            continue
+        start = x
+        while x < width and columns[x]:
+            x += 1
+        # A blob at least a fifth of a character wide (a "。" is a third).
+        if x - start >= max(3, height // 5) and not any(
+                start - reach <= c <= x + reach for c in centres):
+            return True
+    return False
+
+
+def has_ink(image: np.ndarray) -> bool:
+    return int((as_grey(image) < INK_LEVEL).sum()) > SPECK_PIXELS

@@ -1,0 +1,257 @@
+"""RapidOCR (PP-OCRv4 models shipped in the ``rapidocr_onnxruntime`` wheel,
+CPU, nothing fetched at run time), with a second opinion from Tesseract.
+
+RapidOCR's score for a line is the mean of its characters' probabilities,
+so one misread character (冼 read as 洗) hides among sure ones. Its cells
+are therefore judged by their least sure character: a cell whose every
+character is near-certain (``SURE_CHAR``) keeps the line score; any other
+cell is read again by Tesseract (``second_opinion``, one montage per page,
+cheap) and keeps its score only if Tesseract confirms every doubtful
+character, else it drops to ``DOUBTED`` — below the review threshold, so
+the value is kept but flagged. Without Tesseract the least sure character
+caps the cell's confidence.
+
+E-mail addresses cannot be validated before the @, so with a second
+opinion every e-mail (a cell hinted "email", or a line holding a label and
+an address) is read by Tesseract too (ASCII whitelist for an e-mail cell)
+and keeps its confidence only if the two agree on the whole address.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import unicodedata
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from parsers.ocr.engines.base import OcrEngine, OcrLine
+from parsers.ocr.engines.crops import INK_LEVEL, as_bgr, as_grey, has_ink, text_lines, unread_ink
+from parsers.ocr.engines.readings import EMAIL_IN_TEXT, correct, emails_in, has_cjk, same_email
+from parsers.ocr.engines.tesseract import TesseractEngine
+
+
+def rapid_models():
+    """One RapidOCR per process (models load in a fraction of a second),
+    running on the CPUs this process is given: all of them for a file read
+    alone, one when intake pins each of several parses to a core of its own
+    (two parses sharing cores with two threads each were 3× slower each)."""
+    try:
+        threads = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        threads = os.cpu_count() or 1
+    return _rapid_models(max(1, threads))
+
+
+@functools.lru_cache(maxsize=None)
+def _rapid_models(threads: int):
+    # Lazy: onnxruntime and the models cost a third of a second to import and
+    # are needed only when RapidOCR reads (not for Tesseract alone, nor on a
+    # server without the wheel, where ``ocr_available`` says so).
+    from rapidocr_onnxruntime import RapidOCR
+
+    # Global keys: rapidocr copies them over the per-model ones (a
+    # "rec_intra_op_num_threads" is silently replaced by the default).
+    return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, print_verbose=False)
+
+
+SURE_CHAR = 0.95  # a character RapidOCR is at least this sure of needs no second opinion
+CONFIRMED = 0.97  # a cell whose doubtful characters Tesseract read the same
+DOUBTED = 0.6  # a cell with a doubtful character the second opinion did not confirm
+
+
+def _fold_char(ch: str) -> str:
+    folded = unicodedata.normalize("NFKC", ch)
+    return (folded if len(folded) == 1 else ch).lower()
+
+
+def confirmed_by(chars: list[tuple[str, float]], other: str, sure: float = SURE_CHAR) -> bool:
+    """Every character below ``sure`` in ``chars`` (text, probability) is
+    read the same, at the same place, in ``other`` (a second reading).
+
+    Punctuation and spaces are compared loosely (engines differ on them),
+    except a doubtful one, which must be there in the other reading too.
+    """
+    mine = [(_fold_char(ch), p) for ch, p in chars if not ch.isspace()]
+    theirs = [_fold_char(ch) for ch in other if not ch.isspace()]
+    if not any(p < sure for _, p in mine):
+        return True
+    a = "".join(ch for ch, _ in mine)
+    b = "".join(theirs)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    agreed = [False] * len(a)
+    for block in matcher.get_matching_blocks():
+        for offset in range(block.size):
+            agreed[block.a + offset] = True
+    return all(agreed[i] for i, (_, p) in enumerate(mine) if p < sure)
+
+
+@dataclass(frozen=True)
+class LineReading:
+    """One line crop as the recogniser read it."""
+
+    text: str
+    score: float
+    chars: list[float]  # each character's probability
+    centres: list[float] | None = None  # each character's middle, in the crop's pixels (None: unknown)
+
+
+def _char_centres(info, width: int, text: str) -> list[float] | None:
+    """Where RapidOCR put each character: its CTC time step scaled to the
+    crop's width (the word-box detail of ``text_rec``)."""
+    try:
+        steps = float(info[0])
+        columns = [int(c) for word in info[2] for c in word]
+    except (TypeError, ValueError, IndexError):
+        return None
+    if steps <= 0 or len(columns) != len(text):
+        return None
+    return [(c + 0.5) * width / steps for c in columns]
+
+
+class RapidEngine(OcrEngine):
+    """PP-OCRv4 recognition on line crops; detection only for read_text."""
+
+    name = "rapidocr"
+    PAD = 6
+
+    def __init__(self, second_opinion: bool = False, second: OcrEngine | None = None) -> None:
+        # Tesseract re-reads cells with a doubtful character (see SURE_CHAR).
+        self.second = (second or TesseractEngine()) if second_opinion else None
+        # The last call's readings by crop, so a cell read again with its
+        # hint (below) is not recognised twice.
+        self._last: dict[bytes, tuple[str, float]] = {}
+
+    @property
+    def rereads_with_hints(self) -> bool:
+        # With a second opinion, an e-mail cell is read again: nothing
+        # validates the part before the @, so Tesseract must agree on it all.
+        return self.second is not None
+
+    @property
+    def ocr(self):
+        return rapid_models()
+
+    def read_text(self, image: np.ndarray) -> list[OcrLine]:
+        result, _ = self.ocr(as_bgr(image), use_cls=False)
+        lines = []
+        for points, text, score in result or []:
+            xs = [int(p[0]) for p in points]
+            ys = [int(p[1]) for p in points]
+            lines.append(OcrLine(text, (min(xs), min(ys), max(xs), max(ys)), float(score)))
+        return lines
+
+    def recognise_chars(self, line_images: list[np.ndarray]) -> list[LineReading]:
+        """Batch recognition of single-line crops (the rec model takes a
+        list), with each character's probability and where it lies."""
+        if not line_images:
+            return []
+        images = [as_bgr(img) for img in line_images]
+        try:
+            found, _ = self.ocr.text_rec(images, True)
+        except Exception:  # noqa: BLE001 - no per-character detail: the line score stands for each
+            plain, _ = self.ocr.text_rec(images)
+            found = [(text, score, None) for text, score in plain]
+        results = []
+        for image, (text, score, *detail) in zip(images, found):
+            info = detail[0] if detail and detail[0] and len(detail[0]) > 4 else None
+            chars = [float(c) for c in info[4]] if info else []
+            if len(chars) != len(text):
+                chars = [float(score)] * len(text)
+            results.append(LineReading(text, float(score), chars, _char_centres(info, image.shape[1], text)))
+        return results
+
+    def read_cells(self, items):
+        keys = [_crop_key(image) for image, _hint in items]
+        if items and all(key in self._last for key in keys):
+            # The same crops read again with their hints: correct the first
+            # reading for the hint, and have e-mails confirmed whole.
+            out = [(correct(self._last[key][0], hint), self._last[key][1]) for key, (_, hint) in zip(keys, items)]
+        else:
+            out = self._read_cells(items)
+            self._last = dict(zip(keys, out))
+        return self._confirm_emails(items, out)
+
+    def _confirm_emails(self, items, out: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """An e-mail keeps its confidence only if a second reading (Tesseract,
+        ASCII only) gives the same whole address; else it drops to DOUBTED."""
+        if self.second is None:
+            return out
+        # An e-mail cell, or a line holding a label and an address ("邮箱：a@b.cn").
+        numbers = [n for n, (_, hint) in enumerate(items)
+                   if out[n][0] and (hint == "email" or (EMAIL_IN_TEXT.search(out[n][0]) and has_cjk(out[n][0])))]
+        if not numbers:
+            return out
+        others = self.second.read_cells([(items[n][0], items[n][1] if items[n][1] == "email" else "chinese")
+                                         for n in numbers])
+        out = list(out)
+        for n, (other, _conf) in zip(numbers, others):
+            text, confidence = out[n]
+            if items[n][1] != "email":
+                # The rest of the line keeps what its own second opinion gave it.
+                mine = emails_in(text)
+                if not mine or mine != emails_in(other):
+                    out[n] = (text, min(confidence, DOUBTED))
+            elif same_email(text, other):
+                out[n] = (text, max(confidence, CONFIRMED))
+            else:
+                out[n] = (text, min(confidence, DOUBTED))
+        return out
+
+    def _read_cells(self, items):
+        crops, owners = [], []
+        for number, (image, _hint) in enumerate(items):
+            grey = as_grey(image)
+            lines = text_lines(grey)
+            tallest = max((bottom - top for top, bottom in lines), default=0)
+            for top, bottom in lines:
+                line = grey[top:bottom]
+                cols = np.where((line < INK_LEVEL).any(axis=0))[0]
+                if not len(cols):
+                    continue
+                line = line[:, max(0, cols[0] - 2): cols[-1] + 3]  # the line's ink, all rows kept
+                crops.append(np.pad(line, self.PAD, constant_values=255))
+                # A sliver of a line (a full stop wrapped onto its own line)
+                # is read, but does not decide how sure the cell is.
+                owners.append((number, bottom - top >= 0.5 * tallest))
+        texts: list[list[tuple[str, float, bool, list[float]]]] = [[] for _ in items]
+        skipped: set[int] = set()  # cells with a mark no character was read at
+        for crop, (owner, full), reading in zip(crops, owners, self.recognise_chars(crops)):
+            texts[owner].append((reading.text, reading.score, full, reading.chars))
+            if reading.text.strip() and unread_ink(crop, reading.centres):
+                skipped.add(owner)
+        out: list[tuple[str, float]] = []
+        doubtful: dict[int, list[tuple[str, float]]] = {}  # cell -> its characters and their probabilities
+        for number, ((image, hint), readings) in enumerate(zip(items, texts)):
+            readings = [r for r in readings if r[0].strip() and (r[2] or r[1] >= 0.5)]
+            if not readings:
+                out.append(("", 0.0 if has_ink(image) else 1.0))
+                continue
+            text = "\n".join(correct(t, hint) for t, _, _, _ in readings)
+            confidence = min((s for _, s, full, _ in readings if full), default=1.0)
+            chars = [(ch, p) for t, _, full, probs in readings if full for ch, p in zip(t, probs)]
+            least = min((p for ch, p in chars if not ch.isspace()), default=1.0)
+            if least < SURE_CHAR:
+                doubtful[number] = chars
+                if self.second is None:
+                    confidence = min(confidence, least)
+            out.append((text, confidence))
+        if self.second is not None and doubtful:
+            numbers = sorted(doubtful)
+            others = self.second.read_cells([(items[n][0], "chinese") for n in numbers])
+            for n, (other, _conf) in zip(numbers, others):
+                text, confidence = out[n]
+                if confirmed_by(doubtful[n], other):
+                    out[n] = (text, max(confidence, CONFIRMED))
+                else:
+                    out[n] = (text, min(confidence, DOUBTED))
+        for n in skipped:
+            out[n] = (out[n][0], min(out[n][1], DOUBTED))
+        return out
+
+
+def _crop_key(image: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16,
+                           person=str(image.shape).encode()[:16]).digest()
