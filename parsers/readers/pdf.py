@@ -95,7 +95,7 @@ def page_rows(page, starts_page: bool) -> list[TextRow]:
     """Rows of one page's text layer."""
     placed: list[tuple[float, int, TextRow]] = []
     tables = page.find_tables()
-    for table_number, table in enumerate(tables):
+    for table in tables:
         for row_number, (row, texts) in enumerate(zip(table.rows, table.extract())):
             cells = tuple(unwrap(text) for text in texts if text is not None)
             if any(cells):
