@@ -1,19 +1,93 @@
 """The staff review web app: ``create_app(settings, session_factory)``.
 
-Stands on ``intake.core`` only (settings, sessions, models, statuses,
-masking): it reads and decides from stored rows and queues replies through
-``notifier``; it never imports the worker. Views come with the review-app work.
+Stands on ``intake.core`` (settings, sessions, models, statuses, masking) and
+``notifier`` (the replies a decision sends); it never imports the worker.
+Every page is behind a login, every state-changing request carries a CSRF
+token (Flask-WTF), and every response carries a strict Content-Security-Policy:
+scripts and styles come only from the app itself, never from a CDN.
 """
 from __future__ import annotations
 
-from flask import Flask
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.core.config import Settings
+from intake.core.config import ConfigError, Settings
+from review import auth
+from review.request_scope import close_session
+from review.views import BLUEPRINTS
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
 def create_app(settings: Settings, session_factory: sessionmaker[Session]) -> Flask:
     """A Flask app bound to these settings and this database; nothing global."""
     app = Flask(__name__)
     app.extensions["intake"] = {"settings": settings, "session_factory": session_factory}
+    app.config.update(
+        SECRET_KEY=_secret_key(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="intake_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.web.session_hours),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # forms only; nothing is uploaded
+        JSON_AS_ASCII=False,
+    )
+    CSRFProtect(app)
+    app.register_blueprint(auth.blueprint)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.before_request(auth.load_user)
+    app.teardown_appcontext(close_session)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.context_processor(lambda: {"campaign_title": settings.campaign.title})
+    for code, message in ((403, "没有权限执行此操作。"), (404, "页面不存在。")):
+        app.register_error_handler(code, _error_page(code, message))
     return app
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _csrf_error(error):
+    return render_template("error.html", code=400, message="页面已过期或请求无效（CSRF 校验失败），请刷新后重试。"), 400
+
+
+def _error_page(code: int, message: str):
+    def handler(_error):
+        return render_template("error.html", code=code, message=message), code
+    return handler
+
+
+def _secret_key(settings: Settings) -> str:
+    if settings.web.secret_key_env:
+        value = os.environ.get(settings.web.secret_key_env)
+        if not value:
+            raise ConfigError(f"web.secret_key_env: 环境变量 {settings.web.secret_key_env} 未设置。")
+        return value
+    path = Path(settings.storage.path) / "web-secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process wrote it first
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import click
+from waitress import serve
 
 import parsers
 from intake.cli.export import FORMATS, application_records, roster_records
@@ -15,6 +16,7 @@ from intake.cli.reporting import print_run_report, print_status
 from intake.core.config import ConfigError, Settings, config_path_from, load_settings
 from intake.core.db import Runtime
 from intake.core.masking import mask_fields
+from intake.core.statuses import StaffRole
 from intake.core.migrate import current_revision, head_revision, upgrade_database
 from intake.worker.pipeline import AlreadyRunning, run_once, single_runner
 from intake.worker.runner import process_stored_messages
@@ -22,6 +24,9 @@ from intake.worker.scheduler import run_forever
 from parsers.errors import ParseError
 from parsers.sandbox import Limits, map_isolated
 from parsers.schema import load_schema
+from review import audit
+from review.accounts import AccountError, add_user, disable_user, set_password
+from review.app import create_app
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -216,6 +221,78 @@ def retry(ctx: click.Context) -> None:
         click.echo(f"  {error}", err=True)
     if report.failed:
         sys.exit(1)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: web.host, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: web.port, 8000).")
+@click.pass_context
+def web(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the staff review app (waitress) until stopped."""
+    runtime = _runtime(ctx)
+    web_settings = runtime.settings.web
+    host, port = host or web_settings.host, port or web_settings.port
+    app = create_app(runtime.settings, runtime.session_factory)
+    click.echo(f"审核系统：http://{host}:{port}/ （Ctrl-C 停止）", err=True)
+    try:
+        serve(app, host=host, port=port, threads=web_settings.threads, ident="intake")
+    finally:
+        runtime.close()
+
+
+@cli.group()
+def users() -> None:
+    """Staff accounts of the review app."""
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
+
+
+def _account_change(ctx: click.Context, action: str, username: str, change) -> None:
+    runtime = _runtime(ctx)
+    try:
+        with runtime.session_factory() as session, session.begin():
+            change(session)
+            audit.record(session, action, username="(命令行)", details={"user": username})
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.close()
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice([role.value for role in StaffRole]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def users_add(ctx: click.Context, username: str, role: str, password_stdin: bool) -> None:
+    """Add a staff account (reviewer or admin)."""
+    password = _password(password_stdin)
+    _account_change(ctx, "user_add", username, lambda session: add_user(session, username, password, StaffRole(role)))
+    click.echo(f"已添加用户 {username}（{role}）")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.pass_context
+def users_disable(ctx: click.Context, username: str) -> None:
+    """Disable an account; its sessions end at their next request."""
+    _account_change(ctx, "user_disable", username, lambda session: disable_user(session, username))
+    click.echo(f"已停用用户 {username}")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def users_passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
+    """Set a new password; the account's other sessions end."""
+    password = _password(password_stdin)
+    _account_change(ctx, "user_passwd", username, lambda session: set_password(session, username, password))
+    click.echo(f"已修改用户 {username} 的密码")
 
 
 @cli.group()

@@ -102,6 +102,10 @@ class CampaignSettings(_Strict):
     timezone: str = "Asia/Shanghai"
     reference_prefix: str = "ZJZJ"
     required_fields: list[str] = Field(default_factory=lambda: list(DEFAULT_REQUIRED_FIELDS))
+    # County (县/市/区) → its number of service workstations; each county aims
+    # at experts_per_workstation × that many approved experts.
+    workstations: dict[str, int] = Field(default_factory=dict)
+    experts_per_workstation: int = Field(default=3, ge=1)
 
     @field_validator("timezone")
     @classmethod
@@ -142,6 +146,23 @@ class ParsingSettings(_Strict):
     workers: int | None = Field(default=None, ge=1, le=64)
 
 
+DEFAULT_REJECTION_REASONS = [
+    "不符合报名条件", "专业领域与需求不符", "材料不完整且逾期未补充", "重复报名", "其他",
+]
+
+
+class WebSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Signs the session cookie. None: a random key kept in the storage folder.
+    secret_key_env: str | None = None
+    session_hours: float = Field(default=12, gt=0)
+    login_attempts: int = Field(default=5, ge=1)   # failed logins per account (and ×4 per address) …
+    login_window_minutes: float = Field(default=15, gt=0)  # … within this many minutes
+    rejection_reasons: list[str] = Field(default_factory=lambda: list(DEFAULT_REJECTION_REASONS))
+    threads: int = Field(default=4, ge=1, le=64)
+
+
 class Settings(_Strict):
     mailbox: MailboxSettings
     smtp: SmtpSettings
@@ -151,6 +172,7 @@ class Settings(_Strict):
     poll: PollSettings = PollSettings()
     outbox: OutboxSettings = OutboxSettings()
     parsing: ParsingSettings = ParsingSettings()
+    web: WebSettings = WebSettings()
 
     @model_validator(mode="after")
     def _required_fields_known(self):

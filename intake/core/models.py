@@ -30,6 +30,7 @@ from intake.core.statuses import (
     MessageStatus,
     OutboxStatus,
     ReplyKind,
+    StaffRole,
 )
 
 
@@ -167,12 +168,25 @@ class Attachment(Base):
 
 
 class Application(Base):
-    """One applicant in one campaign; later corrected forms become new versions."""
+    """One applicant in one campaign; later corrected forms become new versions.
+
+    ``name``, ``id_number``, ``employer``, ``county``, ``mobile``, ``email``
+    and ``review_count`` repeat what ``fields`` and ``needs_review`` say, so
+    the staff queue can filter, search and sort 100,000 rows by index;
+    ``sync_columns`` is the one place that copies them. ``row_version`` is
+    bumped by every UPDATE (SQLAlchemy's version counter), so two people
+    saving the same application never overwrite each other silently.
+    """
 
     __tablename__ = "application"
     __table_args__ = (
         Index("ix_application_campaign_idnumber", "campaign", "id_number"),
         Index("ix_application_campaign_sender", "campaign", "sender"),
+        Index("ix_application_queue", "campaign", "received_at", "id"),
+        Index("ix_application_status_queue", "campaign", "status", "received_at", "id"),
+        Index("ix_application_county", "campaign", "county"),
+        Index("ix_application_mobile", "campaign", "mobile"),
+        Index("ix_application_email", "campaign", "email"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -192,6 +206,17 @@ class Application(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when its first mail arrived
+    employer: Mapped[str | None] = mapped_column(String(200))
+    county: Mapped[str | None] = mapped_column(String(40))
+    mobile: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(320))
+    review_count: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed_fields: Mapped[list[str]] = mapped_column(JSON, default=list)  # checked by a person
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -199,6 +224,21 @@ class Application(Base):
     versions: Mapped[list[ApplicationVersion]] = relationship(
         back_populates="application", order_by="ApplicationVersion.version"
     )
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def sync_columns(self) -> None:
+        """Copy the searchable values out of ``fields`` (the only writer of these columns)."""
+        fields = self.fields or {}
+
+        def text(key: str, limit: int) -> str | None:
+            value = fields.get(key)
+            return str(value)[:limit] if value not in (None, "", []) else None
+
+        self.name, self.id_number = text("name", 100), text("id_number", 40)
+        self.employer, self.county = text("employer", 200), text("county", 40)
+        self.mobile, self.email = text("mobile", 40), (text("email", 320) or "").lower() or None
+        self.review_count = len(self.needs_review or [])
 
 
 class ApplicationVersion(Base):
@@ -238,3 +278,40 @@ class OutboxMail(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffUser(Base):
+    """A member of staff who signs in to the review app."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[StaffRole] = mapped_column(StatusType(StaffRole))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped when the account is disabled or its password changes: every
+    # session signed with an older number stops working at its next request.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who did what, when: logins, reveals, corrections, decisions, exports. Never edited."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_at", "at"),
+        Index("ix_audit_action_at", "action", "at"),
+        Index("ix_audit_application", "application_id"),
+        Index("ix_audit_username_at", "username", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    address: Mapped[str | None] = mapped_column(String(64))

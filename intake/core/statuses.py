@@ -37,3 +37,11 @@ class ReplyKind(str, enum.Enum):
     INCOMPLETE = "incomplete"
     LATE = "late"
     REMINDER = "reminder"
+    REQUEST_INFO = "request_info"  # staff ask the applicant for more (需补充)
+    APPROVED = "approved"          # staff decisions, sent when staff choose to
+    REJECTED = "rejected"
+
+
+class StaffRole(str, enum.Enum):
+    REVIEWER = "reviewer"      # reviews, corrects and decides applications
+    ADMIN = "admin"            # also reveals, exports the provincial report, retries, reads the audit log

@@ -154,6 +154,7 @@ def record_without_form(
     application.fields, application.confidence, application.needs_review = {}, {}, []
     application.missing_fields, application.warnings = missing, [reason]
     application.message_id = message.id
+    application.sync_columns()
     _add_version(session=session, application=application, campaign=campaign, message=message)
     return RecordedApplication(application=application, created=True)
 
@@ -167,6 +168,7 @@ def _new_application(
         sender=message.from_address,
         reply_address=message.reply_address,
         is_late=message.is_late,
+        received_at=message.received_at,
         version=1,
     )
     session.add(application)
@@ -200,10 +202,9 @@ def _apply_reading(
     application.needs_review = list(found.result.needs_review)
     application.warnings = list(found.result.warnings)
     application.missing_fields = missing
-    application.name = fields.get("name")
-    application.id_number = fields.get("id_number")
     application.message_id = message.id
     application.attachment_id = found.attachment_id
+    application.sync_columns()
 
 
 def reference_for(campaign: CampaignSettings, application_id: int) -> str:

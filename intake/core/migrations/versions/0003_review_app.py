@@ -1,0 +1,114 @@
+"""review app: staff accounts, audit log, queue columns and optimistic concurrency
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-30 22:30:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from intake.core.models import StatusType, UTCDateTime
+from intake.core.statuses import StaffRole
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+# Plain ADD COLUMN on both backends (see 0002 for why not batch mode). The
+# copied queue columns of existing applications are filled from their JSON
+# fields and first message by the UPDATEs below.
+QUEUE_COLUMNS = [
+    sa.Column('received_at', UTCDateTime(), nullable=True),
+    sa.Column('employer', sa.String(200), nullable=True),
+    sa.Column('county', sa.String(40), nullable=True),
+    sa.Column('mobile', sa.String(40), nullable=True),
+    sa.Column('email', sa.String(320), nullable=True),
+    sa.Column('review_count', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confirmed_fields', sa.JSON(), server_default='[]', nullable=False),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('decided_by', sa.String(64), nullable=True),
+    sa.Column('decided_at', UTCDateTime(), nullable=True),
+    sa.Column('row_version', sa.Integer(), server_default='1', nullable=False),
+]
+QUEUE_INDEXES = [
+    ('ix_application_queue', ['campaign', 'received_at', 'id']),
+    ('ix_application_status_queue', ['campaign', 'status', 'received_at', 'id']),
+    ('ix_application_county', ['campaign', 'county']),
+    ('ix_application_mobile', ['campaign', 'mobile']),
+    ('ix_application_email', ['campaign', 'email']),
+]
+
+
+def upgrade() -> None:
+    for column in QUEUE_COLUMNS:
+        op.add_column('application', column)
+    for name, columns in QUEUE_INDEXES:
+        op.create_index(name, 'application', columns)
+    _fill_queue_columns()
+    op.create_table(
+        'staff_user',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('username', sa.String(64), nullable=False, unique=True),
+        sa.Column('password_hash', sa.String(255), nullable=False),
+        sa.Column('role', StatusType(StaffRole), nullable=False),
+        sa.Column('active', sa.Boolean(), nullable=False),
+        sa.Column('session_version', sa.Integer(), nullable=False),
+        sa.Column('created_at', UTCDateTime(), nullable=False),
+        sa.Column('last_login_at', UTCDateTime(), nullable=True),
+    )
+    op.create_table(
+        'audit_entry',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('at', UTCDateTime(), nullable=False),
+        sa.Column('username', sa.String(64), nullable=False),
+        sa.Column('action', sa.String(40), nullable=False),
+        sa.Column('application_id', sa.Integer(), sa.ForeignKey('application.id'), nullable=True),
+        sa.Column('details', sa.JSON(), nullable=False),
+        sa.Column('address', sa.String(64), nullable=True),
+    )
+    op.create_index('ix_audit_at', 'audit_entry', ['at'])
+    op.create_index('ix_audit_action_at', 'audit_entry', ['action', 'at'])
+    op.create_index('ix_audit_application', 'audit_entry', ['application_id'])
+    op.create_index('ix_audit_username_at', 'audit_entry', ['username', 'at'])
+
+
+def _fill_queue_columns() -> None:
+    connection = op.get_bind()
+    application = sa.table(
+        'application', sa.column('id', sa.Integer()), sa.column('message_id', sa.Integer()),
+        sa.column('fields', sa.JSON()), sa.column('needs_review', sa.JSON()),
+        sa.column('received_at', UTCDateTime()), sa.column('employer', sa.String()),
+        sa.column('county', sa.String()), sa.column('mobile', sa.String()), sa.column('email', sa.String()),
+        sa.column('review_count', sa.Integer()),
+    )
+    message = sa.table('message', sa.column('id', sa.Integer()), sa.column('received_at', UTCDateTime()))
+    rows = connection.execute(
+        sa.select(application.c.id, application.c.fields, application.c.needs_review, message.c.received_at)
+        .join(message, message.c.id == application.c.message_id)
+    ).all()
+    for row in rows:
+        fields = row.fields or {}
+
+        def text(key, limit):
+            value = fields.get(key)
+            return str(value)[:limit] if value not in (None, "", []) else None
+
+        connection.execute(
+            application.update().where(application.c.id == row.id).values(
+                received_at=row.received_at, employer=text('employer', 200), county=text('county', 40),
+                mobile=text('mobile', 40), email=(text('email', 320) or '').lower() or None,
+                review_count=len(row.needs_review or []),
+            )
+        )
+
+
+def downgrade() -> None:
+    for name in ('ix_audit_username_at', 'ix_audit_application', 'ix_audit_action_at', 'ix_audit_at'):
+        op.drop_index(name, table_name='audit_entry')
+    op.drop_table('audit_entry')
+    op.drop_table('staff_user')
+    for name, _ in reversed(QUEUE_INDEXES):
+        op.drop_index(name, table_name='application')
+    for column in reversed(QUEUE_COLUMNS):
+        op.drop_column('application', column.name)
