@@ -3,6 +3,9 @@
 It starts a private Dovecot and a local SMTP sink on the ports in
 config.yaml, seeds the mailbox once from the sample mailbox, runs exactly
 the poll production runs, and shows the applications and the replies sent.
+Then it serves the staff review app on those applications (web.host/web.port)
+with a demo admin account until Ctrl-C or SIGTERM; ``web=False``
+(``--exit-after-poll``) stops after the poll, for CI.
 """
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import hashlib
 import logging
 import os
 import shutil
+import signal
+import threading
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -21,16 +26,26 @@ from sqlalchemy.engine import make_url
 from devtools.samples.mailbox import demo_mailbox
 from devtools.servers import DovecotServer, ServerNotInstalled
 from devtools.servers.smtp_sink import SmtpSink
+from devtools.web_server import WebServer
 from intake.cli.reporting import print_run_report
 from intake.core.config import ConfigError, Settings, config_path_from, load_settings
 from intake.core.db import Runtime
 from intake.core.masking import mask_fields
 from intake.core.migrate import upgrade_database
 from intake.core.models import Application
+from intake.core.statuses import StaffRole
 from intake.worker.pipeline import run_once
+from review import audit
+from review.accounts import add_user, find_user
+from review.app import create_app
+
+# The demo's own admin account, printed on screen: for the demo database only.
+# A real deployment adds its staff with `intake users add NAME --role admin`.
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo-intake-2020"
 
 
-def run_demo(workdir: Path, *, fresh: bool = False, config_path: str | None = None) -> int:
+def run_demo(workdir: Path, *, fresh: bool = False, config_path: str | None = None, web: bool = True) -> int:
     try:
         settings = load_settings(config_path_from(config_path))
     except ConfigError as exc:
@@ -71,7 +86,53 @@ def run_demo(workdir: Path, *, fresh: bool = False, config_path: str | None = No
         return 1
     _show_sent(sent_dir)
     click.echo(f"\n已发送的回复保存在 {sent_dir}/ ；再次运行不会重复收取或发送。`intake demo --fresh` 从头开始。")
-    return 0 if report.ok else 1
+    if not report.ok:
+        return 1
+    return _serve_review_app(settings) if web else 0
+
+
+def _serve_review_app(settings: Settings) -> int:
+    """The review app on the demo data, until Ctrl-C or SIGTERM."""
+    runtime = Runtime.from_settings(settings)
+    try:
+        _ensure_demo_account(runtime)
+        app = create_app(settings, runtime.session_factory)
+        server = WebServer(app, host=settings.web.host, port=settings.web.port, threads=settings.web.threads)
+        try:
+            server.start()
+        except OSError as exc:
+            click.echo(f"审核系统无法在 {settings.web.host}:{settings.web.port} 启动（{exc.strerror or exc}）。"
+                       "请关闭占用该端口的程序，或在 config.yaml 中修改 web.port 后重试。", err=True)
+            return 1
+        try:
+            click.echo(f"\n== 审核系统：{server.url}  用户名 {DEMO_USERNAME}  密码 {DEMO_PASSWORD}")
+            click.echo("   （演示专用的管理员账号，只存在于演示数据库；正式使用请用 intake users add 添加账号）")
+            click.echo("   按 Ctrl-C 停止。")
+            _wait_for_stop_signal()
+        finally:
+            server.stop()
+        click.echo("审核系统已停止。")
+        return 0
+    finally:
+        runtime.close()
+
+
+def _ensure_demo_account(runtime: Runtime) -> None:
+    with runtime.session_factory() as session, session.begin():
+        if find_user(session, DEMO_USERNAME) is None:
+            add_user(session, DEMO_USERNAME, DEMO_PASSWORD, StaffRole.ADMIN)
+            audit.record(session, "user_add", username="(演示)", details={"user": DEMO_USERNAME})
+
+
+def _wait_for_stop_signal() -> None:
+    """Block until Ctrl-C (SIGINT) or SIGTERM, then restore the previous handlers."""
+    stop = threading.Event()
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stop.wait()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _mailserver_dir(workdir: Path) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from email import policy
 from email.headerregistry import Address
@@ -39,7 +39,14 @@ TEMPLATE_FOR_KIND = {
     ReplyKind.ACKNOWLEDGEMENT: "acknowledgement.txt",
     ReplyKind.INCOMPLETE: "incomplete.txt",
     ReplyKind.LATE: "late.txt",
+    # Sent when a member of staff decides (notifier.staff_notices).
+    ReplyKind.REQUEST_INFO: "request_info.txt",
+    ReplyKind.APPROVED: "approved.txt",
+    ReplyKind.REJECTED: "rejected.txt",
 }
+# A staff note or reason is written by staff, not the applicant, but is still
+# kept to a sensible length and stripped of control characters.
+MAX_STAFF_TEXT_CHARS = 1000
 
 _REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|sv|回复|答复)(?:\[\d+\])?\s*[:：]\s*", re.IGNORECASE)
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
@@ -69,6 +76,10 @@ class ReplyContext:
     needs_review_labels: list[str]  # labels of fields staff will double-check
     message_id: str  # "<...@...>", derived by the caller from the outbox key
     sent_at: datetime  # aware; becomes the Date header
+    # Staff decisions only (request_info / approved / rejected); empty for automatic replies.
+    requested_labels: list[str] = field(default_factory=list)  # fields the applicant is asked to supply
+    staff_note: str = ""  # the reviewer's note to the applicant (may span lines)
+    decision_reason: str = ""  # why an application was not approved
 
 
 def compose_reply(ctx: ReplyContext) -> EmailMessage:
@@ -157,7 +168,18 @@ def _template_values(ctx: ReplyContext) -> dict[str, Any]:
         "missing_labels": list(ctx.missing_labels),
         "needs_review_labels": list(ctx.needs_review_labels),
         "separator": LIST_SEPARATOR,
+        "requested_labels": list(ctx.requested_labels),
+        "staff_note": _staff_text(ctx.staff_note),
+        "decision_reason": _staff_text(ctx.decision_reason),
     }
+
+
+def _staff_text(value: str | None) -> str:
+    """Lines kept (a note may have paragraphs); control characters and runs of blank lines dropped."""
+    if not value:
+        return ""
+    lines = [_one_line(line) for line in value[:MAX_STAFF_TEXT_CHARS].splitlines()]
+    return "\n".join(line for line in lines if line)
 
 
 def _display_value(value: Any) -> str:

@@ -11,8 +11,9 @@ NEEDED=(
   "command -v soffice|libreoffice-writer-nogui"                       # .doc/.wps/.rtf/.odt
   "command -v tesseract|tesseract-ocr"                                # scans and photos
   "ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata|tesseract-ocr-chi-sim"
-  "fc-list | grep -q 'Noto Sans CJK'|fonts-noto-cjk"                 # rendering sample scans
+  "fc-list | grep -q 'Noto Sans CJK'|fonts-noto-cjk"                 # rendering sample scans; Chinese in the browser
   "fc-list | grep -qi 'ukai'|fonts-arphic-ukai"                       # handwriting-style samples
+  "command -v chromium|chromium"                                      # review app tests in a real browser (Playwright)
 )
 
 missing=()

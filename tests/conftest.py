@@ -6,4 +6,6 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.smtp",
     "tests.fixtures.intake_env",
+    "tests.fixtures.review_app",
+    "tests.fixtures.browser",
 ]

@@ -1,116 +1,72 @@
-"""Export applications as JSON, CSV or XLSX — masked by default; a roster shows only 姓名/单位/专业特长."""
+"""``intake export``: the review app's exports (``review.exports``) written to a file or stdout.
+
+csv and xlsx are the same files the app downloads (the roster, or the report of
+every application, masked unless ``--reveal``); json keeps its own shape for
+scripts: a list of ``{id, reference, status, sender, subject, received_at,
+late, version, fields, missing_fields, needs_review, attachments}``.
+"""
 from __future__ import annotations
 
-import csv
-import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from intake.core.config import CampaignSettings
 from intake.core.masking import mask_fields
 from intake.core.models import Application, Message
-from intake.core.statuses import ApplicationStatus
-from parsers.schema import load_schema
-
-ROSTER_COLUMNS = [("name", "姓名"), ("employer", "工作单位"), ("specialty", "专业特长")]
+from review.exports import BATCH_ROWS, WRITERS, Counted, report_rows, roster_rows
 
 
-def application_records(*, session: Session, reveal: bool = False) -> list[dict[str, Any]]:
-    applications = session.scalars(
+def export_applications(session: Session, campaign: CampaignSettings, *, fmt: str, roster: bool = False,
+                        reveal: bool = False) -> tuple[bytes, int]:
+    """The file's bytes and how many applications it holds."""
+    if roster:
+        headers, rows = roster_rows(session, campaign)
+    elif fmt == "json":
+        records = list(json_records(session, campaign, reveal=reveal))
+        return _json(records), len(records)
+    else:
+        headers, rows = report_rows(session, campaign, statuses=None, reveal=reveal)
+    if fmt == "json":  # the roster as JSON: [{"姓名": …, "工作单位": …, "专业特长": …}]
+        records = [dict(zip(headers, row)) for row in rows]
+        return _json(records), len(records)
+    write, _mime = WRITERS[fmt]
+    counted = Counted(rows)
+    return write(headers, counted), counted.count
+
+
+def json_records(session: Session, campaign: CampaignSettings, *, reveal: bool = False) -> Iterator[dict[str, Any]]:
+    statement = (
         select(Application)
+        .where(Application.campaign == campaign.name)
         .options(selectinload(Application.message).selectinload(Message.attachments))
         .order_by(Application.id)
-    ).all()
-    records = []
-    for app in applications:
+        .execution_options(yield_per=BATCH_ROWS)
+    )
+    for app in session.scalars(statement):
         message = app.message
         fields = dict(app.fields or {})
-        records.append(
-            {
-                "id": app.id,
-                "reference": app.reference,
-                "status": app.status.value,
-                "sender": app.sender,
-                "subject": message.subject if message else "",
-                "received_at": message.received_at.isoformat() if message else None,
-                "late": app.is_late,
-                "version": app.version,
-                "fields": fields if reveal else mask_fields(fields),
-                "missing_fields": list(app.missing_fields or []),
-                "needs_review": list(app.needs_review or []),
-                "attachments": [
-                    {"filename": a.filename, "content_type": a.content_type, "sha256": a.sha256}
-                    for a in (message.attachments if message else [])
-                ],
-            }
-        )
-    return records
+        yield {
+            "id": app.id,
+            "reference": app.reference,
+            "status": app.status.value,
+            "sender": app.sender,
+            "subject": message.subject if message else "",
+            "received_at": message.received_at.isoformat() if message else None,
+            "late": app.is_late,
+            "version": app.version,
+            "fields": fields if reveal else mask_fields(fields),
+            "missing_fields": list(app.missing_fields or []),
+            "needs_review": list(app.needs_review or []),
+            "attachments": [
+                {"filename": a.filename, "content_type": a.content_type, "sha256": a.sha256}
+                for a in (message.attachments if message else [])
+            ],
+        }
 
 
-def roster_records(*, session: Session) -> list[dict[str, str]]:
-    """Only approved experts, only the three published items (nothing else is ever published)."""
-    applications = session.scalars(
-        select(Application).where(Application.status == ApplicationStatus.APPROVED).order_by(Application.id)
-    ).all()
-    return [{label: str((app.fields or {}).get(key) or "") for key, label in ROSTER_COLUMNS} for app in applications]
-
-
-def to_json(records: list[dict[str, Any]]) -> bytes:
+def _json(records: list[dict[str, Any]]) -> bytes:
     return (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def _flat_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    if records and "fields" not in records[0]:
-        header = list(records[0].keys())
-        return header, [[str(r[h]) for h in header] for r in records]
-    labels = [(spec.key, spec.label) for spec in load_schema().fields]
-    header = ["编号", "状态", "发件人", "邮件主题", "收到时间", "逾期"] + [label for _, label in labels] + ["缺少项", "待核对项"]
-    rows = []
-    for r in records:
-        fields = r["fields"]
-        rows.append(
-            [r["reference"] or str(r["id"]), r["status"], r["sender"] or "", r["subject"], r["received_at"] or "",
-             "是" if r["late"] else ""]
-            + [_cell(fields.get(key)) for key, _ in labels]
-            + ["、".join(r["missing_fields"]), "、".join(r["needs_review"])]
-        )
-    return header, rows
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    text = str(value)
-    # Spreadsheet apps run cells that start with these as formulas (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-def to_csv(records: list[dict[str, Any]]) -> bytes:
-    header, rows = _flat_rows(records)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    # Excel in China opens BOM-less UTF-8 CSV as GBK and garbles it.
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def to_xlsx(records: list[dict[str, Any]]) -> bytes:
-    header, rows = _flat_rows(records)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "报名"
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-FORMATS = {"json": to_json, "csv": to_csv, "xlsx": to_xlsx}

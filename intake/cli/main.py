@@ -11,7 +11,7 @@ import click
 from waitress import serve
 
 import parsers
-from intake.cli.export import FORMATS, application_records, roster_records
+from intake.cli.export import export_applications
 from intake.cli.reporting import print_run_report, print_status
 from intake.core.config import ConfigError, Settings, config_path_from, load_settings
 from intake.core.db import Runtime
@@ -181,15 +181,15 @@ def export(ctx: click.Context, fmt: str, output: Path | None, roster: bool, reve
     runtime = _runtime(ctx)
     try:
         with runtime.session_factory() as session:
-            records = roster_records(session=session) if roster else application_records(session=session, reveal=reveal)
+            data, count = export_applications(session, runtime.settings.campaign, fmt=fmt, roster=roster,
+                                              reveal=reveal)
     finally:
         runtime.close()
-    data = FORMATS[fmt](records)
     if output is None:
         sys.stdout.buffer.write(data)
     else:
         output.write_bytes(data)
-        click.echo(f"已导出 {len(records)} 条到 {output}", err=True)
+        click.echo(f"已导出 {count} 条到 {output}", err=True)
 
 
 @cli.command()
@@ -313,9 +313,11 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("data/demo"),
               show_default=True, help="Where the demo keeps its mail server and the replies it sent.")
 @click.option("--fresh", is_flag=True, help="Forget earlier demo runs and start over.")
+@click.option("--exit-after-poll", "--no-web", "exit_after_poll", is_flag=True,
+              help="Stop after the poll instead of serving the review app (for CI and scripts).")
 @click.pass_context
-def demo(ctx: click.Context, workdir: Path, fresh: bool) -> None:
-    """Run the whole service on a local demo mailbox seeded with sample applications."""
+def demo(ctx: click.Context, workdir: Path, fresh: bool, exit_after_poll: bool) -> None:
+    """Run the whole service on a local demo mailbox, then serve the review app until Ctrl-C."""
     try:
         # The demo, its sample mail and its private mail servers are development
         # tools (package devtools, the [dev] extra); the service never needs them.
@@ -324,7 +326,7 @@ def demo(ctx: click.Context, workdir: Path, fresh: bool) -> None:
         raise click.ClickException(
             f"演示需要开发工具（缺少 {exc.name}）：pip install 'sme-expert-intake[dev]'，或在源码目录运行 bash scripts/demo.sh。"
         ) from None
-    sys.exit(run_demo(workdir, fresh=fresh, config_path=ctx.obj["config"]))
+    sys.exit(run_demo(workdir, fresh=fresh, config_path=ctx.obj["config"], web=not exit_after_poll))
 
 
 def main(args: list[str] | None = None) -> None:

@@ -98,6 +98,7 @@ class Message(Base):
     """One distinct email, stored raw (by sha256) before anything acts on it."""
 
     __tablename__ = "message"
+    __table_args__ = (Index("ix_message_status", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     raw_sha256: Mapped[str] = mapped_column(String(64), unique=True)
@@ -187,6 +188,10 @@ class Application(Base):
         Index("ix_application_county", "campaign", "county"),
         Index("ix_application_mobile", "campaign", "mobile"),
         Index("ix_application_email", "campaign", "email"),
+        Index("ix_application_name", "campaign", "name"),
+        Index("ix_application_employer", "campaign", "employer"),
+        # Covers the dashboard's counts by county, status, lateness and fields to check.
+        Index("ix_application_figures", "campaign", "county", "status", "is_late", "review_count"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -57,15 +57,17 @@ from parsers.readers.docx import read_docx
 from parsers.readers.sniff import CFB_MAGIC
 from parsers.results import FormResult
 
-__all__ = ["convert_to_docx", "read_office", "find_soffice", "is_encrypted_word97",
+__all__ = ["convert_to_docx", "convert_document", "read_office", "find_soffice", "is_encrypted_word97",
            "CONVERT_TIMEOUT", "OFFICE_KINDS", "NO_LIBREOFFICE"]
 
 # The whole parse runs in a child with a 60 s limit (parsers.sandbox):
 # our own limit must fire first so staff see "conversion timed out".
 CONVERT_TIMEOUT = 45.0
 OFFICE_KINDS = ("doc", "wps", "rtf", "odt")
-_SUFFIX = {"doc": ".doc", "wps": ".wps", "rtf": ".rtf", "odt": ".odt"}
-_NAMES = {"doc": "Word 97-2003（.doc）", "wps": "WPS（.wps）", "rtf": "RTF", "odt": "ODT"}
+_SUFFIX = {"doc": ".doc", "wps": ".wps", "rtf": ".rtf", "odt": ".odt", "docx": ".docx"}
+_NAMES = {"doc": "Word 97-2003（.doc）", "wps": "WPS（.wps）", "rtf": "RTF", "odt": "ODT", "docx": "Word（.docx）"}
+# LibreOffice's export filter per target format.
+_FILTERS = {"docx": "docx:MS Word 2007 XML", "pdf": "pdf:writer_pdf_Export"}
 NO_LIBREOFFICE = ("LibreOffice is not installed on the server: cannot read .doc/.wps files. "
                   "服务器未安装 LibreOffice，无法读取 .doc/.wps 文件，请管理员安装 LibreOffice，"
                   "或请申请人另存为 .docx 或 PDF 后重新发送。")
@@ -177,7 +179,14 @@ def _kill_group(process: subprocess.Popen) -> None:
 
 def convert_to_docx(kind: str, data: bytes, *, timeout: float = 60) -> bytes:
     """The document converted to .docx by a headless LibreOffice."""
-    if kind not in _SUFFIX:
+    return convert_document(kind, data, target="docx", timeout=timeout)
+
+
+def convert_document(kind: str, data: bytes, *, target: str, timeout: float = 60) -> bytes:
+    """The document converted to ``target`` ("docx" to read it, "pdf" to show it)
+    by a headless LibreOffice: its own profile (macros off, no linked content),
+    a deadline and no network, whatever the target."""
+    if kind not in _SUFFIX or target not in _FILTERS:
         raise UnsupportedFormat(f"不支持用 LibreOffice 转换的文件类型：{kind}")
     _check_encrypted(kind, data)
     soffice = find_soffice()
@@ -195,7 +204,7 @@ def convert_to_docx(kind: str, data: bytes, *, timeout: float = 60) -> bytes:
         command = [*_deadline_wrapper(timeout), *_network_jail(), soffice,
                    f"-env:UserInstallation={profile.as_uri()}",
                    "--headless", "--invisible", "--nologo", "--nodefault", "--norestore",
-                   "--nolockcheck", "--convert-to", "docx:MS Word 2007 XML",
+                   "--nolockcheck", "--convert-to", _FILTERS[target],
                    "--outdir", str(out_dir), str(source)]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(root), "TMPDIR": str(root),
                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "SAL_USE_VCLPLUGIN": "svp"}
@@ -221,7 +230,7 @@ def convert_to_docx(kind: str, data: bytes, *, timeout: float = 60) -> bytes:
                 pass
         if process.returncode in (124, 128 + signal.SIGKILL):  # the outer `timeout` fired
             raise ParseTimeout(f"{_NAMES[kind]} 文件转换超时（超过 {timeout:g} 秒），请人工查看原件。")
-        result = out_dir / (source.stem + ".docx")
+        result = out_dir / f"{source.stem}.{target}"
         if not result.is_file() or result.stat().st_size == 0:
             raise CorruptFile(f"{_NAMES[kind]} 文件已损坏或无法识别，LibreOffice 无法打开，"
                               "请申请人另存为 .docx 或 PDF 后重新发送。")

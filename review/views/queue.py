@@ -1,11 +1,44 @@
-"""The queue (home page)."""
+"""The queue (home page): the campaign's applications, filtered, searched, sorted, a keyset page at a time."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import datetime
+
+from flask import Blueprint, render_template, request, url_for
+from werkzeug.routing import BuildError
+
+from intake.core.masking import mask_phone
+from parsers.schema import load_schema
+from review.queue_query import SORT_LABELS, STATUS_LABELS, QueueFilter, queue_page
+from review.request_scope import db, settings
 
 blueprint = Blueprint("queue", __name__)
+
+STATUS_BADGES = {"incomplete": "warn", "pending_review": "", "approved": "ok", "rejected": "bad"}
 
 
 @blueprint.route("/")
 def index():
-    return render_template("base.html")
+    campaign = settings().campaign
+    flt = QueueFilter.from_args(request.args)
+    page = queue_page(db(), campaign.name, flt)
+    schema = load_schema()
+    return render_template(
+        "queue.html", page=page, flt=flt, status_labels=STATUS_LABELS, status_badges=STATUS_BADGES,
+        sort_labels=SORT_LABELS, counties=schema.spec_for("county").options,
+        expertise_options=schema.spec_for("expertise").options, queue_args=flt.query_string(),
+        local_time=lambda value: local_time(value, campaign.tz), mask_phone=mask_phone,
+    )
+
+
+def local_time(value: datetime | None, tz) -> str:
+    """Campaign-local minutes ("2020-09-14 09:05"): staff read times as the deadline is set."""
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+@blueprint.app_template_global("url_if")
+def url_if(endpoint: str, **values) -> str | None:
+    """``url_for``, or None while the endpoint is not registered (screens are built in parallel)."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None

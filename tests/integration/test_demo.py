@@ -33,7 +33,7 @@ def test_the_demo_parses_the_sample_mailbox_and_shows_the_replies(demo_dir):
 
     def demo(*options: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "intake", "--config", "config.yaml", "demo", *options],
+            [sys.executable, "-m", "intake", "--config", "config.yaml", "demo", "--exit-after-poll", *options],
             cwd=tmp_path, capture_output=True, text=True, timeout=600,
         )
 

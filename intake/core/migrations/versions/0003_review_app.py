@@ -37,6 +37,9 @@ QUEUE_INDEXES = [
     ('ix_application_county', ['campaign', 'county']),
     ('ix_application_mobile', ['campaign', 'mobile']),
     ('ix_application_email', ['campaign', 'email']),
+    ('ix_application_name', ['campaign', 'name']),
+    ('ix_application_employer', ['campaign', 'employer']),
+    ('ix_application_figures', ['campaign', 'county', 'status', 'is_late', 'review_count']),
 ]
 
 
@@ -45,6 +48,7 @@ def upgrade() -> None:
         op.add_column('application', column)
     for name, columns in QUEUE_INDEXES:
         op.create_index(name, 'application', columns)
+    op.create_index('ix_message_status', 'message', ['status'])
     _fill_queue_columns()
     op.create_table(
         'staff_user',
@@ -108,6 +112,7 @@ def downgrade() -> None:
         op.drop_index(name, table_name='audit_entry')
     op.drop_table('audit_entry')
     op.drop_table('staff_user')
+    op.drop_index('ix_message_status', table_name='message')
     for name, _ in reversed(QUEUE_INDEXES):
         op.drop_index(name, table_name='application')
     for column in reversed(QUEUE_COLUMNS):

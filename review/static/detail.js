@@ -1,0 +1,104 @@
+// The detail page's keyboard and page images.
+// Tab and Enter move only among fields that need a person (data-state=review|missing):
+// the other fields' inputs carry tabindex=-1 from the server, and the first field
+// needing review is focused on load. Enter submits the focused field's form natively.
+// Shortcuts (app.js ignores them during IME composition): ctrl+enter approve and next,
+// n / p next / previous application of the queue, d download the original.
+(function () {
+  "use strict";
+
+  function click(selector) {
+    const element = document.querySelector(selector);
+    if (element) element.click();
+    return !!element;
+  }
+
+  // A Word file's page count is known only after its conversion: ask for the next page
+  // whenever one loads, and stop at the first that does not exist.
+  function probePages(image) {
+    const template = image.dataset.srcTemplate;
+    whenLoaded(image, () => {
+      const figure = image.closest("figure");
+      const number = Number(figure.dataset.page) + 1;
+      if (number > 20) return;
+      const next = figure.cloneNode(true);
+      next.dataset.page = String(number);
+      const nextImage = next.querySelector("img");
+      nextImage.alt = nextImage.alt.replace(/\d+/, String(number));
+      nextImage.src = template.replace(/\/0\.png$/, "/" + number + ".png");
+      figure.after(next);
+      whenFailed(nextImage, () => next.remove());
+      probePages(nextImage);
+    });
+  }
+
+  // An image may have loaded (or failed) before this script ran.
+  function whenLoaded(image, handler) {
+    if (image.complete && image.naturalWidth > 0) handler();
+    else image.addEventListener("load", handler, { once: true });
+  }
+
+  function whenFailed(image, handler) {
+    if (image.complete && image.naturalWidth === 0 && image.getAttribute("src")) handler();
+    else image.addEventListener("error", handler, { once: true });
+  }
+
+  function unavailable(image) {
+    const note = document.createElement("p");
+    note.className = "no-preview";
+    note.textContent = "无法预览，请下载原件";
+    const download = document.querySelector('a[data-shortcut="download"]');
+    if (download) {
+      const link = download.cloneNode(true);
+      link.removeAttribute("data-shortcut");
+      note.append(" ", link);
+    }
+    image.closest("figure").replaceWith(note);
+  }
+
+  // Source boxes: a field's data-box lists "page,x,y,w,h" (fractions of the page) separated by ";".
+  // The parser records none yet; this draws them once it does.
+  function drawBoxes() {
+    const ns = "http://www.w3.org/2000/svg";
+    document.querySelectorAll("form.field[data-box]").forEach((form) => {
+      (form.dataset.box || "").split(";").filter(Boolean).forEach((spec) => {
+        const [page, x, y, w, h] = spec.split(",").map(Number);
+        const svg = document.querySelector(`figure[data-page="${page}"] svg[data-boxes]`);
+        if (!svg) return;
+        svg.setAttribute("viewBox", "0 0 1 1");
+        svg.setAttribute("preserveAspectRatio", "none");
+        const rect = document.createElementNS(ns, "rect");
+        rect.setAttribute("class", "box-rect");
+        rect.setAttribute("x", x); rect.setAttribute("y", y);
+        rect.setAttribute("width", w); rect.setAttribute("height", h);
+        rect.setAttribute("vector-effect", "non-scaling-stroke");
+        rect.dataset.field = form.dataset.field;
+        rect.addEventListener("click", () => { const input = form.querySelector("input[name=value]"); if (input) input.focus(); });
+        svg.append(rect);
+      });
+      form.addEventListener("focusin", () => {
+        document.querySelectorAll(".box-rect").forEach((r) => r.classList.toggle("active", r.dataset.field === form.dataset.field));
+        const first = document.querySelector(`.box-rect[data-field="${form.dataset.field}"]`);
+        if (first) first.scrollIntoView({ block: "center", behavior: "smooth" });
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if (!document.querySelector("[data-detail]")) return;
+    document.querySelectorAll(".original img").forEach((image) => {
+      if (image.dataset.probe !== undefined) probePages(image);
+      whenFailed(image, () => unavailable(image));
+    });
+    drawBoxes();
+
+    const first = document.querySelector('form.field[data-state="review"] input[name=value], form.field[data-state="missing"] input[name=value]');
+    if (first) { first.focus(); first.select(); }
+
+    const keys = window.intakeShortcuts;
+    keys.on("ctrl+enter", () => click('button[data-shortcut="approve-next"]'), { inFields: true });
+    keys.on("n", () => click('a[rel="next"]'));
+    keys.on("p", () => click('a[rel="prev"]'));
+    keys.on("d", () => click('a[data-shortcut="download"]'));
+  });
+})();

@@ -1,0 +1,1 @@
+"""Stories told in real headless Chromium (Playwright, Debian's chromium package)."""
