@@ -30,12 +30,12 @@ from sqlalchemy import insert, text
 from intake.core.config import load_settings, settings_from_mapping
 from intake.core.db import Runtime
 from intake.core.migrate import upgrade_database
-from intake.core.models import Application, Message
+from intake.core.models import Application, ApplicationSearch, Message, search_text
 from intake.core.statuses import ApplicationStatus, MessageStatus, StaffRole
 from parsers.text.checks import id_check_char
 from review.accounts import add_user
 from review.app import create_app
-from review.views.dashboard import figures_cache
+from review.request_scope import figures_cache
 
 PROJECT = Path(__file__).resolve().parents[1]
 CAMPAIGN = "bench-2020"
@@ -72,9 +72,13 @@ def generate(url: str, count: int, *, seed: int = 2020) -> None:
                 fields = _fields(pool[number % len(pool)], number, len(pool))
                 messages.append(_message_row(number, received, fields))
                 applications.append(_application_row(number, received, fields, rng))
+            searches = [{"application_id": row["id"], "campaign": row["campaign"],
+                         "text": search_text(row["reference"], row["name"], row["employer"], row["email"],
+                                             row["mobile"], row["id_number"])} for row in applications]
             with runtime.engine.begin() as connection:
                 connection.execute(insert(Message.__table__), messages)
                 connection.execute(insert(Application.__table__), applications)
+                connection.execute(insert(ApplicationSearch.__table__), searches)
             log(f"  {numbers[-1]:>7} / {count} applications ({time.perf_counter() - started:.0f} s)")
         # The steady state of a live database: PostgreSQL's autovacuum vacuums and analyses a table
         # soon after many inserts (the visibility map makes index-only scans possible); SQLite

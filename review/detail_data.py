@@ -11,8 +11,6 @@ from email.parser import BytesParser
 from html.parser import HTMLParser
 from typing import Any, Iterable
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from intake.core.masking import ID_NUMBER_KEYS, PHONE_KEYS, mask_fields, mask_id_number, mask_phone, redact_text
 from intake.core.models import Application, ApplicationVersion
@@ -187,16 +185,3 @@ def details_text(details: dict[str, Any] | None, schema: FormSchema) -> str:
             value = schema.label_for(value)
         parts.append(f"{key}: {value_text(value) if not isinstance(value, dict) else value}")
     return redact_text("；".join(parts))
-
-
-def possible_duplicates(session: Session, application: Application, limit: int = 10) -> list[Any]:
-    """Other applications of the campaign with the same ID number, mobile or email (indexed columns)."""
-    same = [column == getattr(application, column.key)
-            for column in (Application.id_number, Application.mobile, Application.email)
-            if getattr(application, column.key)]
-    if not same:
-        return []
-    query = (select(Application.id, Application.reference, Application.name, Application.status)
-             .where(Application.campaign == application.campaign, Application.id != application.id, or_(*same))
-             .order_by(Application.id).limit(limit))
-    return list(session.execute(query).all())

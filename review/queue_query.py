@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import Text, and_, cast, func, or_, select, union_all
+from sqlalchemy import Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from intake.core.models import Application
+from intake.core.models import TAIL_MARK, Application, ApplicationSearch
 from intake.core.statuses import ApplicationStatus
 
 PAGE_SIZE = 50
@@ -196,43 +196,23 @@ def _conditions(session: Session, campaign: str, flt: QueueFilter) -> list[Any]:
     return conditions
 
 
-def _search_parts(q: str) -> list[tuple[Any, bool]]:
-    """(condition, needs the campaign condition) per searched column, the cheapest first.
-
-    The reference is unique across campaigns, so its part scans the reference
-    index alone; the page query applies the campaign again anyway.
-    """
-    pattern = f"%{_like_escape(q)}%"
-    parts: list[tuple[Any, bool]] = []
-    if _TAIL_DIGITS.fullmatch(q):
-        tail = f"%{_like_escape(q.upper())}"
-        parts += [(Application.mobile.like(tail, escape=_LIKE_ESCAPE), True),
-                  (Application.id_number.like(tail, escape=_LIKE_ESCAPE), True)]
-        if q[-1] in "Xx":
-            parts.append((Application.id_number.like(tail.lower(), escape=_LIKE_ESCAPE), True))
-    parts += [(Application.email.like(pattern.lower(), escape=_LIKE_ESCAPE), True),  # stored lower-case
-              (Application.reference.like(pattern, escape=_LIKE_ESCAPE), False),
-              (Application.name.like(pattern, escape=_LIKE_ESCAPE), True),
-              (Application.employer.like(pattern, escape=_LIKE_ESCAPE), True)]
-    return parts
-
-
 def _search(session: Session, campaign: str, q: str):
-    """The search as a condition, chosen by how many rows it matches.
+    """The search as a condition on the narrow search table (``ApplicationSearch``).
 
-    A rare match (one person's name, a phone's last digits) would make a scan in
-    sort order read every row, so its ids are first collected column by column
-    (each a narrow scan, covering indexes for mobile, ID number, email and
-    reference) and the page is picked from those few. A common match
-    ("有限公司") instead fills a page within the first rows of the sort-order scan.
+    Digits alone (an ID may end in X) are the end of a reference, a mobile or an
+    ID number, as staff read them off a call; anything else is a substring of a
+    name, an employer or an e-mail. A rare match (one person) is collected as
+    ids first, so the page is picked from those few; a common one ("有限公司")
+    stays a subquery that the sort-order scan fills a page from quickly.
     """
-    parts = _search_parts(q)
-    queries = [select(Application.id).where(match, *([Application.campaign == campaign] if scoped else []))
-               for match, scoped in parts]
-    found = session.scalars(union_all(*queries).limit(SEARCH_CANDIDATES + 1)).all()
+    needle = _like_escape(q.strip().lower())
+    pattern = f"%{needle}{TAIL_MARK}%" if _TAIL_DIGITS.fullmatch(q.strip()) else f"%{needle}%"
+    matching = select(ApplicationSearch.application_id).where(
+        ApplicationSearch.campaign == campaign, ApplicationSearch.text.like(pattern, escape=_LIKE_ESCAPE))
+    found = session.scalars(matching.limit(SEARCH_CANDIDATES + 1)).all()
     if len(found) <= SEARCH_CANDIDATES:
-        return Application.id.in_(sorted(set(found)))
-    return or_(*(match for match, _scoped in parts))
+        return Application.id.in_(sorted(found))
+    return Application.id.in_(matching)
 
 
 def _beyond(sort: str, value: Any, row_id: int, forward: bool):

@@ -5,6 +5,9 @@ from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 from intake.core.config import Settings
+from review.dashboard_figures import FiguresCache
+
+FIGURES_CACHE_KEY = "intake.dashboard_figures"
 
 
 def db() -> Session:
@@ -26,3 +29,9 @@ def close_session(_exc=None) -> None:
 
 def client_address() -> str:
     return (request.remote_addr or "")[:64]
+
+
+def figures_cache() -> FiguresCache:
+    """The app's cache of counts (one per app, never module-global: two apps in one process
+    must not share figures). The queue's counts and the dashboard read it; decisions clear it."""
+    return current_app.extensions.setdefault(FIGURES_CACHE_KEY, FiguresCache())

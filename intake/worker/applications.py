@@ -182,6 +182,7 @@ def _add_version(
     session.flush()
     if application.reference is None:
         application.reference = reference_for(campaign, application.id)
+        application.sync_columns()  # the reference is searchable too
     session.add(
         ApplicationVersion(
             application_id=application.id,

@@ -4,26 +4,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import update
 
 from intake.core.models import Message, OutboxMail
 from intake.core.statuses import MessageStatus, OutboxStatus
 from review import audit
 from review.auth import admin_required, is_admin
-from review.dashboard_figures import CountyFigures, FiguresCache
+from review.dashboard_figures import CountyFigures
 from review.queue_query import STATUS_LABELS
-from review.request_scope import client_address, db, settings
+from review.request_scope import client_address, db, figures_cache, settings
 
 blueprint = Blueprint("dashboard", __name__)
-
-CACHE_KEY = "intake.dashboard_figures"
-
-
-def figures_cache() -> FiguresCache:
-    """One cache per app (never module-global: two apps in one process must not share figures)."""
-    return current_app.extensions.setdefault(CACHE_KEY, FiguresCache())
-
 
 @blueprint.route("/dashboard")
 def index():

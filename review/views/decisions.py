@@ -19,9 +19,17 @@ from review.corrections import CONFLICT_MESSAGE, Conflict, UnknownField, confirm
 from review.decisions import ACTION_NAMES, BULK_ACTIONS, MAX_BULK, DecisionRefused, bulk_decide, decide, refusal
 from review.duplicates import compare, keep_apart, last_keep_apart, merge, possible_duplicates, shared_facts
 from review.queue_query import STATUS_LABELS, next_application_id
-from review.request_scope import client_address, db, settings
+from review.request_scope import client_address, db, figures_cache, settings
 
 blueprint = Blueprint("decisions", __name__)
+
+
+@blueprint.after_request
+def _counts_follow_decisions(response):
+    # The queue's and the dashboard's counts are cached for a minute; a decision must show at once.
+    if request.method == "POST":
+        figures_cache().clear()
+    return response
 
 MAX_QUEUE_ARGS = 30  # query parameters carried back to the queue
 MAX_LISTED = 20  # refusals listed one by one in a bulk summary

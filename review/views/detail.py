@@ -20,7 +20,8 @@ from intake.core.models import Application, Attachment, AuditEntry, Message
 from parsers.schema import load_schema
 from review import audit
 from review.auth import is_admin
-from review.detail_data import (details_text, email_text, field_views, possible_duplicates, version_views)
+from review.detail_data import details_text, email_text, field_views, version_views
+from review.duplicates import possible_duplicates
 from review.pages import NO_PREVIEW, NoSuchPage, PagePreviews, PreviewUnavailable, write_atomic
 from review.queue_query import STATUS_LABELS, neighbour_id
 from review.request_scope import client_address, db, settings

@@ -9,7 +9,7 @@ from werkzeug.routing import BuildError
 from intake.core.masking import mask_phone
 from parsers.schema import load_schema
 from review.queue_query import SORT_LABELS, STATUS_LABELS, QueueFilter, queue_page
-from review.request_scope import db, settings
+from review.request_scope import db, figures_cache, settings
 
 blueprint = Blueprint("queue", __name__)
 
@@ -20,7 +20,8 @@ STATUS_BADGES = {"incomplete": "warn", "pending_review": "", "approved": "ok", "
 def index():
     campaign = settings().campaign
     flt = QueueFilter.from_args(request.args)
-    page = queue_page(db(), campaign.name, flt)
+    page = queue_page(db(), campaign.name, flt, with_counts=False)
+    page.counts = figures_cache().get(db(), campaign).counts.by_status  # refreshed every minute, and by decisions
     schema = load_schema()
     return render_template(
         "queue.html", page=page, flt=flt, status_labels=STATUS_LABELS, status_badges=STATUS_BADGES,

@@ -7,7 +7,7 @@ Create Date: 2026-11-30 22:30:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-from intake.core.models import StatusType, UTCDateTime
+from intake.core.models import StatusType, UTCDateTime, search_text
 from intake.core.statuses import StaffRole
 
 revision = '0003'
@@ -49,6 +49,13 @@ def upgrade() -> None:
     for name, columns in QUEUE_INDEXES:
         op.create_index(name, 'application', columns)
     op.create_index('ix_message_status', 'message', ['status'])
+    op.create_table(
+        'application_search',
+        sa.Column('application_id', sa.Integer(), sa.ForeignKey('application.id'), primary_key=True),
+        sa.Column('campaign', sa.String(100), nullable=False),
+        sa.Column('text', sa.Text(), nullable=False),
+    )
+    op.create_index('ix_application_search_campaign', 'application_search', ['campaign'])
     _fill_queue_columns()
     op.create_table(
         'staff_user',
@@ -84,11 +91,15 @@ def _fill_queue_columns() -> None:
         sa.column('fields', sa.JSON()), sa.column('needs_review', sa.JSON()),
         sa.column('received_at', UTCDateTime()), sa.column('employer', sa.String()),
         sa.column('county', sa.String()), sa.column('mobile', sa.String()), sa.column('email', sa.String()),
-        sa.column('review_count', sa.Integer()),
+        sa.column('review_count', sa.Integer()), sa.column('campaign', sa.String()),
+        sa.column('reference', sa.String()), sa.column('name', sa.String()), sa.column('id_number', sa.String()),
     )
     message = sa.table('message', sa.column('id', sa.Integer()), sa.column('received_at', UTCDateTime()))
+    search = sa.table('application_search', sa.column('application_id', sa.Integer()),
+                      sa.column('campaign', sa.String()), sa.column('text', sa.Text()))
     rows = connection.execute(
-        sa.select(application.c.id, application.c.fields, application.c.needs_review, message.c.received_at)
+        sa.select(application.c.id, application.c.fields, application.c.needs_review, message.c.received_at,
+                  application.c.campaign, application.c.reference, application.c.name, application.c.id_number)
         .join(message, message.c.id == application.c.message_id)
     ).all()
     for row in rows:
@@ -105,12 +116,19 @@ def _fill_queue_columns() -> None:
                 review_count=len(row.needs_review or []),
             )
         )
+        connection.execute(search.insert().values(
+            application_id=row.id, campaign=row.campaign,
+            text=search_text(row.reference, row.name, text('employer', 200), (text('email', 320) or '').lower() or None,
+                             text('mobile', 40), row.id_number),
+        ))
 
 
 def downgrade() -> None:
     for name in ('ix_audit_username_at', 'ix_audit_application', 'ix_audit_action_at', 'ix_audit_at'):
         op.drop_index(name, table_name='audit_entry')
     op.drop_table('audit_entry')
+    op.drop_index('ix_application_search_campaign', table_name='application_search')
+    op.drop_table('application_search')
     op.drop_table('staff_user')
     op.drop_index('ix_message_status', table_name='message')
     for name, _ in reversed(QUEUE_INDEXES):
