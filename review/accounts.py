@@ -1,6 +1,7 @@
 """Staff accounts: argon2 password hashes, roles, disabling (which ends every session)."""
 from __future__ import annotations
 
+import functools
 import re
 
 from argon2 import PasswordHasher
@@ -64,15 +65,18 @@ def verify_password(user: StaffUser, password: str) -> bool:
         return False
 
 
-# Compared against when the username is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the username is unknown, so a wrong name takes as long as a wrong
+    password; made on first use, not at import (hashing takes a moment and 64 MB)."""
+    return _hasher.hash("not a real password, only for timing")
 
 
 def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
     user = find_user(session, username)
     if user is None or not user.active:
         try:
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher.verify(_dummy_hash(), password)
         except VerificationError:
             pass
         return None
