@@ -163,6 +163,11 @@ def _child_main(sender, func, args, limits: Limits, core: int | None = None) -> 
         # already mapped a gigabyte (libraries, models) must not leave its
         # children nothing to parse with.
         limit = _address_space() + limits.memory_mb * 1024 * 1024
+        # A service started under its own address-space cap (ulimit -v) keeps it:
+        # the child may not raise a hard limit, only stay at or under it.
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         cpu = int(limits.timeout_seconds) + 5
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
