@@ -90,8 +90,13 @@ def parse(files: tuple[Path, ...], as_json: bool) -> None:
             failures += 1
             _echo_parse_error(path, outcome, as_json)
             continue
-        if not outcome and not as_json:
-            click.echo(f"{path}: 没有找到报名表 (no application form found)")
+        if not outcome:
+            # Every file gets a line: a form, its error, or that it holds none.
+            if as_json:
+                click.echo(json.dumps({"file": str(path), "status": "not_a_form",
+                                       "message": "没有找到报名表"}, ensure_ascii=False))
+            else:
+                click.echo(f"{path}: 没有找到报名表 (no application form found)")
         for result in outcome:
             if as_json:
                 click.echo(json.dumps(result.to_json(str(path)), ensure_ascii=False))

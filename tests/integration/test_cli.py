@@ -32,7 +32,7 @@ def config_file(tmp_path, imap_account, smtp_sink, sqlite_url):
     return path
 
 
-def test_parse_prints_one_json_line_per_form(tmp_path):
+def test_parse_prints_one_json_line_per_form_and_one_for_a_file_without_a_form(tmp_path):
     a, b = sample_applicants(2, seed=1)
     (tmp_path / "a.docx").write_bytes(build_form_docx(a))
     (tmp_path / "b.pdf").write_bytes(build_form_pdf(b))
@@ -42,7 +42,8 @@ def test_parse_prints_one_json_line_per_form(tmp_path):
 
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["file"] for line in lines] == ["a.docx", "b.pdf"]
+    assert [line["file"] for line in lines] == ["a.docx", "b.pdf", "cv.docx"]
+    assert lines[2] == {"file": "cv.docx", "status": "not_a_form", "message": "没有找到报名表"}
     assert lines[0]["fields"] == a.expected_fields()
     assert lines[1]["fields"] == b.expected_fields()
     assert set(lines[0]) == {"file", "fields", "confidence", "needs_review", "warnings"}
