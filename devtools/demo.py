@@ -30,6 +30,7 @@ from devtools.web_server import WebServer
 from intake.cli.reporting import print_run_report
 from intake.core.config import ConfigError, Settings, config_path_from, load_settings
 from intake.core.db import Runtime
+from intake.core.labels import field_labels, status_label
 from intake.core.masking import mask_fields
 from intake.core.migrate import upgrade_database
 from intake.core.models import Application
@@ -172,13 +173,13 @@ def _show_applications(runtime: Runtime) -> None:
         click.echo(f"\n== 报名（共 {len(applications)} 份；身份证号、电话已脱敏）")
         for app in applications:
             fields = mask_fields(app.fields or {})
-            flags = [app.status.value] + (["逾期"] if app.is_late else []) + ([f"v{app.version}"] if app.version > 1 else [])
+            flags = [status_label(app.status)] + (["逾期"] if app.is_late else []) + ([f"v{app.version}"] if app.version > 1 else [])
             click.echo(
                 f"  {app.reference}  {fields.get('name', '（未识别）')}  {fields.get('employer', '')}  "
                 f"{fields.get('id_number', '')}  {fields.get('mobile', '')}  [{', '.join(flags)}]"
             )
             if app.missing_fields:
-                click.echo(f"      缺少：{', '.join(app.missing_fields)}")
+                click.echo(f"      缺少：{'、'.join(field_labels(app.missing_fields))}")
 
 
 def _show_sent(sent_dir: Path) -> None:

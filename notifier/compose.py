@@ -5,6 +5,16 @@ outbox key, so a resend after a crash carries the same one) and the Date.
 Whatever comes from the applicant's mail (name, subject, message ids) is
 treated as hostile: it is flattened to one line, checked, and run through
 ``redact_text`` so no reply ever carries a full ID-card or mobile number.
+
+Header text gets more: intake has already decoded the applicant's RFC 2047
+encoded words once, so any ``=?charset?q?...?=`` still in the text was
+encoded twice on purpose. CPython before 3.11.10 / 3.12.5 (CVE-2024-6923)
+decodes such a word again while it builds or folds the header and writes the
+CR/LF inside it verbatim: a Bcc, a second To, a new body. So the ``=?``
+opener is broken (``=？``) in every piece of mail-supplied header text,
+display names lose the characters that could start another address, and the
+finished headers are checked on the wire before the reply is handed out.
+None of this depends on the interpreter's patch level.
 """
 from __future__ import annotations
 
@@ -12,7 +22,8 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email import policy
+from email import message_from_bytes, policy
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -31,6 +42,8 @@ NOT_RECOGNISED = "（未填写或未能识别）"
 # applicant only needs enough to recognise them.
 MAX_VALUE_CHARS = 120
 MAX_SUBJECT_CHARS = 150
+# A display name is a greeting, not a paragraph.
+MAX_DISPLAY_NAME_CHARS = 64
 # RFC 5322 §3.6.4 lets References be trimmed; keep the thread root and the newest.
 MAX_REFERENCES = 10
 
@@ -49,8 +62,26 @@ TEMPLATE_FOR_KIND = {
 MAX_STAFF_TEXT_CHARS = 1000
 
 _REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|sv|回复|答复)(?:\[\d+\])?\s*[:：]\s*", re.IGNORECASE)
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-_MSG_ID = re.compile(r"^<[^<>\s@\"]+@[^<>\s@\"]+>$")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Bidirectional overrides and isolates: they make a header read differently from what it says.
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# RFC 5322 specials that could end a display name and start an address (or a
+# group, a comment, a quoted string) if a folder ever emitted the name bare.
+# "." stays: "J. Smith" is a common name and harmless in a phrase.
+_DISPLAY_NAME_SPECIALS = re.compile(r'["()<>\[\]:;@\\,]')
+_ENCODED_WORD_OPENER = "=?"
+# "=" then "?", also with whitespace between: the stdlib folder can lose a
+# space next to an encoded word it writes, which would join "= ?" into "=?".
+_ENCODED_WORD_OPENER_LOOSE = re.compile(r"=(\s*)\?")
+# Printable ASCII atext (and dots) on both sides of the @: no spaces, controls or 8-bit.
+_MSG_ID = re.compile(r"^<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+>$")
+# Every header a reply carries, in order; the wire check refuses anything else.
+_REPLY_HEADERS = (
+    "From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
+    "Auto-Submitted", "X-Auto-Response-Suppress", "X-Intake-Outbox",
+    "Content-Type", "Content-Transfer-Encoding", "MIME-Version",
+)
+_WIRE_HEADER_LINE = re.compile(rb"^(?:[\x21-\x39\x3b-\x7e]+:|[ \t])[\x20-\x7e\t]*$")
 # Deliberately narrower than RFC 5322: an unquoted dot-atom local part and a
 # DNS domain. Anything odder is a person to reply to by hand.
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
@@ -92,15 +123,14 @@ def compose_reply(ctx: ReplyContext) -> EmailMessage:
 
     body = _environment().get_template(template_name).render(**_template_values(ctx))
 
+    to_address = checked_address(ctx.to_address)
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = Address(
-        display_name=_one_line(ctx.from_name) or CENTRE_NAME,
+        display_name=_display_name(ctx.from_name) or CENTRE_NAME,
         addr_spec=checked_address(ctx.from_address),
     )
-    message["To"] = Address(
-        display_name=redact_text(_one_line(ctx.to_name)),
-        addr_spec=checked_address(ctx.to_address),
-    )
+    # Exactly the one checked address; the name can only ever be a name.
+    message["To"] = Address(display_name=_display_name(redact_text(_one_line(ctx.to_name))), addr_spec=to_address)
     message["Subject"] = reply_subject(ctx.original_subject, ctx.campaign_title)
     message["Date"] = format_datetime(ctx.sent_at)
     message["Message-ID"] = _checked_message_id(ctx.message_id)
@@ -115,6 +145,7 @@ def compose_reply(ctx: ReplyContext) -> EmailMessage:
     # Lets the poller recognise our own mail if it comes back (bounce, CC).
     message["X-Intake-Outbox"] = ctx.kind.value
     message.set_content(redact_text(body), subtype="plain", charset="utf-8")
+    _check_wire_headers(message, to_address)
     return message
 
 
@@ -129,7 +160,21 @@ def reply_subject(original: str, fallback: str) -> str:
     subject = subject.strip() or _one_line(fallback)
     if len(subject) > MAX_SUBJECT_CHARS:
         subject = subject[:MAX_SUBJECT_CHARS] + "…"
-    return redact_text(f"Re: {subject}")
+    return header_text(redact_text(f"Re: {subject}"))
+
+
+def header_text(value: str | None) -> str:
+    """Mail-supplied text made inert for an unstructured header: one line, nothing left to decode.
+
+    Control and bidi characters go, whitespace runs become one space, and the
+    ``?`` of every RFC 2047 opener ``=?`` (or ``= ?``) becomes a full-width
+    ``？``: the text then holds no encoded word, and no amount of whitespace
+    added or lost while folding can make one, so no email package, patched or
+    not, can decode a CR/LF or a header out of it. Non-ASCII stays; the email
+    package encodes it on the way out.
+    """
+    text = " ".join(_BIDI_CONTROLS.sub("", _one_line(value)).split())
+    return _ENCODED_WORD_OPENER_LOOSE.sub("=\\1？", text)
 
 
 def checked_address(value: str) -> str:
@@ -198,14 +243,55 @@ def _display_value(value: Any) -> str:
     return text
 
 
+def _display_name(value: str | None) -> str:
+    """A display name that can only be a name: no specials, no encoded words, short."""
+    text = _DISPLAY_NAME_SPECIALS.sub(" ", _one_line(value))
+    text = " ".join(text.split())
+    if len(text) > MAX_DISPLAY_NAME_CHARS:
+        text = text[:MAX_DISPLAY_NAME_CHARS].rstrip() + "…"
+    return header_text(text)
+
+
+def _check_wire_headers(message: EmailMessage, to_address: str) -> None:
+    """Serialise the reply and read it back as a recipient would; ValueError unless it is exactly ours.
+
+    The last line of defence, whatever the interpreter: printable ASCII header
+    lines only, the expected headers only and once each, one To address (the
+    checked one), and no header that still holds an encoded word once decoded.
+    """
+    try:
+        wire = message.as_bytes(policy=policy.SMTP)
+    except MessageError as exc:  # e.g. HeaderWriteError on interpreters with the CVE-2024-6923 fix
+        raise ValueError(f"reply headers cannot be written safely: {exc}") from None
+    head, separator, _body = wire.partition(b"\r\n\r\n")
+    if not separator or any(not _WIRE_HEADER_LINE.match(line) for line in head.split(b"\r\n")):
+        raise ValueError("reply headers are not clean single lines")
+    parsed = message_from_bytes(wire, policy=policy.default)
+    names = [name.lower() for name in parsed.keys()]
+    if len(names) != len(set(names)) or not set(names) <= {name.lower() for name in _REPLY_HEADERS}:
+        raise ValueError("reply has unexpected or repeated headers")
+    recipients = [address.addr_spec for address in parsed["To"].addresses]
+    if recipients != [to_address] or len(parsed["From"].addresses) != 1:
+        raise ValueError("reply must have exactly one To address, the checked one")
+    for name, value in parsed.items():
+        if "\r" in value or "\n" in value or _ENCODED_WORD_OPENER in value:
+            raise ValueError(f"reply header {name} holds a line break or an encoded word once decoded")
+
+
 def _one_line(value: str | None) -> str:
     if not value:
         return ""
     return " ".join(_CONTROL_CHARS.sub(" ", value).split())
 
 
+def _is_message_id(value: str) -> bool:
+    # No "=?": an id that holds an encoded word is decoded again by unpatched
+    # interpreters when written into In-Reply-To / References.
+    return bool(_MSG_ID.match(value)) and _ENCODED_WORD_OPENER not in value
+
+
 def _checked_message_id(value: str) -> str:
-    if not isinstance(value, str) or not _MSG_ID.match(value):
+    if not isinstance(value, str) or not _is_message_id(value):
         raise ValueError(f"message_id must look like <local@domain>, got {value!r}")
     return value
 
@@ -213,12 +299,12 @@ def _checked_message_id(value: str) -> str:
 def _thread_ids(original_id: str | None, references: list[str]) -> list[str]:
     """References for the reply; ids we can't trust are dropped, not fatal."""
     original = (original_id or "").strip()
-    if not _MSG_ID.match(original):
+    if not _is_message_id(original):
         return []
     ids: list[str] = []
     for candidate in references:
         candidate = (candidate or "").strip()
-        if _MSG_ID.match(candidate) and candidate != original and candidate not in ids:
+        if _is_message_id(candidate) and candidate != original and candidate not in ids:
             ids.append(candidate)
     ids.append(original)
     if len(ids) > MAX_REFERENCES:

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core.config import ConfigError, Settings
+from intake.core.labels import field_label, reason_label, status_label
 from review import auth
 from review.request_scope import close_session
 from review.views import BLUEPRINTS
@@ -49,6 +50,8 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session]) -> Fl
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.context_processor(lambda: {"campaign_title": settings.campaign.title})
+    # One table of Chinese names for every status, reason and field (intake.core.labels).
+    app.jinja_env.globals.update(status_label=status_label, reason_label=reason_label, field_label=field_label)
     for code, message in ((403, "没有权限执行此操作。"), (404, "页面不存在。")):
         app.register_error_handler(code, _error_page(code, message))
     return app

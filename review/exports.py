@@ -23,11 +23,11 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from intake.core.config import CampaignSettings
+from intake.core.labels import APPLICATION_STATUS_LABELS as STATUS_LABELS  # one set of status names for every screen and file
 from intake.core.masking import mask_fields
 from intake.core.models import Application
 from intake.core.statuses import ApplicationStatus
 from parsers.schema import FormSchema, load_schema
-from review.queue_query import STATUS_LABELS  # one set of status names for every screen and file
 
 ROSTER_COLUMNS = (("name", "姓名"), ("employer", "工作单位"), ("specialty", "专业特长"))
 REPORT_LEADING = ("编号", "状态", "收到时间", "逾期")

@@ -21,17 +21,14 @@ from urllib.parse import parse_qsl, urlencode
 from sqlalchemy import Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from intake.core.labels import APPLICATION_STATUS_LABELS
 from intake.core.models import TAIL_MARK, Application, ApplicationSearch
 from intake.core.statuses import ApplicationStatus
 
 PAGE_SIZE = 50
 SEARCH_CANDIDATES = 2000  # at most this many matches are collected by id (see _search)
-STATUS_LABELS = {
-    ApplicationStatus.INCOMPLETE: "待补充",
-    ApplicationStatus.PENDING_REVIEW: "待审核",
-    ApplicationStatus.APPROVED: "已通过",
-    ApplicationStatus.REJECTED: "未通过",
-}
+# The one table of status names (intake.core.labels); kept under this name for review's views and templates.
+STATUS_LABELS = APPLICATION_STATUS_LABELS
 SORT_LABELS = {"-received": "收到时间（新→旧）", "received": "收到时间（旧→新）", "name": "姓名", "reference": "编号"}
 FLAGS = ("needs_review", "late", "warnings", "revised")
 # Digits alone (an ID may end in X): the end of a mobile or ID number, as staff read it off a call.

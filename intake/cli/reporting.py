@@ -1,12 +1,15 @@
 """Human-readable summaries for the command line (Simplified Chinese, like the staff UI)."""
 from __future__ import annotations
 
+from enum import Enum
+
 import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from intake.core.labels import reason_label, status_label
 from intake.core.models import Application, Attachment, Message, OutboxMail
-from intake.core.statuses import AttachmentStatus, MessageStatus, OutboxStatus
+from intake.core.statuses import ApplicationStatus, AttachmentStatus, MessageStatus, OutboxStatus
 
 
 def print_run_report(report) -> None:
@@ -29,22 +32,26 @@ def print_run_report(report) -> None:
         click.echo(f"邮箱错误：{report.mailbox_error}", err=True)
 
 
-def _counts(session: Session, column) -> dict[str, int]:
+def _counts(session: Session, column, statuses: type[Enum], unit: str) -> str:
+    """Counts as staff read them (已处理 12 封，处理失败 1 封), in the enum's order; empty statuses left out."""
     rows = session.execute(select(column, func.count()).group_by(column)).all()
-    return {getattr(status, "value", status): count for status, count in rows}
+    counts = {statuses(status): count for status, count in rows}
+    parts = [f"{status_label(status)} {counts[status]} {unit}" for status in statuses if counts.get(status)]
+    return "，".join(parts) or "无"
 
 
 def print_status(*, session: Session) -> None:
-    click.echo(f"邮件：{_counts(session, Message.status)}")
-    click.echo(f"附件：{_counts(session, Attachment.status)}")
-    click.echo(f"报名：{_counts(session, Application.status)}")
-    click.echo(f"回复：{_counts(session, OutboxMail.status)}")
+    click.echo(f"邮件：{_counts(session, Message.status, MessageStatus, '封')}")
+    click.echo(f"附件：{_counts(session, Attachment.status, AttachmentStatus, '个')}")
+    click.echo(f"报名：{_counts(session, Application.status, ApplicationStatus, '份')}")
+    click.echo(f"回复：{_counts(session, OutboxMail.status, OutboxStatus, '封')}")
     failed = session.scalars(select(Message).where(Message.status == MessageStatus.FAILED)).all()
     for message in failed:
         click.echo(f"  失败邮件 #{message.id} 「{message.subject}」: {message.error}  → 修复后运行 intake retry")
     unreadable = session.scalars(select(Attachment).where(Attachment.status == AttachmentStatus.UNREADABLE)).all()
     for attachment in unreadable:
-        click.echo(f"  无法读取的附件 #{attachment.id} {attachment.filename} ({attachment.reason}): {attachment.error}")
+        reason = reason_label(attachment.reason) or "原因未记录"
+        click.echo(f"  无法读取的附件 #{attachment.id} {attachment.filename}（{reason}）：{attachment.error}")
     dead = session.scalars(select(OutboxMail).where(OutboxMail.status == OutboxStatus.FAILED)).all()
     for row in dead:
         click.echo(f"  发送失败 #{row.id} → {row.to_address}: {row.last_error}")

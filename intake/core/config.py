@@ -6,7 +6,9 @@ Nothing here runs at import time.
 """
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal
@@ -15,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from parsers.schema import load_schema
 
@@ -50,7 +52,10 @@ class _ServerSettings(_Strict):
     @model_validator(mode="after")
     def _one_password_source(self):
         if self.password is not None and self.password_env:
-            raise ValueError("give either password or password_env, not both")
+            raise ValueError(
+                "password 和 password_env 只能填一个 / give either password or password_env, not both；"
+                "例如 (e.g.) 删去 password，只留 password_env: 环境变量名 (delete password, keep password_env)"
+            )
         return self
 
     def resolved_password(self) -> str | None:
@@ -60,7 +65,8 @@ class _ServerSettings(_Strict):
             if value is None:
                 raise ConfigError(
                     f"环境变量 {self.password_env} 未设置（配置项 password_env 指向它）。"
-                    f" Set {self.password_env} to the mailbox authorization code."
+                    f" Set {self.password_env} to the mailbox authorization code (授权码),"
+                    f" e.g. 例如: export {self.password_env}='授权码'"
                 )
             return value
         return self.password
@@ -83,7 +89,7 @@ class SmtpSettings(_ServerSettings):
     @classmethod
     def _looks_like_address(cls, value: str) -> str:
         if "@" not in value or any(c in value for c in " \r\n<>,"):
-            raise ValueError("must be a plain address like name@126.com")
+            raise ValueError("应为一个邮箱地址 / must be a plain address；例如 (e.g.) zjzxqyfwzx@126.com")
         return value
 
 
@@ -95,17 +101,86 @@ class StorageSettings(_Strict):
     path: Path = Path("data/store")
 
 
+DEFAULT_CAMPAIGN_TITLE = "湛江市中小企业志愿服务专家报名"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 class CampaignSettings(_Strict):
-    name: str
-    title: str = "湛江市中小企业志愿服务专家报名"
+    # Omitted: the campaign's title. Applications are filed under this key, so a
+    # campaign whose title may still change should set a name of its own.
+    name: str = Field(min_length=1)
+    title: str = Field(default=DEFAULT_CAMPAIGN_TITLE, min_length=1)
+    # The last day (a date) or, for a deadline given as a date-time, the local
+    # day of that instant: reference numbers and reply letters read it as a date.
+    # The instant itself, when given, is kept in _deadline_at (see deadline_end).
     deadline: date
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     reference_prefix: str = "ZJZJ"
     required_fields: list[str] = Field(default_factory=lambda: list(DEFAULT_REQUIRED_FIELDS))
     # County (县/市/区) → its number of service workstations; each county aims
     # at experts_per_workstation × that many approved experts.
     workstations: dict[str, int] = Field(default_factory=dict)
     experts_per_workstation: int = Field(default=3, ge=1)
+    _deadline_at: datetime | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_defaults_to_title(cls, data):
+        if isinstance(data, dict) and data.get("name") is None:
+            data = {**data, "name": data.get("title") or DEFAULT_CAMPAIGN_TITLE}
+        return data
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_deadline_instant(cls, data, handler):
+        # A date-time deadline is split here, where the raw value and the time
+        # zone are both at hand: the field gets the local day, the instant is
+        # kept privately. Anything else is left to _deadline_value, so its
+        # errors are reported against campaign.deadline.
+        instant = _deadline_instant(data.get("deadline")) if isinstance(data, dict) else None
+        if instant is not None:
+            data = {**data, "deadline": instant.astimezone(_zone_or_utc(data.get("timezone"))).date()}
+        campaign = handler(data)
+        if instant is not None:
+            campaign._deadline_at = instant
+        return campaign
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _deadline_value(cls, value):
+        if isinstance(value, datetime):  # an instant would have been taken by _keep_deadline_instant
+            raise ValueError(
+                "日期时间须带时区偏移 / a date-time needs its UTC offset；"
+                "例如 (e.g.) 2020-09-25T23:59:59+08:00，或只写日期 (or just the day) 2020-09-25"
+            )
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str) and _DATE_ONLY.fullmatch(value.strip()):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass  # e.g. 2020-02-30: reported below like any other bad value
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ].+", value.strip()):
+            raise ValueError(
+                f"{value!r} 须带时区偏移 / needs its UTC offset；例如 (e.g.) 2020-09-25T23:59:59+08:00"
+            )
+        raise ValueError(
+            f"{value!r} 不是日期 / not a date；例如 (e.g.) 2020-09-25（当天结束前 / until the end of that day）"
+            "或 (or) 2020-09-25T23:59:59+08:00（到这一刻 / until that instant）"
+        )
+
+    @field_validator("required_fields")
+    @classmethod
+    def _known_fields(cls, value: list[str]) -> list[str]:
+        known = load_schema().keys
+        unknown = [key for key in value if key not in known]
+        if unknown:
+            raise ValueError(
+                f"未知的字段 / unknown field key(s) {unknown}；可用 (known): {', '.join(known)}；"
+                "例如 (e.g.) [name, gender, id_number, mobile]"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -113,7 +188,9 @@ class CampaignSettings(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai") from None
+            raise ValueError(
+                f"未知的时区 / unknown time zone {value!r}；例如 (e.g.) Asia/Shanghai（IANA 名称 / an IANA name）"
+            ) from None
         return value
 
     @property
@@ -121,8 +198,31 @@ class CampaignSettings(_Strict):
         return ZoneInfo(self.timezone)
 
     def deadline_end(self) -> datetime:
-        """The last instant that counts as on time: the deadline day's end, local time."""
+        """The last instant that counts as on time, in campaign time: the instant
+        configured, or the end of the deadline day."""
+        if self._deadline_at is not None:
+            return self._deadline_at.astimezone(self.tz)
         return datetime.combine(self.deadline, time.max, tzinfo=self.tz)
+
+
+def _deadline_instant(value) -> datetime | None:
+    """A deadline given as a date-time with a UTC offset, or None for anything else."""
+    if isinstance(value, str) and not _DATE_ONLY.fullmatch(value.strip()):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return value
+    return None
+
+
+def _zone_or_utc(name) -> ZoneInfo:
+    # An unknown zone is reported by _known_zone; UTC only lets validation get that far.
+    try:
+        return ZoneInfo(name or DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return ZoneInfo("UTC")
 
 
 class PollSettings(_Strict):
@@ -174,14 +274,6 @@ class Settings(_Strict):
     parsing: ParsingSettings = ParsingSettings()
     web: WebSettings = WebSettings()
 
-    @model_validator(mode="after")
-    def _required_fields_known(self):
-        known = {spec.key for spec in load_schema().fields}
-        unknown = [key for key in self.campaign.required_fields if key not in known]
-        if unknown:
-            raise ValueError(f"campaign.required_fields: unknown field key(s) {unknown}; known: {sorted(known)}")
-        return self
-
 
 def config_path_from(cli_value: str | os.PathLike[str] | None) -> Path:
     """--config wins, then $INTAKE_CONFIG, then ./config.yaml."""
@@ -204,9 +296,16 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(
+            f"{path}: 不是有效的 YAML / not valid YAML: {exc}\n"
+            "  每项写成「键: 值」，冒号后有空格，缩进用空格 / write `key: value` with a space after the colon,"
+            " indent with spaces；例如 (e.g.):\n  campaign:\n    deadline: 2020-09-25"
+        ) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of sections (mailbox:, smtp:, …)")
+        raise ConfigError(
+            f"{path}: 顶层应为各段配置 / the top level must be a mapping of sections (mailbox:, smtp:, …)；"
+            "例如 (e.g.):\n  mailbox:\n    host: imap.126.com"
+        )
     return settings_from_mapping(data, base_dir=path.resolve().parent, source=str(path))
 
 
@@ -226,8 +325,8 @@ def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
         url = make_url(settings.database.url)
     except ArgumentError:
         raise ConfigError(
-            f"database.url: not a database URL: {settings.database.url!r} "
-            "(e.g. sqlite:///data/intake.sqlite3 or postgresql+psycopg://user@host/intake)"
+            f"database.url: 不是数据库地址 / not a database URL: {settings.database.url!r}；"
+            "例如 (e.g.) sqlite:///data/intake.sqlite3 或 (or) postgresql+psycopg://user@host/intake"
         ) from None
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         url = url.set(database=str(base_dir / url.database))  # an absolute path stays as it is
@@ -239,14 +338,130 @@ def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
     )
 
 
+# A valid value for the keys whose default is no example (none, or not there);
+# the rest show their default. Every error names its key and one of these.
+_EXAMPLES = {
+    "mailbox": "见 config.yaml 的 mailbox: 段 / see the mailbox: section of config.yaml",
+    "smtp": "见 config.yaml 的 smtp: 段 / see the smtp: section of config.yaml",
+    "campaign": "见 config.yaml 的 campaign: 段 / see the campaign: section of config.yaml",
+    "mailbox.host": "imap.126.com",
+    "mailbox.username": "zjzxqyfwzx@126.com",
+    "mailbox.password": "授权码 (better: password_env)",
+    "mailbox.password_env": "INTAKE_IMAP_PASSWORD",
+    "mailbox.move_to": "已处理",
+    "smtp.host": "smtp.126.com",
+    "smtp.username": "zjzxqyfwzx@126.com",
+    "smtp.password": "授权码 (better: password_env)",
+    "smtp.password_env": "INTAKE_SMTP_PASSWORD",
+    "smtp.from_address": "zjzxqyfwzx@126.com",
+    "database.url": "sqlite:///data/intake.sqlite3",
+    "campaign.name": "zj-sme-experts-2020",
+    "campaign.deadline": "2020-09-25 或 (or) 2020-09-25T23:59:59+08:00",
+    "campaign.required_fields": "[name, gender, id_number, mobile]",
+    "campaign.workstations": "{赤坎区: 2, 霞山区: 3}",
+    "parsing.workers": "2",
+    "web.secret_key_env": "INTAKE_WEB_SECRET",
+}
+
+# Pydantic's error types, said in Chinese and English; {placeholders} come from the error's ctx.
+_PROBLEMS = {
+    "missing": "缺少此项 / missing",
+    "extra_forbidden": "未知配置项 / unknown key (check the spelling against README)",
+    "int_parsing": "应为整数 / must be a whole number",
+    "int_type": "应为整数 / must be a whole number",
+    "int_from_float": "应为整数 / must be a whole number",
+    "float_parsing": "应为数字 / must be a number",
+    "float_type": "应为数字 / must be a number",
+    "bool_parsing": "应为 true 或 false / must be true or false",
+    "bool_type": "应为 true 或 false / must be true or false",
+    "string_type": "应为文字 / must be text",
+    "string_too_short": "不能为空 / must not be empty",
+    "list_type": "应为列表 / must be a list, [a, b]",
+    "dict_type": "应为映射 / must be a mapping, {key: value}",
+    "model_type": "应为一段配置 / must be a section of keys",
+    "model_attributes_type": "应为一段配置 / must be a section of keys",
+    "literal_error": "只能是 / must be one of {expected}",
+    "greater_than": "应大于 / must be greater than {gt}",
+    "greater_than_equal": "不能小于 / must be at least {ge}",
+    "less_than": "应小于 / must be less than {lt}",
+    "less_than_equal": "不能大于 / must be at most {le}",
+    "date_type": "应为日期 / must be a date",
+}
+
+
 def _describe_validation_error(exc: ValidationError, source: str) -> str:
     lines = [f"{source}: 配置有误 (invalid configuration):"]
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        if error["type"] == "missing":
-            lines.append(f"  - {key}: missing (缺少此项)")
-        elif error["type"] == "extra_forbidden":
-            lines.append(f"  - {key}: unknown key (未知配置项; check the spelling against README)")
-        else:
-            lines.append(f"  - {key}: {error['msg']}")
+        problem = _problem(error)
+        # Our own validators' messages carry an example fitted to the mistake; the rest get the key's.
+        example = "" if "例如" in problem else f"；{_example_line(key, error)}"
+        lines.append(f"  - {key}: {problem}{example}")
     return "\n".join(lines)
+
+
+def _problem(error) -> str:
+    ctx = error.get("ctx") or {}
+    if error["type"] == "value_error" and "error" in ctx:
+        return str(ctx["error"])  # our validators' own bilingual message, without pydantic's "Value error, "
+    template = _PROBLEMS.get(error["type"])
+    if template is None:
+        return f"值无效 / invalid value: {error['msg']}"
+    problem = template.format(**ctx)
+    if error["type"] not in ("missing", "extra_forbidden") and "input" in error:
+        problem += f"（现为 / given: {error['input']!r}）"
+    return problem
+
+
+def _example_line(key: str, error) -> str:
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(key, list(_all_keys(Settings)), n=1, cutoff=0.75)
+        if close:
+            return f"是否应为 / did you mean {close[0]}? 例如 (e.g.) {close[0]}: {_example(close[0])}"
+        return "可用的配置项见 README「Configuration」/ the valid keys are listed in README (Configuration)"
+    example = _example(key)
+    if example is None:
+        return "见 README「Configuration」/ see README (Configuration)"
+    return f"例如 (e.g.) {example}"
+
+
+def _example(key: str) -> str | None:
+    """A valid value for a key, or for the nearest enclosing key (campaign.required_fields.1 → the list)."""
+    parts = key.split(".")
+    while parts:
+        dotted = ".".join(parts)
+        if dotted in _EXAMPLES:
+            return _EXAMPLES[dotted]
+        default = _default_of(parts)
+        if default is not None:
+            return default
+        parts.pop()
+    return None
+
+
+def _default_of(parts: list[str]) -> str | None:
+    model = Settings
+    field = None
+    for part in parts:
+        if model is None or part not in model.model_fields:
+            return None
+        field = model.model_fields[part]
+        annotation = field.annotation
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    if field is None or model is not None or field.is_required():
+        return None  # a section or a key without a default: its example is in _EXAMPLES
+    default = field.get_default(call_default_factory=True)
+    if default is None:
+        return None
+    if isinstance(default, list):
+        return "[" + ", ".join(str(item) for item in default) + "]"
+    return str(default)
+
+
+def _all_keys(model: type[BaseModel], prefix: str = ""):
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from _all_keys(annotation, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}"

@@ -7,12 +7,12 @@ from datetime import datetime, timezone
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import update
 
+from intake.core.labels import APPLICATION_STATUS_LABELS as STATUS_LABELS
 from intake.core.models import Message, OutboxMail
 from intake.core.statuses import MessageStatus, OutboxStatus
 from review import audit
 from review.auth import admin_required, is_admin
 from review.dashboard_figures import CountyFigures
-from review.queue_query import STATUS_LABELS
 from review.request_scope import client_address, db, figures_cache, settings
 
 blueprint = Blueprint("dashboard", __name__)

@@ -12,13 +12,14 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from intake.core.labels import APPLICATION_STATUS_LABELS as STATUS_LABELS
 from intake.core.models import Application
 from notifier.staff_notices import notice_address
 from review.corrections import CONFLICT_MESSAGE, Conflict, UnknownField, confirm_field, correct_field, \
     next_field_to_review
 from review.decisions import ACTION_NAMES, BULK_ACTIONS, MAX_BULK, DecisionRefused, bulk_decide, decide, refusal
 from review.duplicates import compare, keep_apart, last_keep_apart, merge, possible_duplicates, shared_facts
-from review.queue_query import STATUS_LABELS, next_application_id
+from review.queue_query import next_application_id
 from review.request_scope import client_address, db, figures_cache, settings
 
 blueprint = Blueprint("decisions", __name__)

@@ -91,7 +91,7 @@ def test_poll_once_twice_then_export(tmp_path, config_file, dovecot_server, imap
     assert roster == []  # nobody approved yet: nothing is published
 
     status = intake("--config", str(config_file), "status", cwd=tmp_path)
-    assert status.returncode == 0 and "pending_review" in status.stdout
+    assert status.returncode == 0 and "待审核" in status.stdout
 
 
 def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(tmp_path, config_file, dovecot_server, imap_account, smtp_sink):

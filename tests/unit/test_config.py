@@ -93,3 +93,87 @@ def test_every_config_key_is_documented_in_the_readme():
 
     undocumented = [key for key in keys(Settings) if f"`{key}`" not in readme]
     assert undocumented == []
+
+
+def test_a_date_deadline_ends_with_that_day_in_the_campaign_time_zone(tmp_path):
+    settings = load_settings(write_config(tmp_path, lambda d: d["campaign"].update(deadline="2020-09-25")))
+    assert settings.campaign.deadline_end().isoformat() == "2020-09-25T23:59:59.999999+08:00"
+
+
+@pytest.mark.parametrize("written", ["2020-09-25T17:30:00+08:00", "2020-09-25T09:30:00Z"])
+def test_a_deadline_with_a_time_and_offset_is_that_instant(tmp_path, written):
+    settings = load_settings(write_config(tmp_path, lambda d: d["campaign"].update(deadline=written)))
+    end = settings.campaign.deadline_end()
+    assert end.isoformat() == "2020-09-25T17:30:00+08:00"  # shown in campaign time
+    assert settings.campaign.deadline.isoformat() == "2020-09-25"  # still a date for references and letters
+
+
+def test_an_unquoted_yaml_date_time_is_read_too(tmp_path):
+    path = tmp_path / "config.yaml"
+    text = (PROJECT / "config.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("deadline: 2020-09-25 ", "deadline: 2020-09-25T23:00:00+00:00 "), encoding="utf-8")
+    campaign = load_settings(path).campaign
+    assert campaign.deadline.isoformat() == "2020-09-26"  # 07:00 the next morning in Zhanjiang
+    assert campaign.deadline_end().isoformat() == "2020-09-26T07:00:00+08:00"
+
+
+@pytest.mark.parametrize("written", ["2020-09-25 23:59", "2020-09-25T23:59:59", "2020-02-30", "next friday"])
+def test_a_deadline_without_an_offset_or_not_a_date_is_refused_with_an_example(tmp_path, written):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write_config(tmp_path, lambda d: d["campaign"].update(deadline=written)))
+    message = str(caught.value)
+    assert "campaign.deadline" in message and "2020-09-25T23:59:59+08:00" in message
+
+
+def test_the_campaign_name_defaults_to_its_title(tmp_path):
+    def without_name(d):
+        d["campaign"].pop("name")
+
+    assert load_settings(write_config(tmp_path, without_name)).campaign.name == "湛江市中小企业志愿服务专家报名"
+
+    def own_title(d):
+        d["campaign"].pop("name")
+        d["campaign"]["title"] = "2021年专家报名"
+
+    assert load_settings(write_config(tmp_path, own_title)).campaign.name == "2021年专家报名"
+
+
+@pytest.mark.parametrize(
+    "mutate, named_key, example",
+    [
+        (lambda d: d["mailbox"].pop("host"), "mailbox.host", "imap.126.com"),
+        (lambda d: d["mailbox"].update(port="imap"), "mailbox.port", "993"),
+        (lambda d: d["mailbox"].update(security="tls"), "mailbox.security", "ssl"),
+        (lambda d: d["smtp"].update(from_address="centre at 126"), "smtp.from_address", "@126.com"),
+        (lambda d: d["campaign"].update(deadline="25/09/2020"), "campaign.deadline", "2020-09-25"),
+        (lambda d: d["campaign"].update(timezone="China/Zhanjiang"), "campaign.timezone", "Asia/Shanghai"),
+        (lambda d: d["campaign"].update(name=""), "campaign.name", "zj-sme-experts-2020"),
+        (lambda d: d["campaign"].update(required_fields=["shoe_size"]), "campaign.required_fields", "id_number"),
+        (lambda d: d["campaign"].update(workstations={"霞山区": "three"}), "campaign.workstations.霞山区", "霞山区: 3"),
+        (lambda d: d["poll"].update(interval_seconds=1), "poll.interval_seconds", "300"),
+        (lambda d: d["poll"].update(intervall_seconds=5), "poll.intervall_seconds", "poll.interval_seconds"),
+        (lambda d: d["parsing"].update(workers=0), "parsing.workers", "2"),
+        (lambda d: d["smtp"].update(password_env="X"), "smtp", "password_env"),
+    ],
+)
+def test_every_error_names_the_key_in_chinese_and_english_with_a_valid_example(tmp_path, mutate, named_key, example):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write_config(tmp_path, mutate))
+    [line] = [line for line in str(caught.value).splitlines() if line.strip().startswith("-")]
+    assert f"- {named_key}:" in line
+    assert "例如 (e.g.)" in line and example in line.split("例如 (e.g.)", 1)[1]
+    assert any("\u4e00" <= c <= "\u9fff" for c in line.split(":", 1)[1])  # Chinese …
+    assert any(c.isascii() and c.isalpha() for c in line.split(":", 1)[1])  # … and English
+
+
+def test_file_level_errors_are_bilingual_with_an_example(tmp_path):
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("campaign:\n  deadline: [2020-09-25\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"不是有效的 YAML / not valid YAML[\s\S]*deadline: 2020-09-25"):
+        load_settings(bad_yaml)
+    a_list = tmp_path / "list.yaml"
+    a_list.write_text("- mailbox\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"顶层.*top level[\s\S]*host: imap.126.com"):
+        load_settings(a_list)
+    with pytest.raises(ConfigError, match=r"database.url: 不是数据库地址 / not a database URL.*sqlite:///"):
+        load_settings(write_config(tmp_path, lambda d: d["database"].update(url="not a url")))
