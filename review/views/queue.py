@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, render_template, request, url_for
-from werkzeug.routing import BuildError
+from flask import Blueprint, render_template, request
 
 from intake.core.masking import mask_phone
 from parsers.schema import load_schema
@@ -34,12 +33,3 @@ def index():
 def local_time(value: datetime | None, tz) -> str:
     """Campaign-local minutes ("2020-09-14 09:05"): staff read times as the deadline is set."""
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-@blueprint.app_template_global("url_if")
-def url_if(endpoint: str, **values) -> str | None:
-    """``url_for``, or None while the endpoint is not registered (screens are built in parallel)."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
