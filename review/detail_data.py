@@ -3,23 +3,16 @@ version diffs, history lines and possible duplicates. No Flask here, so it is ea
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from html.parser import HTMLParser
 from typing import Any, Iterable
-
 
 from intake.core.masking import ID_NUMBER_KEYS, PHONE_KEYS, mask_fields, mask_id_number, mask_phone, redact_text
 from intake.core.models import Application, ApplicationVersion
+from intake.mail.mime import parse_mail
 from parsers.schema import FieldSpec, FormSchema
 
 BODY_LIMIT = 20_000
 MASKED_KEYS = ID_NUMBER_KEYS | PHONE_KEYS
-# Labels some mail clients put on GBK bytes; gb18030 is their superset and decodes them all.
-_GB_LABELS = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "euc-cn", "cp936"}
 
 
 @dataclass
@@ -90,62 +83,13 @@ def review_reason(spec: FieldSpec, warnings: list[str], confidence: float | None
 
 # ---- the email's text -------------------------------------------------------------------
 
-class _TextOfHtml(HTMLParser):
-    """Only the text of an HTML body: it is shown escaped, never rendered."""
-
-    BREAKS = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "blockquote"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "head", "title"):
-            self.skip += 1
-        elif tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "head", "title") and self.skip:
-            self.skip -= 1
-        elif tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self.skip:
-            self.parts.append(data)
-
-
-def html_to_text(markup: str) -> str:
-    parser = _TextOfHtml()
-    parser.feed(markup)
-    parser.close()
-    return re.sub(r"\n{3,}", "\n\n", "".join(parser.parts)).strip()
-
-
-def _decoded(part: EmailMessage) -> str:
-    payload = part.get_payload(decode=True) or b""
-    charset = (part.get_content_charset() or "utf-8").lower()
-    charset = "gb18030" if charset in _GB_LABELS else charset
-    try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:  # an unknown label: utf-8 is the likeliest truth
-        return payload.decode("utf-8", errors="replace")
-
-
 def email_text(raw: bytes, limit: int = BODY_LIMIT) -> str:
-    """The message's body as plain text (text/plain preferred, else HTML stripped), capped."""
+    """The message's body as the worker read it (``intake.mail``: the same charset repairs
+    for Chinese mail, HTML as text), capped and masked; never rendered as HTML."""
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
-        part = message.get_body(preferencelist=("plain", "html"))
+        text = parse_mail(raw).body_text
     except Exception:  # noqa: BLE001 - a hostile message must not break the page; say so instead
         return "（邮件正文无法解析，请下载原始邮件查看）"
-    if part is None:
-        return ""
-    text = _decoded(part)
-    if part.get_content_subtype() == "html":
-        text = html_to_text(text)
     text = text.replace("\r\n", "\n").strip()
     if len(text) > limit:
         text = text[:limit] + "\n……（正文过长，以下省略）"
