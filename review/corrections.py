@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from intake.core.completeness import missing_required, status_for
 from intake.core.masking import mask_fields, redact_text
 from intake.core.models import Application
 from intake.core.statuses import ApplicationStatus
@@ -61,11 +62,6 @@ class FieldVerdict:
         if self.ok:
             return "通过校验" if self.value is not None else "已清空"
         return redact_text("；".join(self.problems))
-
-
-def missing_required(fields: dict[str, Any], required: Sequence[str]) -> list[str]:
-    # The worker's rule (intake.worker.applications.missing_required), which review may not import.
-    return [key for key in required if fields.get(key) in (None, "", [])]
 
 
 def check_version(application: Application, expected_version: int | None) -> None:
@@ -176,7 +172,7 @@ def _update_missing(application: Application, required_fields: Sequence[str]) ->
     application.missing_fields = missing
     # A decided application keeps its decision; only the two open statuses follow the form.
     if application.status in OPEN_STATUSES:
-        application.status = ApplicationStatus.INCOMPLETE if missing else ApplicationStatus.PENDING_REVIEW
+        application.status = status_for(missing)
 
 
 def _spec(key: str) -> FieldSpec:

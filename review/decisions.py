@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from intake.core.completeness import missing_required, status_for
 from intake.core.config import Settings
 from intake.core.models import Application
 from intake.core.statuses import ApplicationStatus, ReplyKind
 from notifier.staff_notices import NoticeNotSent, queue_staff_notice
 from parsers.schema import load_schema
 from review import audit
-from review.corrections import CONFLICT_MESSAGE, Conflict, check_version, missing_required
+from review.corrections import CONFLICT_MESSAGE, Conflict, check_version
 
 ACTIONS = ("approve", "reject", "request_info", "reopen")
 BULK_ACTIONS = ("approve", "reject")
@@ -129,7 +130,7 @@ def decide(
         details.update(fields=requested, note=note)
     else:  # reopen: back to the queue; the audit log keeps the decision it undoes
         missing = missing_required(application.fields or {}, settings.campaign.required_fields)
-        application.status = ApplicationStatus.INCOMPLETE if missing else ApplicationStatus.PENDING_REVIEW
+        application.status = status_for(missing)
         details["reason"] = application.decision_reason
         application.decision_reason = None
     if action == "reopen":

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.core.completeness import missing_required, status_for
 from intake.core.config import CampaignSettings
 from intake.core.models import Application, ApplicationVersion, Message
 from intake.core.statuses import ApplicationStatus
@@ -67,14 +68,6 @@ def _person_key(fields: dict[str, Any]) -> str | None:
 
 def _quality(result: FormResult) -> tuple[int, int]:
     return (len(result.fields) - len(result.needs_review), -len(result.warnings))
-
-
-def missing_required(fields: dict[str, Any], required: list[str]) -> list[str]:
-    return [key for key in required if fields.get(key) in (None, "", [])]
-
-
-def status_for(missing: list[str]) -> ApplicationStatus:
-    return ApplicationStatus.INCOMPLETE if missing else ApplicationStatus.PENDING_REVIEW
 
 
 def find_existing(

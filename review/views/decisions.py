@@ -38,38 +38,30 @@ MAX_LISTED = 20  # refusals listed one by one in a bulk summary
 
 @blueprint.post("/applications/<int:app_id>/fields")
 def correct(app_id: int):
-    application, queue = _application(app_id), _queue_args()
-    key = request.form.get("field", "")
-    try:
-        verdict = correct_field(
+    def save(application, key):
+        return correct_field(
             db(), application, key, request.form.get("value", ""), username=g.user.username,
             expected_version=_int(request.form.get("row_version")), address=client_address(),
             required_fields=settings().campaign.required_fields,
         )
-        db().commit()
-    except UnknownField as exc:
-        db().rollback()
-        flash(str(exc), "error")
-        return _back(app_id, queue)
-    except (Conflict, StaleDataError):
-        db().rollback()
-        flash(CONFLICT_MESSAGE, "error")
-        return _back(app_id, queue, f"field-{key}")
-    if verdict.ok:
-        flash(f"已保存“{verdict.label}”：{verdict.text}。")
-        following = next_field_to_review(application, key)
-        return _back(app_id, queue, f"field-{following}" if following else "decision")
-    flash(f"已保存“{verdict.label}”，但未通过校验：{verdict.text}（已标记为待核对；如确认无误，请点“确认”）。", "warning")
-    return _back(app_id, queue, f"field-{key}")
+    return _change_field(app_id, save)
 
 
 @blueprint.post("/applications/<int:app_id>/confirm")
 def confirm(app_id: int):
+    def save(application, key):
+        return confirm_field(db(), application, key, username=g.user.username,
+                             expected_version=_int(request.form.get("row_version")), address=client_address())
+    return _change_field(app_id, save)
+
+
+def _change_field(app_id: int, save):
+    """Correct or confirm one field, commit, and go on to the next field that needs a look;
+    a stale page or an unknown field changes nothing and says so."""
     application, queue = _application(app_id), _queue_args()
     key = request.form.get("field", "")
     try:
-        verdict = confirm_field(db(), application, key, username=g.user.username,
-                                expected_version=_int(request.form.get("row_version")), address=client_address())
+        verdict = save(application, key)
         db().commit()
     except UnknownField as exc:
         db().rollback()
@@ -79,7 +71,12 @@ def confirm(app_id: int):
         db().rollback()
         flash(CONFLICT_MESSAGE, "error")
         return _back(app_id, queue, f"field-{key}")
-    flash(f"已确认“{verdict.label}”。")
+    if not verdict.ok:
+        flash(f"已保存“{verdict.label}”，但未通过校验：{verdict.text}（已标记为待核对；如确认无误，请点“确认”）。",
+              "warning")
+        return _back(app_id, queue, f"field-{key}")
+    flash(f"已确认“{verdict.label}”。" if request.endpoint == "decisions.confirm"
+          else f"已保存“{verdict.label}”：{verdict.text}。")
     following = next_field_to_review(application, key)
     return _back(app_id, queue, f"field-{following}" if following else "decision")
 
