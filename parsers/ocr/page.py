@@ -21,7 +21,7 @@ from parsers.ocr import tick_marks
 from parsers.ocr.engines import OcrEngine, correct, text_lines
 from parsers.ocr.grid import PageInk, Table, analyse, find_tables
 from parsers.schema import load_schema
-from parsers.text.fields import label_index
+from parsers.text.labels import label_index
 from parsers.text.rows import TextRow, unwrap
 
 TARGET_WIDTH = (1400, 2400)  # pages are scaled into this width range (A4 at ~170–290 dpi)

@@ -28,7 +28,7 @@ from parsers.ocr.page_images import render_pdf_pages
 from parsers.readers.docx_safety import RESEND_WITHOUT_PASSWORD
 from parsers.results import FormResult
 from parsers.text.assemble import rows_to_results
-from parsers.text.fields import label_index
+from parsers.text.labels import label_index
 from parsers.text.rows import TextRow, unwrap
 
 MAX_PDF_PAGES = 20

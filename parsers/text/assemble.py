@@ -30,7 +30,8 @@ import re
 from typing import Any
 
 from parsers.text import checks
-from parsers.text.fields import IGNORED, label_index, label_key_text, normalise, validate
+from parsers.text.fields import normalise, validate
+from parsers.text.labels import IGNORED, label_index, label_key_text
 from parsers.options import ParseOptions
 from parsers.text.pairs import Pair, read_pairs
 from parsers.results import FormResult

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from parsers.text.fields import LabelIndex, label_index
+from parsers.text.labels import LabelIndex, label_index
 from parsers.text.rows import TextRow
 from parsers.schema import load_schema
 

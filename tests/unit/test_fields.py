@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from parsers.text import checks
-from parsers.text.fields import label_index, normalise, validate
+from parsers.text.fields import normalise, validate
+from parsers.text.labels import label_index
 from parsers.schema import load_schema
 from parsers.text.ticked_options import read_ticks
 
