@@ -19,6 +19,9 @@ class FormResult:
     needs_review: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     method: str = ""  # how it was read: "docx", "pdf-text", ...
+    # Where each field was read ({"page": n, "box": [x0, top, x1, bottom]});
+    # only for formats with pages (PDF, scans, photos).
+    source: dict[str, dict] = field(default_factory=dict)
 
     def to_json(self, filename: str) -> dict[str, Any]:
         return {
@@ -27,4 +30,5 @@ class FormResult:
             "confidence": self.confidence,
             "needs_review": self.needs_review,
             "warnings": self.warnings,
+            "source": self.source,
         }

@@ -35,7 +35,7 @@ from parsers.text.labels import IGNORED, label_index, label_key_text
 from parsers.options import ParseOptions
 from parsers.text.pairs import Pair, read_pairs
 from parsers.results import FormResult
-from parsers.text.rows import TextRow
+from parsers.text.rows import SourceBox, TextRow
 from parsers.schema import load_schema
 from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS, merge_readings, read_ticks
 
@@ -54,6 +54,7 @@ HANDWRITTEN_BOXES = 3
 UNREADABLE = "“{label}”一栏有字迹但无法识别（可能是手写），请对照原件录入"
 HANDWRITTEN = "此表似为手写填写（{count} 栏无法识别），所有识别结果均请对照原件核对"
 REQUIRED_EMPTY = "“{label}”为必填项，但识别结果为空（可能漏填或未能识别），请对照原件核对"
+TICKS_AMBIGUOUS = "“{label}”中的勾选标记无法确定属于哪个选项（{options}），请对照原件核对"
 TICKS_INCOMPLETE = "“{label}”的选项未能全部识别（可能跨页或被遮挡），请对照原件核对勾选"
 
 
@@ -142,7 +143,7 @@ class _ResultBuilder:
         if problem not in self.result.warnings:
             self.result.warnings.append(problem)
 
-    def put(self, key: str, value: Any, confidence: float = 1.0) -> None:
+    def put(self, key: str, value: Any, confidence: float = 1.0, box: SourceBox | None = None) -> None:
         spec = self.schema.spec_for(key)
         fields = self.result.fields
         if key in fields:
@@ -150,6 +151,8 @@ class _ResultBuilder:
                 self.flag(key, f"表中“{spec.label}”出现两次且内容不一致：“{fields[key]}”和“{value}”")
             return
         fields[key] = value
+        if box is not None:
+            self.result.source[key] = box.to_json()
         if confidence < 1.0:
             self.read_confidence[key] = confidence
         for problem in validate(spec, value):
@@ -160,6 +163,7 @@ class _ResultBuilder:
         order = {key: number for number, key in enumerate(self.schema.keys)}
         result.needs_review.sort(key=order.__getitem__)
         result.fields = {key: result.fields[key] for key in sorted(result.fields, key=order.__getitem__)}
+        result.source = {key: result.source[key] for key in result.fields if key in result.source}
         result.confidence = {
             key: REVIEW_CONFIDENCE if key in result.needs_review
             else round(min(self.base_confidence, self.read_confidence.get(key, 1.0)), 3)
@@ -216,6 +220,9 @@ def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confi
     for pair in pairs:
         if pair.key == IGNORED:
             continue
+        for note in pair.notes:
+            if note not in builder.result.warnings:
+                builder.result.warnings.append(note)
         spec = schema.spec_for(pair.key)
         if spec.kind == "ticks":
             tick_labels.setdefault(pair.key, pair.raw)
@@ -238,7 +245,9 @@ def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confi
                 continue  # a second contact number, not a contradiction
         if pair.doubt and builder.ocr and key != pair.key:
             builder.flag(key, pair.doubt)
-        builder.put(key, value, pair.confidence)
+        if pair.review_reason:
+            builder.flag(key, pair.review_reason)
+        builder.put(key, value, pair.confidence, pair.box)
     _read_tick_fields(builder, rows, tick_labels)
     _cross_check_id(builder)
     builder.review_doubtful_reads()
@@ -249,19 +258,25 @@ def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confi
 def _read_tick_fields(builder: _ResultBuilder, rows: list[TextRow], tick_labels: dict[str, str]) -> None:
     # Ticks are read from every cell: option names are unique to their
     # field, and a merged label cell may sit rows away from its boxes.
-    cells = [(cell, row.confidence(n)) for row in rows for n, cell in enumerate(row.cells) if cell.strip()]
+    cells = [(cell, row.confidence(n), row.box(n)) for row in rows for n, cell in enumerate(row.cells) if cell.strip()]
     for spec in builder.schema.fields:
         if spec.kind != "ticks":
             continue
-        readings = [(read_ticks(cell, spec.options), confidence) for cell, confidence in cells]
-        reading = merge_readings([r for r, _ in readings], spec.options)
+        readings = [(read_ticks(cell, spec.options), confidence, box) for cell, confidence, box in cells]
+        reading = merge_readings([r for r, _, _ in readings], spec.options)
         if reading.ticked:
-            confidence = min((c for r, c in readings if r.has_marks), default=1.0)
-            builder.put(spec.key, reading.ticked, confidence)
+            confidence = min((c for r, c, _ in readings if r.has_marks), default=1.0)
+            box = None
+            for cell_reading, _, cell_box in readings:
+                if cell_reading.has_marks and cell_box is not None:
+                    box = cell_box.union(box)
+            builder.put(spec.key, reading.ticked, confidence, box)
+        if reading.ambiguous:
+            builder.flag(spec.key, TICKS_AMBIGUOUS.format(label=spec.label, options="、".join(reading.ambiguous)))
         if reading.has_marks and builder.ocr:
             # Every option must have been seen with a mark, or a tick may
             # be lost (a cell cut by a page break, an option OCR dropped).
-            seen = {option for cell, _ in cells for option in _marked_options(cell, spec.options)}
+            seen = {option for cell, _, _ in cells for option in _marked_options(cell, spec.options)}
             if seen != set(spec.options):
                 builder.flag(spec.key, TICKS_INCOMPLETE.format(label=spec.label))
         elif not reading.has_marks and tick_labels.get(spec.key):

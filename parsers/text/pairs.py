@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from parsers.text.labels import LabelIndex, label_index
-from parsers.text.rows import TextRow
+from parsers.text.rows import SourceBox, TextRow
 from parsers.schema import load_schema
 
 CONTINUED_KINDS = ("longtext", "ticks")
@@ -32,8 +32,15 @@ class Pair:
     label: str  # the label as written, e.g. "联系电话"
     confidence: float = 1.0  # the least sure of the cells the value came from (OCR)
     # Why the value's extent is uncertain (a cell that ran into the next
-    # one): the field goes to review whatever the confidence.
+    # one): OCR only; the field goes to review whatever the confidence.
     doubt: str | None = None
+    # Why the value may hold text that is not the answer (any format): the
+    # field goes to review with this reason.
+    review_reason: str | None = None
+    # What was taken out of the value as not part of the answer (placeholder
+    # underscores, a signature line…): kept as warnings, not review.
+    notes: list[str] = field(default_factory=list)
+    box: SourceBox | None = None  # where the value was read, when known
 
 
 @dataclass
@@ -42,6 +49,11 @@ class _Pending:
     label: str
     parts: list[str] = field(default_factory=list)
     confidence: float = 1.0
+    box: SourceBox | None = None
+
+
+def _joined(box: SourceBox | None, other: SourceBox | None) -> SourceBox | None:
+    return other if box is None else box.union(other)
 
 
 class _PairReader:
@@ -58,15 +70,15 @@ class _PairReader:
         parts = [part for part in self.pending.parts if part.strip()]
         one_char_boxes = len(parts) > 1 and all(len(part.strip()) == 1 for part in parts)
         raw = ("" if one_char_boxes else "\n").join(part.strip() for part in parts)
-        self.emit(self.pending.key, raw, self.pending.label, self.pending.confidence)
+        self.emit(self.pending.key, raw, self.pending.label, self.pending.confidence, self.pending.box)
         self.pending = None
 
-    def emit(self, key: str, raw: str, label: str, confidence: float = 1.0) -> None:
+    def emit(self, key: str, raw: str, label: str, confidence: float = 1.0, box: SourceBox | None = None) -> None:
         doubt = None
         found = DECLARATION.search(raw) if raw else None
         if found and not STOP_PREFIXES_RE.match(raw):
             raw, doubt = raw[:found.start()].rstrip(), SWALLOWED.format(label=label)
-        pair = Pair(key, raw, label, confidence, doubt)
+        pair = Pair(key, raw, label, confidence, doubt, box=box)
         self.pairs.append(pair)
         self.continuing = pair if self.kinds.get(key) in CONTINUED_KINDS else None
 
@@ -79,6 +91,7 @@ class _PairReader:
             return
         if self.pending is not None:
             self.pending.parts.append(text)
+            self.pending.box = _joined(self.pending.box, row.box(position))
             return
         stripped = text.strip()
         if stripped.startswith(STOP_PREFIXES) or self.index.is_title(stripped):
@@ -95,6 +108,7 @@ class _PairReader:
                 self.continuing = None
             pair.raw = f"{pair.raw}\n{stripped}".strip()
             pair.confidence = min(pair.confidence, confidence)
+            pair.box = _joined(pair.box, row.box(position))
 
     def cell(self, text: str, row: TextRow, position: int) -> None:
         key = self.index.match(text)
@@ -126,7 +140,7 @@ class _PairReader:
         self.flush()
         for position, ((key, label), text) in enumerate(zip(labels, values.cells)):
             if key:
-                self.emit(key, text.strip(), label, values.confidence(position))
+                self.emit(key, text.strip(), label, values.confidence(position), values.box(position))
         self.continuing = None
 
 

@@ -15,6 +15,24 @@ _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
 
 
 @dataclass(frozen=True)
+class SourceBox:
+    """A place on a page: 1-based page number and a box in PDF points
+    (x0, top, x1, bottom; origin top left) or, for an image, in pixels."""
+
+    page: int
+    box: tuple[float, float, float, float]
+
+    def union(self, other: SourceBox | None) -> SourceBox:
+        if other is None or other.page != self.page:
+            return self
+        (a0, a1, a2, a3), (b0, b1, b2, b3) = self.box, other.box
+        return SourceBox(self.page, (min(a0, b0), min(a1, b1), max(a2, b2), max(a3, b3)))
+
+    def to_json(self) -> dict:
+        return {"page": self.page, "box": [round(value, 1) for value in self.box]}
+
+
+@dataclass(frozen=True)
 class TextRow:
     cells: tuple[str, ...]
     in_table: bool = False
@@ -22,6 +40,14 @@ class TextRow:
     starts_table: bool = False  # first row of a (new) table
     # How sure the reader is of each cell's text (OCR); None: all certain.
     confidences: tuple[float, ...] | None = None
+    # Where each cell was read, for staff to see it on the page (PDF, scans,
+    # photos); None: the format has no pages (Word) or the reader kept none.
+    boxes: tuple[SourceBox | None, ...] | None = None
+
+    def box(self, position: int) -> SourceBox | None:
+        if self.boxes is None or position >= len(self.boxes):
+            return None
+        return self.boxes[position]
 
     def confidence(self, position: int) -> float:
         if self.confidences is None or position >= len(self.confidences):

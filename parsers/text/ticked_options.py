@@ -23,6 +23,9 @@ _BRACKETED_BLANK = re.compile(r"[\[\(（【][ \u3000]*[\]\)）】]")
 class TickReading:
     ticked: list[str] = field(default_factory=list)  # in the options' order
     has_marks: bool = False  # the text used tick boxes at all
+    # Options a mark could belong to as much as to its neighbour: the field
+    # goes to review rather than guess which was meant.
+    ambiguous: list[str] = field(default_factory=list)
 
 
 def _tokenise(text: str, options: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -61,7 +64,9 @@ def read_ticks(text: str, options: tuple[str, ...]) -> TickReading:
 
 def merge_readings(readings: list[TickReading], options: tuple[str, ...]) -> TickReading:
     ticked = {option for reading in readings for option in reading.ticked}
+    ambiguous = {option for reading in readings for option in reading.ambiguous}
     return TickReading(
         ticked=[o for o in options if o in ticked],
         has_marks=any(reading.has_marks for reading in readings),
+        ambiguous=[o for o in options if o in ambiguous],
     )
