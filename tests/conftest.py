@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.intake_env",
     "tests.fixtures.review_app",
     "tests.fixtures.browser",
+    "tests.fixtures.log_audit",
 ]

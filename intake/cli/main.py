@@ -15,6 +15,7 @@ from intake.cli.export import export_applications
 from intake.cli.reporting import print_run_report, print_status
 from intake.core.config import ConfigError, Settings, config_path_from, load_settings
 from intake.core.db import Runtime
+from intake.core import log_redaction
 from intake.core.masking import mask_fields
 from intake.core.statuses import StaffRole
 from intake.core.migrate import current_revision, head_revision, upgrade_database
@@ -62,11 +63,7 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
     """intake: the mailbox of application forms, parsed and queued for staff review."""
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    log_redaction.install(logging.DEBUG if verbose else logging.INFO, sys.stderr)
     if not verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations log every step
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from intake.core.log_redaction import add_secret
 from parsers.schema import load_schema
 
 CONFIG_ENV_VAR = "INTAKE_CONFIG"
@@ -68,7 +69,9 @@ class _ServerSettings(_Strict):
                     f" Set {self.password_env} to the mailbox authorization code (授权码),"
                     f" e.g. 例如: export {self.password_env}='授权码'"
                 )
+            add_secret(value)
             return value
+        add_secret(self.password)
         return self.password
 
 

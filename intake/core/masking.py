@@ -3,7 +3,9 @@
 Replies quote parsed fields back to applicants, and errors and logs may quote
 mail; none of them should carry a full 身份证号码 or 手机号码. Everything here
 is pure. The guarantee ``redact_text`` gives (checked by property tests): its
-output never contains a match of ``ID_NUMBER_PATTERN`` or ``MOBILE_PATTERN``.
+output never contains a match of ``ID_NUMBER_PATTERN`` or ``MOBILE_PATTERN``,
+and a number written with spaces, dashes, dots or full-width digits
+("4408 0219 7805 1212 34", "１３８－１２３４－５６７８") is masked too.
 """
 from __future__ import annotations
 
@@ -24,6 +26,17 @@ _GROUPED_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)([ -])\d{4}([ -])(\d{4})(?!\d)")
 _OFFICE_PHONE = re.compile(r"^\(?(0\d{2,3})\)?[\s-]?(\d{7,8})(?:\s*(?:-|转|ext\.?)\s*\d{1,6})?$", re.IGNORECASE)
 _MOBILE_WITH_PREFIX = re.compile(r"^(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})$")
 _ID_SHAPE = re.compile(r"^(\d{6})(\d{5}|\d{8})(\d{3}[\dXx]|\d{4})$")
+
+# Digits as people type them: ASCII or full-width, in groups joined by a
+# space, dash or dot. Only a group whose digits alone are exactly an ID or a
+# mobile (optionally +86) counts, so "1998.07-2003.06" in a CV stays readable.
+_DIGIT = "0-9\uff10-\uff19"
+_SEPARATOR = " \t\u3000\\-.\uff0d\uff0e\u2010-\u2014·"
+_SEPARATED_NUMBER = re.compile(
+    rf"(?<![{_DIGIT}])\+?[{_DIGIT}](?:[{_SEPARATOR}]{{0,2}}[{_DIGIT}])+(?:[{_SEPARATOR}]{{0,2}}[XxＸｘ])?(?![{_DIGIT}])"
+)
+_WHOLE_ID = re.compile(r"\d{17}[\dX]")
+_WHOLE_MOBILE = re.compile(r"(?:86)?1[3-9]\d{9}")
 
 ID_NUMBER_KEYS = frozenset({"id_number"})
 PHONE_KEYS = frozenset({"mobile", "office_phone"})
@@ -77,8 +90,31 @@ def redact_text(text: str) -> str:
     """Mask every ID-number and mobile-number lookalike in free text (logs, errors)."""
     if not text:
         return text
+    text = _SEPARATED_NUMBER.sub(_mask_written_number, text)
     text = _DIGIT_RUN.sub(_mask_run_if_sensitive, text)
     return _GROUPED_MOBILE.sub(lambda m: f"{m.group(1)}{m.group(2)}****{m.group(3)}{m.group(4)}", text)
+
+
+def _mask_written_number(match: re.Match[str]) -> str:
+    """An ID or mobile written in groups or full width: hide all but its ends,
+    keeping the writer's separators so the owner still recognises it."""
+    written = match.group(0)
+    positions = [i for i, char in enumerate(written) if char.isdigit() or char in "XxＸｘ"]
+    compact = "".join(_ascii_digit(written[i]) for i in positions).upper()
+    if _WHOLE_ID.fullmatch(compact):
+        keep_head, keep_tail = 6, 4
+    elif _WHOLE_MOBILE.fullmatch(compact):
+        keep_head, keep_tail = len(compact) - 8, 4
+    else:
+        return written
+    hidden = set(positions[keep_head: len(positions) - keep_tail])
+    return "".join(STAR if i in hidden else char for i, char in enumerate(written))
+
+
+def _ascii_digit(char: str) -> str:
+    if "\uff10" <= char <= "\uff19":
+        return chr(ord(char) - 0xFF10 + ord("0"))
+    return {"Ｘ": "X", "ｘ": "X"}.get(char, char)
 
 
 def _mask_run_if_sensitive(match: re.Match[str]) -> str:

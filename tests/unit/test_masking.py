@@ -103,3 +103,54 @@ def test_masked_ids_and_phones_never_match(value):
 )
 def test_mask_fields_never_leaves_a_full_number(fields):
     assert not leaks(repr(mask_fields(fields)))
+
+
+@pytest.mark.parametrize(
+    ("written", "masked"),
+    [
+        ("身份证 4408 0219 7805 1212 34 号", "身份证 4408 02** **** **12 34 号"),
+        ("440802-19780512-123x", "440802-********-123x"),
+        ("手机１３８－１２３４－５６７８", "手机１３８－****－５６７８"),
+        ("138.1234.5678", "138.****.5678"),
+        ("+86 138 1234 5678", "+86 138 **** 5678"),
+    ],
+)
+def test_numbers_written_in_groups_or_full_width_are_masked(written, masked):
+    assert redact_text(written) == masked
+
+
+@pytest.mark.parametrize("text", ["1998.07-2003.06 在某公司任职", "电话 0759-3302096", "2020-09-25 13:00 截止"])
+def test_dates_and_office_lines_stay_readable(text):
+    assert redact_text(text) == text
+
+
+def _compact_digits(text: str) -> str:
+    folded = "".join(chr(ord(c) - 0xFF10 + 48) if "０" <= c <= "９" else c for c in text)
+    return re.sub(r"[^\dXx]", "", folded)
+
+
+def _written(number: str, separators: list[str], full_width: list[bool]) -> str:
+    out = []
+    for position, digit in enumerate(number):
+        if full_width[position % len(full_width)] and digit.isdigit():
+            digit = chr(ord(digit) - 48 + 0xFF10)
+        out.append(digit + (separators[position % len(separators)] if position < len(number) - 1 else ""))
+    return "".join(out)
+
+
+SEPARATORS = st.lists(st.sampled_from(["", "", "", " ", "-", ".", "\u3000", "－"]), min_size=1, max_size=18)
+WIDTHS = st.lists(st.booleans(), min_size=1, max_size=18)
+
+
+@settings(max_examples=300)
+@given(st.from_regex(r"\A1[3-9][0-9]{9}\Z"), SEPARATORS, WIDTHS)
+def test_a_mobile_however_written_is_masked(mobile, separators, widths):
+    redacted = redact_text(f"联系 {_written(mobile, separators, widths)} 谢谢")
+    assert mobile not in _compact_digits(redacted)
+
+
+@settings(max_examples=300)
+@given(st.from_regex(r"\A[0-9]{17}[0-9X]\Z"), SEPARATORS, WIDTHS)
+def test_an_id_number_however_written_is_masked(id_number, separators, widths):
+    redacted = redact_text(f"身份证：{_written(id_number, separators, widths)}。")
+    assert id_number not in _compact_digits(redacted)
