@@ -7,6 +7,7 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from datetime import date, datetime, time
@@ -41,6 +42,15 @@ class _Strict(BaseModel):
 Security = Literal["none", "starttls", "ssl"]
 
 
+def is_loopback_host(host: str) -> bool:
+    if host.strip().lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class _ServerSettings(_Strict):
     host: str
     port: int = Field(ge=1, le=65535)
@@ -49,6 +59,18 @@ class _ServerSettings(_Strict):
     password: str | None = None
     password_env: str | None = None
     timeout_seconds: float = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _tls_beyond_this_machine(self):
+        # A password and applicants' mail in clear text cross the network only
+        # when the server is this machine (a test server, a local relay).
+        if self.security == "none" and not is_loopback_host(self.host):
+            raise ValueError(
+                f"security: none 只允许用于本机服务器（127.0.0.1、::1、localhost），{self.host} 必须使用 ssl 或 starttls"
+                f" / security: none is only allowed for a server on this machine; use ssl or starttls for {self.host}；"
+                "例如 (e.g.) security: ssl"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_password_source(self):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from intake.core.config import ConfigError, load_settings
+from intake.core.config import ConfigError, MailboxSettings, load_settings
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -177,3 +177,15 @@ def test_file_level_errors_are_bilingual_with_an_example(tmp_path):
         load_settings(a_list)
     with pytest.raises(ConfigError, match=r"database.url: 不是数据库地址 / not a database URL.*sqlite:///"):
         load_settings(write_config(tmp_path, lambda d: d["database"].update(url="not a url")))
+
+
+@pytest.mark.parametrize("host", ["imap.126.com", "10.0.0.5", "mail.example.org"])
+def test_plain_text_is_refused_for_a_server_on_another_machine(host):
+    with pytest.raises(ValueError) as refused:
+        MailboxSettings(host=host, security="none")
+    assert "security: none" in str(refused.value) and "ssl" in str(refused.value)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.53"])
+def test_plain_text_is_allowed_to_this_machine(host):
+    assert MailboxSettings(host=host, security="none").security == "none"
