@@ -9,6 +9,15 @@ starting one costs milliseconds, not an interpreter start-up.
 there are CPUs, each child pinned to a core of its own: the OCR models
 then run one thread per child (``parsers.ocr.engines.rapid_models``)
 rather than every child's threads contending for every core.
+
+A child holds an applicant's file and nothing else of the worker's: it
+starts with an environment without secrets (``CHILD_ENVIRONMENT``), closes
+every descriptor it inherited (the database, the mailbox connection), gets
+no core dumps and bounded files, open files and processes, and works in a
+temporary folder of its own. It leads its own process group, so the worker
+kills whatever it started (LibreOffice, Tesseract) with it, and removes its
+folder, on every way out; folders left by a worker that died are removed
+the next time one starts.
 """
 from __future__ import annotations
 
@@ -17,9 +26,12 @@ import multiprocessing
 import os
 import pickle
 import resource
+import shutil
 import signal
+import tempfile
 import time
 import traceback
+from pathlib import Path
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any, Callable, Sequence
@@ -35,6 +47,17 @@ class Limits:
 
 class ChildCrashed(ParseError):
     reason = "crashed"
+
+
+# What a child keeps of the worker's environment: locale, search path and
+# the thread caps; never a password, a database URL or a session key.
+CHILD_ENVIRONMENT = ("PATH", "LANG", "LANGUAGE", "TZ", "TESSDATA_PREFIX")
+CHILD_ENVIRONMENT_PREFIXES = ("LC_", "OMP_", "OPENBLAS_", "MKL_")
+MAX_OPEN_FILES = 1024  # LibreOffice opens fonts and its profile; far more means a runaway
+MAX_WRITTEN_FILE_BYTES = 512 * 1024 * 1024  # a converted document or a page image
+EXTRA_PROCESSES = 64  # the child's helpers (soffice, tesseract) on top of what the user runs
+TEMP_PREFIX = "intake-parse-"
+_stale_checked = False
 
 
 def run_isolated(func: Callable[..., Any], *args: Any, limits: Limits = Limits()) -> Any:
@@ -62,6 +85,7 @@ class _Run:
     receiver: Any
     started: float
     core: int | None = None
+    work_dir: str | None = None
 
 
 def _cores() -> list[int]:
@@ -81,6 +105,7 @@ def map_isolated(func: Callable[..., Any], calls: Sequence[tuple], *, limits: Li
     ParseError it raised (returned, not raised: one bad file does not stop
     the rest). Children are forked from the calling thread only.
     """
+    remove_stale_temp_dirs()
     workers = parsing_workers(workers)
     # Several at once: each child on a core of its own (the OCR then runs
     # one thread per child instead of every child spinning on every core).
@@ -97,11 +122,14 @@ def map_isolated(func: Callable[..., Any], calls: Sequence[tuple], *, limits: Li
                 taken = {run.core for run in running}
                 core = next((c for c in cores if c not in taken), None)
                 receiver, sender = context.Pipe(duplex=False)
-                child = context.Process(target=_child_main, args=(sender, func, calls[index], limits, core),
-                                        daemon=True)
-                child.start()
-                sender.close()
-                running.append(_Run(index, child, receiver, time.monotonic(), core))
+                work_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+                child = context.Process(target=_child_main,
+                                        args=(sender, func, calls[index], limits, core, work_dir), daemon=True)
+                try:
+                    child.start()
+                finally:
+                    sender.close()
+                running.append(_Run(index, child, receiver, time.monotonic(), core, work_dir))
             deadline = min(run.started for run in running) + limits.timeout_seconds
             ready = wait([run.receiver for run in running], timeout=max(0.0, deadline - time.monotonic()))
             for run in list(running):
@@ -135,9 +163,90 @@ def _collect(run: _Run) -> Any:
 
 def _finish(run: _Run) -> None:
     run.receiver.close()
+    # The whole group: a LibreOffice or Tesseract the child started dies with it.
+    try:
+        os.killpg(run.child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
     if run.child.is_alive():
         run.child.kill()
     run.child.join(5)
+    if run.work_dir:
+        shutil.rmtree(run.work_dir, ignore_errors=True)
+
+
+def remove_stale_temp_dirs() -> None:
+    """Remove children's folders whose worker is gone (killed, machine rebooted); once per process."""
+    global _stale_checked
+    if _stale_checked:
+        return
+    _stale_checked = True
+    for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+        owner = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not _process_exists(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _confine(sender, work_dir: str) -> None:
+    """In the child, before the parse: its own process group, folder,
+    environment and limits, and none of the worker's descriptors."""
+    os.setpgid(0, 0)
+    kept = {name: value for name, value in os.environ.items()
+            if name in CHILD_ENVIRONMENT or name.startswith(CHILD_ENVIRONMENT_PREFIXES)}
+    kept.update(HOME=work_dir, TMPDIR=work_dir)
+    os.environ.clear()
+    os.environ.update(kept)
+    tempfile.tempdir = work_dir
+    os.chdir(work_dir)
+    keep = {0, 1, 2, sender.fileno()}
+    for name in os.listdir("/proc/self/fd"):
+        if name.isdigit() and int(name) not in keep:
+            try:
+                os.close(int(name))
+            except OSError:
+                pass
+    _lower(resource.RLIMIT_CORE, 0)
+    _lower(resource.RLIMIT_FSIZE, MAX_WRITTEN_FILE_BYTES)
+    _lower(resource.RLIMIT_NOFILE, MAX_OPEN_FILES)
+    _lower(resource.RLIMIT_NPROC, _processes_of_this_user() + EXTRA_PROCESSES)
+
+
+def _lower(which: int, value: int) -> None:
+    """Set a limit no higher than the one inherited (a child may not raise it)."""
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    try:
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        pass
+
+
+def _processes_of_this_user() -> int:
+    uid = str(os.getuid())
+    count = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as status:
+                for line in status:
+                    if line.startswith("Uid:"):
+                        count += line.split()[1] == uid
+                        break
+        except OSError:
+            continue
+    return count
 
 
 def _address_space() -> int:
@@ -152,11 +261,13 @@ def _address_space() -> int:
     return 0
 
 
-def _child_main(sender, func, args, limits: Limits, core: int | None = None) -> None:
+def _child_main(sender, func, args, limits: Limits, core: int | None = None, work_dir: str | None = None) -> None:
     # A collection in the child would walk (and so copy) every object the
     # parent owns; the child lives for one parse, so let it skip them.
     gc.disable()
     try:
+        if work_dir is not None:
+            _confine(sender, work_dir)
         if core is not None:
             os.sched_setaffinity(0, {core})
         # The limit is on top of what the child inherits: a parent that has

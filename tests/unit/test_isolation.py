@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
+import tempfile
 import time
 
 import pytest
 
-from parsers.sandbox import ChildCrashed, Limits, run_isolated
+from parsers import sandbox
+from parsers.sandbox import ChildCrashed, Limits, map_isolated, run_isolated
 from parsers.errors import CorruptFile, ParseError, ParseTimeout, TooLarge
 
 
@@ -80,7 +84,6 @@ def meets(folder, mine: str, other: str):
 
 
 def test_files_are_parsed_side_by_side_and_come_back_in_order(tmp_path):
-    from parsers.sandbox import map_isolated
 
     outcomes = map_isolated(meets, [(tmp_path, "a", "b"), (tmp_path, "b", "a")], workers=2,
                             limits=Limits(timeout_seconds=30))
@@ -88,7 +91,6 @@ def test_files_are_parsed_side_by_side_and_come_back_in_order(tmp_path):
 
 
 def test_one_file_failing_does_not_stop_the_others():
-    from parsers.sandbox import map_isolated
 
     seen = []
     outcomes = map_isolated(
@@ -100,3 +102,78 @@ def test_one_file_failing_does_not_stop_the_others():
     assert outcomes[1] == "张喆" and outcomes[3] == "张喆"
     assert isinstance(outcomes[2], CorruptFile)
     assert seen[-1] == (4, 4) and len(seen) == 4
+
+
+# ---- what a child holds of the worker's --------------------------------------
+
+def environment_and_limits():
+    return {"env": dict(os.environ), "core": resource.getrlimit(resource.RLIMIT_CORE)[0],
+            "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0], "tmp": tempfile.gettempdir(),
+            "cwd": os.getcwd()}
+
+
+def test_a_child_has_no_secrets_in_its_environment_and_no_core_dumps(monkeypatch):
+    monkeypatch.setenv("INTAKE_IMAP_PASSWORD", "auth-code-1234")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://intake:pw@db/intake")
+    seen = run_isolated(environment_and_limits)
+    assert "INTAKE_IMAP_PASSWORD" not in seen["env"] and "DATABASE_URL" not in seen["env"]
+    assert "PATH" in seen["env"]
+    assert seen["core"] == 0 and seen["nofile"] <= 1024
+    assert seen["tmp"] == seen["cwd"] == seen["env"]["TMPDIR"]
+    assert os.path.basename(seen["tmp"]).startswith("intake-parse-")
+    assert not os.path.exists(seen["tmp"]), "the child's folder is removed when it is done"
+
+
+def reads_descriptor(fd):
+    try:
+        os.fstat(fd)
+    except OSError:
+        return "closed"
+    return "open"
+
+
+def test_a_child_cannot_use_the_workers_open_files(tmp_path):
+    with open(tmp_path / "intake.sqlite3", "wb") as database:
+        assert run_isolated(reads_descriptor, database.fileno()) == "closed"
+        assert reads_descriptor(database.fileno()) == "open"
+
+
+def starts_a_helper_and_hangs(pid_file):
+    helper = subprocess.Popen(["sleep", "300"])
+    with open(pid_file, "w") as out:
+        out.write(str(helper.pid))
+    while True:
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A killed child not yet reaped by its (dead) parent is a zombie: gone for our purpose.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_what_a_child_started_dies_with_it_on_timeout(tmp_path):
+    pid_file = tmp_path / "helper.pid"
+    with pytest.raises(ParseTimeout):
+        run_isolated(starts_a_helper_and_hangs, str(pid_file), limits=Limits(timeout_seconds=1.5))
+    helper = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(helper) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(helper)
+
+
+def test_folders_left_by_a_dead_worker_are_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(sandbox, "_stale_checked", False)
+    dead = tmp_path / f"{sandbox.TEMP_PREFIX}999999999-abc"
+    alive = tmp_path / f"{sandbox.TEMP_PREFIX}{os.getpid()}-abc"
+    dead.mkdir()
+    alive.mkdir()
+    (dead / "applicant-form.docx").write_bytes(b"PK")
+    sandbox.remove_stale_temp_dirs()
+    assert not dead.exists() and alive.exists()
