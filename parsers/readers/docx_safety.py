@@ -33,11 +33,28 @@ def open_checked_zip(data: bytes) -> zipfile.ZipFile:
         entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise CorruptFile("Word 文件已损坏或不完整，无法打开，请申请人重新发送。") from exc
+    _check_names(entries)
     _check_sizes(entries)
     for entry in entries:
         if entry.filename.endswith((".xml", ".rels")):
             _check_xml_part(archive, entry)
     return archive
+
+
+def _check_names(entries: list[zipfile.ZipInfo]) -> None:
+    """A part named twice is read as whichever copy a library picks (Word and
+    python-docx disagree), and a name climbing out of the archive ("../",
+    "/etc/…") is written there by careless extractors: neither comes from Word."""
+    seen: set[str] = set()
+    for entry in entries:
+        name = entry.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
+            raise CorruptFile(f"Word 文件内部路径不安全（{name[:80]}），疑似恶意文件，已拒绝处理。")
+        folded = name.lower()
+        if folded in seen:
+            raise CorruptFile(f"Word 文件内部部件重复（{name[:80]}），无法确定应读取哪一份，请申请人重新保存后发送。")
+        seen.add(folded)
 
 
 def _check_sizes(entries: list[zipfile.ZipInfo]) -> None:
