@@ -28,6 +28,10 @@ __all__ = ["MailAttachment", "ParsedMail", "parse_mail"]
 
 # Multipart nesting inside one message; real clients stay under 6.
 MAX_MULTIPART_NESTING = 20
+# Bytes of attachments (zip members included) one mail may decode to. A few
+# bytes of hostile mail can decode to gigabytes (zips, forwarded copies); a
+# real application is a form and some scans, far under this.
+MAX_DECODED_BYTES = 80 * 1024 * 1024
 _ZIP_TYPES = {"application/zip", "application/x-zip-compressed", "application/x-zip"}
 _UNOPENED_ARCHIVES = (".rar", ".7z")
 _FORWARD_SEPARATOR = "---------- Forwarded message ----------"
@@ -41,6 +45,17 @@ class _Walk:  # state shared by the whole walk, forwarded messages included
     attachments: list[MailAttachment] = field(default_factory=list)
     parts_seen: int = 0
     stopped: bool = False
+    # Bytes the remaining attachments may still decode to.
+    decoded_budget: int = field(default_factory=lambda: MAX_DECODED_BYTES)
+
+    def spend(self, filename: str, size: int) -> bool:
+        """Count an attachment's decoded bytes; False (with a defect) when over the mail's budget."""
+        if size > self.decoded_budget:
+            self.defects.append(f"{filename}: this mail's attachments decode to more than "
+                                f"{MAX_DECODED_BYTES // (1024 * 1024)} MB; not kept (possible decompression bomb)")
+            return False
+        self.decoded_budget -= size
+        return True
 
 
 # ---------------------------------------------------------------- parsing
@@ -230,15 +245,17 @@ def _add_attachment(part: Message, content_type: str, origin: str,
         if forwarded.keys():
             return _read_forwarded(forwarded, depth, walk)
     if lowered.endswith(".zip") or content_type in _ZIP_TYPES:
-        members, problems = expand_zip(filename, data)
+        members, problems = expand_zip(filename, data, max_total=walk.decoded_budget)
         walk.defects.extend(problems)
         if members:
+            walk.decoded_budget -= sum(len(member.data) for member in members)
             walk.attachments.extend(members)
             return ""
     elif lowered.endswith(_UNOPENED_ARCHIVES):
         walk.defects.append(f"{filename}: archive format not unpacked; kept as is")
-    walk.attachments.append(MailAttachment(filename=filename, content_type=content_type,
-                                           data=data, origin=origin, container=container))
+    if walk.spend(filename, len(data)):
+        walk.attachments.append(MailAttachment(filename=filename, content_type=content_type,
+                                               data=data, origin=origin, container=container))
     return ""
 
 

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import io
+import os
 import warnings
 import zipfile
+from email.message import EmailMessage
 
 import pytest
 
 from devtools.samples.forms import build_form_docx, sample_applicants
+from intake.mail import mime
 from parsers import parse
 from parsers.errors import CorruptFile
 
@@ -38,3 +41,28 @@ def test_a_docx_with_its_main_part_twice_is_refused_with_a_reason():
 def test_a_docx_whose_entries_climb_out_of_the_archive_is_refused(name):
     with pytest.raises(CorruptFile, match="路径不安全"):
         parse("报名表.docx", rebuilt(build_form_docx(APPLICANT), [(name, b"x")]))
+
+
+# ---- a mail that decodes to far more than it weighs ---------------------------
+
+def _zip_of(name: str, size: int) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr(name, os.urandom(size))
+    return out.getvalue()
+
+
+def test_a_mail_whose_attachments_decode_past_its_budget_keeps_what_fits_and_says_why(monkeypatch):
+    monkeypatch.setattr(mime, "MAX_DECODED_BYTES", 1024 * 1024)
+    message = EmailMessage()
+    message["From"] = "张伟 <zw@126.com>"
+    message["Subject"] = "报名表"
+    message.set_content("附件是报名材料")
+    for number in range(3):
+        message.add_attachment(_zip_of(f"scan{number}.jpg", 600 * 1024), maintype="application",
+                               subtype="zip", filename=f"材料{number}.zip")
+    mail = mime.parse_mail(message.as_bytes())
+    kept = sum(len(attachment.data) for attachment in mail.attachments)
+    assert kept <= 1024 * 1024
+    assert [a.filename for a in mail.attachments if a.origin == "zip"] == ["scan0.jpg"]
+    assert any("possible decompression bomb" in defect or "exceeds" in defect for defect in mail.defects)
