@@ -27,6 +27,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.core import crash_points
 from intake.core.config import OutboxSettings, SmtpSettings
 from intake.core.masking import redact_text
 from intake.core.models import OutboxMail, utcnow
@@ -159,6 +160,7 @@ def flush_outbox(
             _record_retry(session_factory, row_id, now() + _backoff(policy, attempts), _error_text(exc))
             raise
         else:
+            crash_points.reached("after_smtp_accepted")
             _record_sent(session_factory, row_id, now())
             report.sent += 1
     report.remaining = _count_unsent(session_factory)

@@ -18,6 +18,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.core import crash_points
 from intake.core.blobstore import BlobStore
 from intake.mail.charsets import message_ids
 from intake.mail.mailbox import FetchedMail, MailboxClient, account_key
@@ -68,6 +69,7 @@ def fetch_new_messages(
     for start in range(0, len(uids), batch_size):
         batch = uids[start : start + batch_size]
         for fetched in mailbox.fetch(batch):
+            crash_points.reached("after_fetch")
             is_new = store_fetched_mail(
                 fetched, session_factory=session_factory, blobs=blobs,
                 account=account, folder=folder, uidvalidity=mailbox.uidvalidity,
@@ -93,6 +95,7 @@ def store_fetched_mail(
 ) -> bool:
     """Store one fetched mail; True when it is a message intake has not seen before."""
     raw_sha = blobs.put(fetched.raw)  # durable on disk before the row that points at it
+    crash_points.reached("after_blob")
     with session_factory() as session, session.begin():
         cursor = _cursor(session, account, folder, uidvalidity)
         cursor.last_uid = max(cursor.last_uid, fetched.uid)
@@ -131,7 +134,9 @@ def store_fetched_mail(
                 raw_sha256=raw_sha, message_id=message.id, is_duplicate=existing is not None,
             )
         )
-        return existing is None
+        is_new = existing is None
+    crash_points.reached("after_message_commit")
+    return is_new
 
 
 def find_same_message(
@@ -201,6 +206,7 @@ def move_processed_mail(
         uids = [entry.uid for entry in entries]
         if not uids:
             return 0
+        crash_points.reached("before_move")
         mailbox.move(uids, target_folder)
         for entry in entries:
             entry.moved = True

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import parsers
+from intake.core import crash_points
 from intake.core.blobstore import BlobStore
 from intake.core.config import Settings
 from intake.core.masking import redact_text
@@ -104,6 +105,7 @@ def _record_reading(
     if isinstance(reading, Exception):
         _mark_failed(message_id, reading, session_factory=session_factory, report=report)
         return
+    crash_points.reached("before_record")
     try:
         with session_factory() as session, session.begin():
             message = session.get(Message, message_id)
@@ -113,6 +115,7 @@ def _record_reading(
     except Exception as exc:  # one bad message must not stop the batch; the row carries the error
         _mark_failed(message_id, exc, session_factory=session_factory, report=report)
         return
+    crash_points.reached("after_record_commit")
     if outcome.ignored:
         report.ignored += 1
     else:
