@@ -1,5 +1,9 @@
 """Stored message → parsed mail → attachments stored, sorted and parsed.
 
+Each parsed form gets its second opinions (``second_opinions``) here, where
+both the form and the mail it came in are known, so what is stored already
+carries them.
+
 Nothing here writes to the database: a message is read (its forms parsed in
 child processes, outside any transaction) before ``record`` writes what was
 read in one transaction.
@@ -14,6 +18,7 @@ from intake.core.blobstore import BlobStore
 from intake.core.config import Settings
 from intake.core.statuses import AttachmentStatus
 from intake.mail.mime import MailAttachment, ParsedMail, parse_mail
+from intake.worker.second_opinions import MailFacts, mail_facts, with_second_opinions
 from parsers.errors import ParseError
 from parsers.options import ParseOptions
 from parsers.results import FormResult
@@ -56,7 +61,7 @@ def read_messages(raw_sha256s: Sequence[str], settings: Settings, *,
     configured limits. A message that cannot be read comes back as its
     exception, in its place."""
     readings: list[MessageReading | Exception] = []
-    jobs: list[AttachmentReading] = []
+    jobs: list[tuple[AttachmentReading, MailFacts]] = []
     for sha in raw_sha256s:
         try:
             mail = parse_mail(blobs.get(sha))
@@ -65,16 +70,16 @@ def read_messages(raw_sha256s: Sequence[str], settings: Settings, *,
             readings.append(exc)
             continue
         readings.append(MessageReading(mail=mail, attachments=attachments))
-        jobs.extend(reading for reading in attachments if reading.to_parse)
+        jobs.extend((reading, mail_facts(mail, reading.attachment)) for reading in attachments if reading.to_parse)
     options = parse_options(settings)
 
     def parse(filename: str, data: bytes, kind: str) -> list[FormResult]:
         return parsers.parse(filename, data, options=options, kind=kind)  # sniffed once, in prepare_attachment
 
-    outcomes = map_isolated(parse, [(job.attachment.filename, job.attachment.data, job.kind) for job in jobs],
+    outcomes = map_isolated(parse, [(job.attachment.filename, job.attachment.data, job.kind) for job, _ in jobs],
                             limits=parse_limits(settings), workers=settings.parsing.workers)
-    for job, outcome in zip(jobs, outcomes):
-        apply_parse_outcome(job, outcome)
+    for (job, facts), outcome in zip(jobs, outcomes):
+        apply_parse_outcome(job, outcome, facts)
     return readings
 
 
@@ -91,11 +96,15 @@ def prepare_attachment(attachment: MailAttachment, *, blobs: BlobStore) -> Attac
     return reading
 
 
-def apply_parse_outcome(reading: AttachmentReading, outcome: list[FormResult] | ParseError) -> None:
+def apply_parse_outcome(reading: AttachmentReading, outcome: list[FormResult] | ParseError,
+                        facts: MailFacts | None = None) -> None:
+    """``facts``: the mail around the attachment, for the forms' second opinions."""
     reading.to_parse = False
     if isinstance(outcome, ParseError):
         reading.status, reading.reason, reading.error = AttachmentStatus.UNREADABLE, outcome.reason, str(outcome)[:2000]
         return
+    if facts is not None:
+        outcome = [with_second_opinions(result, facts) for result in outcome]
     reading.results = outcome
     if not outcome:
         reading.status, reading.reason = AttachmentStatus.NOT_A_FORM, "no_form_fields"
