@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import PurePath
 
 KINDS = ("docx", "pdf", "doc", "wps", "rtf", "odt", "image", "zip", "other")
@@ -39,7 +40,8 @@ def _zip_kind(data: bytes, by_extension: str) -> str:
             if "mimetype" in names and archive.getinfo("mimetype").file_size < 200:
                 if b"opendocument.text" in archive.read("mimetype"):
                     return "odt"
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, KeyError, EOFError,
+            NotImplementedError, RuntimeError, zlib.error):  # unknown compression, encrypted member
         # A damaged archive: trust the extension so the docx reader can
         # report it as corrupt rather than "unsupported".
         return by_extension if by_extension in ("docx", "odt") else "zip"

@@ -12,7 +12,7 @@ import pytest
 from devtools.samples.forms import build_form_docx, sample_applicants
 from intake.mail import mime
 from parsers import parse
-from parsers.errors import CorruptFile
+from parsers.errors import CorruptFile, ParseError
 
 APPLICANT = sample_applicants(1, seed=7)[0]
 
@@ -66,3 +66,11 @@ def test_a_mail_whose_attachments_decode_past_its_budget_keeps_what_fits_and_say
     assert kept <= 1024 * 1024
     assert [a.filename for a in mail.attachments if a.origin == "zip"] == ["scan0.jpg"]
     assert any("possible decompression bomb" in defect or "exceeds" in defect for defect in mail.defects)
+
+
+def test_a_docx_with_an_unknown_compression_method_is_a_parse_error_not_a_crash():
+    data = bytearray(build_form_docx(APPLICANT))
+    central = data.index(b"PK\x01\x02")
+    data[central + 10:central + 12] = (99).to_bytes(2, "little")  # a method no library implements
+    with pytest.raises(ParseError):
+        parse("报名表.docx", bytes(data))
