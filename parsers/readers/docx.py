@@ -2,9 +2,17 @@
 
 The document XML is walked directly (via python-docx's parsed tree) rather
 than through ``Paragraph.text``/``Table.rows``: that keeps content controls,
-Word check-box symbols and page breaks, and sees each merged cell once —
-a horizontally merged cell is one ``w:tc``, and the rows below a vertically
+check boxes and page breaks, and sees each merged cell once — a
+horizontally merged cell is one ``w:tc``, and the rows below a vertically
 merged one hold empty continuation cells.
+
+Every way Word has of showing a tick box comes out as the mark it shows
+(☑, ☒, √, □), so ``parsers.text.ticked_options`` reads them all alike:
+symbol-font glyphs (``w:sym``, or text in a Wingdings run, which is what
+LibreOffice makes of a .doc's symbols; see ``symbol_fonts``); check-box
+content controls (``w14:checkbox``), by their checked state rather than the
+glyph shown; and legacy check-box form fields (``FORMCHECKBOX``, a
+``w:fldChar`` whose ``w:ffData`` holds the state), which have no text at all.
 """
 from __future__ import annotations
 
@@ -16,36 +24,40 @@ from lxml import etree
 
 from parsers.text.assemble import rows_to_results
 from parsers.readers.docx_safety import MAX_PARAGRAPHS, open_checked_zip
+from parsers.readers.symbol_fonts import symbol_code_mark, symbol_font, symbol_mark
 from parsers.errors import CorruptFile, TooLarge
 from parsers.results import FormResult
 from parsers.text.rows import TextRow
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
 MAX_CELLS = 50_000
-# Check boxes typed in symbol fonts: the character code of the glyph.
-SYMBOL_FONTS = {
-    "wingdings": {0x6F: "□", 0xA8: "□", 0x71: "□", 0xFE: "☑", 0xFD: "☒", 0xFC: "√", 0x78: "☒"},
-    "wingdings 2": {0x52: "☑", 0x54: "☒", 0x51: "☒", 0xA3: "□", 0x2A: "□", 0x50: "√"},
-}
 _CONTAINERS = {W + "sdt", W + "sdtContent", W + "customXml", W + "smartTag"}
-
-
-def _symbol(font: str, code: int) -> str | None:
-    table = SYMBOL_FONTS.get(font.strip().lower())
-    if table is None:
-        return None
-    return table.get(code - 0xF000 if code >= 0xF000 else code, "")
+_TICKED, _UNTICKED = "☑", "☐"
 
 
 def _run_symbol_font(element: etree._Element) -> str | None:
+    """The symbol font (``symbol_fonts``) a text node's run is set in, if any."""
     run = element.getparent()
     fonts = run.find(f"{W}rPr/{W}rFonts") if run is not None else None
     if fonts is None:
         return None
-    for name in fonts.attrib.values():
-        if name.strip().lower() in SYMBOL_FONTS:
-            return name
-    return None
+    return next((family for name in fonts.attrib.values() if (family := symbol_font(name)) is not None), None)
+
+
+def _is_on(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "on")
+
+
+def _legacy_check_box(box: etree._Element) -> str:
+    """A FORMCHECKBOX's mark: its ``w:checked`` state, else its default."""
+    state = box.find(f"{W}checked")
+    if state is not None:
+        ticked = _is_on(state.get(f"{W}val", "1"))
+    else:
+        default = box.find(f"{W}default")
+        ticked = default is not None and _is_on(default.get(f"{W}val"))
+    return _TICKED if ticked else _UNTICKED
 
 
 PAGE_BREAK = "\x0c"
@@ -57,12 +69,17 @@ def paragraph_text(paragraph: etree._Element) -> str:
     properties = paragraph.find(f"{W}pPr")
     if properties is not None and properties.find(f"{W}pageBreakBefore") is not None:
         out.append(PAGE_BREAK)
-    for node in paragraph.iter(f"{W}t", f"{W}tab", f"{W}br", f"{W}cr", f"{W}sym", f"{W}noBreakHyphen"):
+    for node in paragraph.iter(f"{W}t", f"{W}tab", f"{W}br", f"{W}cr", f"{W}sym", f"{W}noBreakHyphen",
+                               f"{W}fldChar"):
         tag = node.tag
         if tag == f"{W}t":
-            font = _run_symbol_font(node)
+            family = _run_symbol_font(node)
             text = node.text or ""
-            out.append("".join(_symbol(font, ord(ch)) or "" for ch in text) if font else text)
+            out.append("".join(symbol_mark(family, ch) for ch in text) if family else text)
+        elif tag == f"{W}fldChar":
+            box = node.find(f"{W}ffData/{W}checkBox")
+            if node.get(f"{W}fldCharType") == "begin" and box is not None:
+                out.append(_legacy_check_box(box))
         elif tag == f"{W}tab":
             out.append("\t")
         elif tag == f"{W}br":
@@ -72,8 +89,11 @@ def paragraph_text(paragraph: etree._Element) -> str:
         elif tag == f"{W}noBreakHyphen":
             out.append("-")
         else:
-            code = int(node.get(f"{W}char", "0"), 16)
-            out.append(_symbol(node.get(f"{W}font", ""), code) or "")
+            try:
+                code = int(node.get(f"{W}char", "0"), 16)
+            except ValueError:
+                code = 0
+            out.append(symbol_code_mark(node.get(f"{W}font"), code))
     if properties is not None:
         section = properties.find(f"{W}sectPr")
         if section is not None:
@@ -162,6 +182,25 @@ def _blank_placeholders(body: etree._Element) -> None:
             text.text = ""
 
 
+def _settle_check_box_controls(body: etree._Element) -> None:
+    """A check-box content control shows whatever glyph its checked and
+    unchecked states name (☒/☐ in MS Gothic, or a Wingdings symbol): its
+    text becomes the mark of its ``w14:checked`` state instead."""
+    for box in list(body.iter(f"{W14}checkbox")):
+        control = box.getparent().getparent() if box.getparent() is not None else None
+        content = control.find(f"{W}sdtContent") if control is not None else None
+        if content is None:
+            continue
+        checked = box.find(f"{W14}checked")
+        mark = _TICKED if checked is not None and _is_on(checked.get(f"{W14}val", "1")) else _UNTICKED
+        for shown in list(content.iter(f"{W}t", f"{W}sym")):
+            shown.getparent().remove(shown)
+        run = next(content.iter(f"{W}r"), None)
+        if run is None:
+            run = etree.SubElement(content, f"{W}r")
+        etree.SubElement(run, f"{W}t").text = mark
+
+
 def docx_rows(data: bytes) -> list[TextRow]:
     open_checked_zip(data).close()
     try:
@@ -170,6 +209,7 @@ def docx_rows(data: bytes) -> list[TextRow]:
         raise CorruptFile("Word 文件结构已损坏，无法读取，请申请人重新发送。") from exc
     walker = _BodyWalker()
     _blank_placeholders(document.element.body)
+    _settle_check_box_controls(document.element.body)
     for element in document.element.body:
         walker.block(element)
     return walker.rows

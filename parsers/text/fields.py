@@ -11,7 +11,7 @@ from typing import Any, Optional
 from parsers.text import checks
 from parsers.schema import FieldSpec
 from parsers.text.labels import fold
-from parsers.text.ticked_options import read_ticks
+from parsers.text.ticked_options import named_options, read_ticks
 
 ETHNIC_GROUPS = (
     "汉 蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 "
@@ -25,6 +25,16 @@ POLITICAL_STATUS = {
 DEVELOPMENT_ZONE_ALIASES = ("开发区", "经开区", "经济技术开发区", "经济开发区", "湛江开发区", "湛江经开区")
 CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "一": 1, "二": 2, "三": 3, "四": 4,
              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# A number in Chinese numerals: one under a hundred written with 十 ("十",
+# "十二", "二十", "三十一"), or digits one by one ("二〇二〇", "一九七五").
+_CN_NUMBER = re.compile(r"[一二三四五六七八九]?十[一二三四五六七八九]?|[〇零○一二三四五六七八九]+")
+# A letter O beside a Chinese digit is the zero 〇 typed or read as a letter.
+_LETTER_ZERO = re.compile(r"(?<=[〇零○一二三四五六七八九])[Oo]|[Oo](?=[〇零○一二三四五六七八九])")
+# Symbol-font glyphs nobody could decode (Unicode private-use area) are no
+# part of a written value; where tick marks may stand they are kept, so
+# that an unreadable mark sends the field to review.
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
+_MARKED_KINDS = ("ticks", "gender")
 _FILLER = re.compile(r"^[\s_＿\-—–/／\\.。·…]*$")
 
 
@@ -39,6 +49,8 @@ def is_blank(raw: str) -> bool:
 
 def normalise(spec: FieldSpec, raw: str) -> Any:
     """The normalised value, or None when nothing was filled in."""
+    if raw is not None and spec.kind not in _MARKED_KINDS:
+        raw = _PRIVATE_USE.sub("", raw)
     if raw is None or is_blank(raw):
         return None
     text = clean_text(raw)
@@ -69,39 +81,49 @@ def _gender(text: str, spec: FieldSpec) -> str:
 
 
 def _digit_groups(text: str) -> list[str]:
-    text = fold(text)
-    converted = re.sub(r"[〇零○一二三四五六七八九十]+", _cn_number, text)
+    """The numbers in a date, in order, whether written in digits (full or
+    half width) or Chinese numerals; 元月 is the first month."""
+    text = _LETTER_ZERO.sub("〇", fold(text)).replace("元月", "1月")
+    converted = _CN_NUMBER.sub(lambda match: f" {_cn_number(match.group(0))} ", text)
     return re.findall(r"\d+", converted)
 
 
-def _cn_number(match: re.Match) -> str:
-    chars = match.group(0)
+def _cn_number(chars: str) -> str:
     if "十" not in chars:  # a year written digit by digit: 二〇二〇
         return "".join(str(CN_DIGITS[ch]) for ch in chars)
     tens, _, ones = chars.partition("十")
-    return str((CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (CN_DIGITS.get(ones, 0) if ones else 0))
+    return str((CN_DIGITS[tens] if tens else 1) * 10 + (CN_DIGITS[ones] if ones else 0))
+
+
+def _date_parts(text: str, count: int) -> Optional[list[str]]:
+    """Year, month (and day) as written, year first and in four digits; None
+    when the text is not such a date. Digits run together ("197503",
+    "20200907") are cut by position."""
+    groups = _digit_groups(text)
+    if len(groups) == 1 and len(groups[0]) in (6, 8):
+        whole = groups[0]
+        groups = [whole[:4], whole[4:6]] + ([whole[6:]] if len(whole) == 8 else [])
+    if len(groups) < count or len(groups[0]) != 4 or any(len(group) > 2 for group in groups[1:count]):
+        return None
+    return groups
 
 
 def _month(text: str, spec: FieldSpec) -> Optional[str]:
-    groups = _digit_groups(text)
-    if not groups:
+    if not _digit_groups(text):
         return None
-    if len(groups[0]) in (6, 8) and len(groups) == 1:
-        groups = [groups[0][:4], groups[0][4:6]]
-    if len(groups) >= 2 and len(groups[0]) == 4 and len(groups[1]) <= 2:
-        return f"{groups[0]}-{int(groups[1]):02d}"
-    return text
+    parts = _date_parts(text, 2)
+    if parts is None or len(parts) > 3:
+        return text  # a two-digit year is not guessed: the validator flags it
+    return f"{parts[0]}-{int(parts[1]):02d}"
 
 
 def _day(text: str, spec: FieldSpec) -> Optional[str]:
-    groups = _digit_groups(text)
-    if not groups:
+    if not _digit_groups(text):
         return None  # the printed "年 月 日" left empty
-    if len(groups) == 1 and len(groups[0]) == 8:
-        groups = [groups[0][:4], groups[0][4:6], groups[0][6:]]
-    if len(groups) == 3 and len(groups[0]) == 4 and len(groups[1]) <= 2 and len(groups[2]) <= 2:
-        return f"{groups[0]}-{int(groups[1]):02d}-{int(groups[2]):02d}"
-    return text
+    parts = _date_parts(text, 3)
+    if parts is None or len(parts) != 3:
+        return text
+    return f"{parts[0]}-{int(parts[1]):02d}-{int(parts[2]):02d}"
 
 
 def _ethnicity(text: str, spec: FieldSpec) -> str:
@@ -166,11 +188,15 @@ def _ticks(text: str, spec: FieldSpec) -> Optional[list[str]]:
     reading = read_ticks(text, spec.options)
     if reading.has_marks:
         return reading.ticked or None
-    # Retyped forms sometimes just list the choices: "财税、会计".
-    parts = [part for part in re.split(r"[、,，;；/／\s]+", text) if part]
-    if all(part in spec.options for part in parts):
-        return [option for option in spec.options if option in parts]
-    return [text]
+    # Retyped forms sometimes just list the choices: "财税、会计", "线上，对接".
+    named = named_options(text, spec.options)
+    if named is None:
+        return [text]
+    if len(named) == len(spec.options) > 3:
+        # Every option of a long list named: the printed list whose marks
+        # were lost, not a choice. Kept as written so it goes to review.
+        return [text]
+    return named
 
 
 _NORMALISERS = {

@@ -1,22 +1,40 @@
 """Reading tick boxes such as "☑政策解读 □数字化转型" or "外贸（√）".
 
-Forms mark a choice before the option ("☑外贸") or, less often, after it in
-brackets ("外贸（√）"). Which convention a piece of text uses is decided by
-whether a marker comes before its first option; mixing both in one cell is
-not something applicants do.
+Applicants put a mark before its option ("☑外贸"), after it ("外贸√",
+"外贸（√）"), with or without spaces, and sometimes mix the two in one
+cell. So no convention is assumed for a whole cell: each mark binds to the
+option it touches.
+
+* A mark binds to the option on the side with no gap; failing that, to the
+  nearer one (the gap counted in characters).
+* A tie is broken by the mark's own form (a bracketed mark follows its
+  option) or by the side every other mark in the text plainly took; when
+  nothing breaks it, the options on both sides are ``ambiguous`` and the
+  field goes to review rather than guess.
+* A character of the Unicode private-use area where a mark would be is a
+  symbol-font glyph nobody could decode (see ``readers.symbol_fonts``): it
+  is a mark whose state is unknown, so its option is ``ambiguous`` too.
+
+Options are recognised written out in full or by a short form that can
+only mean one of them (``short_form``): "线上" for 线上志愿服务, "数转" for
+数字化转型.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Optional
 
-TICKED_MARKS = "☑■√✓✔☒▣▪✅"
+TICKED_MARKS = "☑■√✓✔☒▣▪✅⊠⌧🗹🗸"
 UNTICKED_MARKS = "□☐◻▢"
-# Stand-ins for bracketed marks, so "[√]" reads as one mark.
-_BRACKET_TICKED = "\u2611"
-_BRACKET_UNTICKED = "\u2610"
-_BRACKETED_TICK = re.compile(r"[\[\(（【]\s*[√✓✔■☑xX×]\s*[\]\)）】]")
+_BRACKETED_TICK = re.compile(r"[\[\(（【]\s*[√✓✔■☑☒xX×]\s*[\]\)）】]")
 _BRACKETED_BLANK = re.compile(r"[\[\(（【][ \u3000]*[\]\)）】]")
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
+# Words as applicants write options: runs of Chinese characters.
+_WORD = re.compile(r"[\u3400-\u9fff]+")
+
+TICKED, BLANK, UNKNOWN = "ticked", "blank", "unknown"
+LEFT, RIGHT = "left", "right"
 
 
 @dataclass
@@ -28,38 +46,139 @@ class TickReading:
     ambiguous: list[str] = field(default_factory=list)
 
 
-def _tokenise(text: str, options: tuple[str, ...]) -> list[tuple[str, str]]:
-    text = _BRACKETED_TICK.sub(_BRACKET_TICKED, text)
-    text = _BRACKETED_BLANK.sub(_BRACKET_UNTICKED, text)
+@dataclass(frozen=True)
+class _Mark:
+    start: int
+    end: int
+    state: str
+    bracketed: bool = False
+
+
+@dataclass(frozen=True)
+class _Option:
+    start: int
+    end: int
+    name: str
+
+
+def _is_subsequence(short: str, full: str) -> bool:
+    remaining = iter(full)
+    return all(ch in remaining for ch in short)
+
+
+def short_form(word: str, options: tuple[str, ...]) -> Optional[str]:
+    """The one option ``word`` abbreviates: its characters, in order, found
+    in that option and in no other ("线上" → 线上志愿服务, "智造" → 智能制造;
+    "志愿服务" is every mode's, so none). At least two characters."""
+    if len(word) < 2:
+        return None
+    matches = [option for option in options if len(word) < len(option) and _is_subsequence(word, option)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _marks(text: str) -> list[_Mark]:
+    marks: list[_Mark] = []
+    taken = [False] * len(text)
+    for pattern, state in ((_BRACKETED_TICK, TICKED), (_BRACKETED_BLANK, BLANK)):
+        for match in pattern.finditer(text):
+            if not any(taken[match.start():match.end()]):
+                marks.append(_Mark(match.start(), match.end(), state, bracketed=True))
+                taken[match.start():match.end()] = [True] * (match.end() - match.start())
+    for index, ch in enumerate(text):
+        if taken[index]:
+            continue
+        if ch in TICKED_MARKS:
+            marks.append(_Mark(index, index + 1, TICKED))
+        elif ch in UNTICKED_MARKS:
+            marks.append(_Mark(index, index + 1, BLANK))
+        elif _PRIVATE_USE.match(ch):
+            marks.append(_Mark(index, index + 1, UNKNOWN))
+    return sorted(marks, key=lambda mark: mark.start)
+
+
+def _options(text: str, options: tuple[str, ...], marks: list[_Mark]) -> list[_Option]:
+    """Options named in full, then short forms among the words left over."""
+    masked = list(text)
+    for mark in marks:
+        masked[mark.start:mark.end] = " " * (mark.end - mark.start)
+    found: list[_Option] = []
     names = "|".join(re.escape(option) for option in sorted(options, key=len, reverse=True))
-    marks = re.escape(TICKED_MARKS + UNTICKED_MARKS)
-    pattern = re.compile(rf"([{marks}])|({names})")
-    tokens = []
-    for match in pattern.finditer(text):
-        if match.group(1):
-            tokens.append(("mark", match.group(1)))
-        else:
-            tokens.append(("option", match.group(2)))
-    return tokens
+    for match in re.finditer(names, "".join(masked)):
+        found.append(_Option(match.start(), match.end(), match.group(0)))
+        masked[match.start():match.end()] = " " * (match.end() - match.start())
+    for word in _WORD.finditer("".join(masked)):
+        option = short_form(word.group(0), options)
+        if option:
+            found.append(_Option(word.start(), word.end(), option))
+    return sorted(found, key=lambda option: option.start)
+
+
+def _neighbours(mark: _Mark, marks: list[_Mark], options: list[_Option]) -> tuple[_Option | None, _Option | None]:
+    """The options either side of a mark with no other mark in between."""
+    before = [m.end for m in marks if m.end <= mark.start]
+    after = [m.start for m in marks if m.start >= mark.end]
+    limit_left = max(before, default=-1)
+    limit_right = min(after, default=10**9)
+    left = [o for o in options if limit_left <= o.start and o.end <= mark.start]
+    right = [o for o in options if mark.end <= o.start and o.end <= limit_right]
+    return (left[-1] if left else None), (right[0] if right else None)
+
+
+def _side(mark: _Mark, left: _Option | None, right: _Option | None) -> str | None:
+    """The side a mark plainly binds to, or None for a tie."""
+    if left is None or right is None:
+        return LEFT if left is not None else RIGHT
+    left_gap, right_gap = mark.start - left.end, right.start - mark.end
+    if left_gap != right_gap:
+        return LEFT if left_gap < right_gap else RIGHT
+    return None
 
 
 def read_ticks(text: str, options: tuple[str, ...]) -> TickReading:
-    tokens = _tokenise(text, options)
-    if not any(kind == "mark" for kind, _ in tokens):
+    marks = _marks(text)
+    if not marks:
         return TickReading()
-    first_option = next((i for i, (kind, _) in enumerate(tokens) if kind == "option"), None)
-    if first_option is None:
+    named = _options(text, options, marks)
+    if not named:
         return TickReading()  # marks for some other question (e.g. gender)
-    marks_come_first = any(kind == "mark" for kind, _ in tokens[:first_option])
-    ticked = set()
-    for index, (kind, value) in enumerate(tokens):
-        if kind != "option":
+    placed = []
+    for mark in marks:
+        left, right = _neighbours(mark, marks, named)
+        if left is None and right is None:
             continue
-        neighbour = index - 1 if marks_come_first else index + 1
-        if 0 <= neighbour < len(tokens) and tokens[neighbour][0] == "mark":
-            if tokens[neighbour][1] in TICKED_MARKS:
-                ticked.add(value)
-    return TickReading(ticked=[o for o in options if o in ticked], has_marks=True)
+        placed.append((mark, left, right, _side(mark, left, right)))
+    # The convention the decided marks show, to settle a tie.
+    sides = {side for _, _, _, side in placed if side is not None}
+    convention = sides.pop() if len(sides) == 1 else None
+    states: dict[str, set[str]] = {}
+    ambiguous: set[str] = set()
+    for mark, left, right, side in placed:
+        if side is None:
+            side = LEFT if mark.bracketed else convention
+        if side is None:
+            if mark.state != BLANK:  # a blank box on either side leaves both unticked
+                ambiguous.update({left.name, right.name})
+            continue
+        option = left if side == LEFT else right
+        states.setdefault(option.name, set()).add(mark.state)
+    for name, seen in states.items():
+        if UNKNOWN in seen or len(seen) > 1:
+            ambiguous.add(name)
+    ticked = {name for name, seen in states.items() if seen == {TICKED}} - ambiguous
+    return TickReading(ticked=[o for o in options if o in ticked], has_marks=True,
+                       ambiguous=[o for o in options if o in ambiguous])
+
+
+def named_options(text: str, options: tuple[str, ...]) -> Optional[list[str]]:
+    """The options a plain list names ("财税、会计", "线上，对接"), in the
+    options' order; None unless every part of it names one."""
+    named = set()
+    for part in (part for part in re.split(r"[、,，;；/／\s]+", text) if part):
+        option = part if part in options else short_form(part, options)
+        if option is None:
+            return None
+        named.add(option)
+    return [option for option in options if option in named] or None
 
 
 def merge_readings(readings: list[TickReading], options: tuple[str, ...]) -> TickReading:
