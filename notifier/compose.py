@@ -15,10 +15,16 @@ opener is broken (``=？``) in every piece of mail-supplied header text,
 display names lose the characters that could start another address, and the
 finished headers are checked on the wire before the reply is handed out.
 None of this depends on the interpreter's patch level.
+
+Each reply kind has one template, ``templates/<kind value>.txt``; a folder
+given as ``template_folder`` (``replies.templates_dir`` in config.yaml)
+overrides any of them, partials included. Replies that ask the applicant for
+a form (``ASKS_FOR_A_FORM``) carry the blank form as a .docx attachment.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,6 +40,7 @@ import jinja2
 
 from intake.core.masking import mask_fields, redact_text
 from intake.core.statuses import ReplyKind
+from notifier.blank_form import BLANK_FORM_FILENAME, BLANK_FORM_MIME, blank_form_docx
 
 CENTRE_NAME = "湛江市中小企业服务中心"
 LIST_SEPARATOR = "、"
@@ -48,15 +55,8 @@ MAX_DISPLAY_NAME_CHARS = 64
 MAX_REFERENCES = 10
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-TEMPLATE_FOR_KIND = {
-    ReplyKind.ACKNOWLEDGEMENT: "acknowledgement.txt",
-    ReplyKind.INCOMPLETE: "incomplete.txt",
-    ReplyKind.LATE: "late.txt",
-    # Sent when a member of staff decides (notifier.staff_notices).
-    ReplyKind.REQUEST_INFO: "request_info.txt",
-    ReplyKind.APPROVED: "approved.txt",
-    ReplyKind.REJECTED: "rejected.txt",
-}
+# Replies that ask the applicant to send a form (again): the blank form goes with them.
+ASKS_FOR_A_FORM = frozenset({ReplyKind.INCOMPLETE, ReplyKind.INQUIRY, ReplyKind.REQUEST_INFO})
 # A staff note or reason is written by staff, not the applicant, but is still
 # kept to a sensible length and stripped of control characters.
 MAX_STAFF_TEXT_CHARS = 1000
@@ -111,17 +111,51 @@ class ReplyContext:
     requested_labels: list[str] = field(default_factory=list)  # fields the applicant is asked to supply
     staff_note: str = ""  # the reviewer's note to the applicant (may span lines)
     decision_reason: str = ""  # why an application was not approved
+    # Replies to one incoming mail (notifier.replies).
+    is_late: bool = False  # the mail answered arrived after the deadline
+    required_labels: list[str] = field(default_factory=list)  # what a complete form must say (how to apply)
+    applications: list[ReplyApplication] = field(default_factory=list)  # what the mail did, one per application
+    attachment_names: list[str] = field(default_factory=list)  # files the mail carried, as the applicant named them
 
 
-def compose_reply(ctx: ReplyContext) -> EmailMessage:
-    """The reply as an EmailMessage; ValueError if the addresses or ids are unusable."""
-    template_name = TEMPLATE_FOR_KIND.get(ctx.kind)
-    if template_name is None:
-        raise ValueError(f"no reply template for kind {ctx.kind!r}")
+@dataclass
+class ReplyApplication:
+    """One application an incoming mail created or changed, as its reply tells it."""
+
+    reference: str
+    name: str  # the applicant's name as read from the form; may be ""
+    outcome: str  # "new", "update" or "possible_duplicate" (notifier.replies.Outcome)
+    form_read: bool  # a form was read from this mail (False: unreadable, or documents/text only)
+    missing_labels: list[str] = field(default_factory=list)
+    changed_labels: list[str] = field(default_factory=list)  # fields this mail changed (an update)
+
+
+def template_name(kind: ReplyKind) -> str:
+    """One template per kind, named after it: a new kind needs only its file."""
+    return f"{ReplyKind(kind).value}.txt"
+
+
+def asks_for_a_form(ctx: ReplyContext) -> bool:
+    """Whether the reply asks for a (completed) form, and so carries the blank one."""
+    if ctx.kind in ASKS_FOR_A_FORM:
+        return True
+    # One reply for several forms: it asks when it lists a form read with fields missing.
+    return ctx.kind == ReplyKind.SEVERAL and any(item.form_read and item.missing_labels for item in ctx.applications)
+
+
+def render_body(ctx: ReplyContext, *, template_folder: Path | None = None) -> str:
+    """The reply's text, before redaction; jinja2.TemplateNotFound when the kind has no template."""
+    return _environment(template_folder).get_template(template_name(ctx.kind)).render(**_template_values(ctx))
+
+
+def compose_reply(ctx: ReplyContext, *, template_folder: Path | None = None) -> EmailMessage:
+    """The reply as an EmailMessage; ValueError if the addresses or ids are unusable or the kind has no template."""
     if ctx.sent_at.tzinfo is None:
         raise ValueError("sent_at must be timezone-aware")
-
-    body = _environment().get_template(template_name).render(**_template_values(ctx))
+    try:
+        body = render_body(ctx, template_folder=template_folder)
+    except jinja2.TemplateNotFound as exc:
+        raise ValueError(f"no reply template for kind {ctx.kind!r}: {exc.name}") from None
 
     to_address = checked_address(ctx.to_address)
     message = EmailMessage(policy=policy.SMTP)
@@ -145,6 +179,10 @@ def compose_reply(ctx: ReplyContext) -> EmailMessage:
     # Lets the poller recognise our own mail if it comes back (bounce, CC).
     message["X-Intake-Outbox"] = ctx.kind.value
     message.set_content(redact_text(body), subtype="plain", charset="utf-8")
+    if asks_for_a_form(ctx):
+        maintype, subtype = BLANK_FORM_MIME
+        message.add_attachment(blank_form_docx(), maintype=maintype, subtype=subtype, filename=BLANK_FORM_FILENAME)
+        message.set_boundary(_boundary(ctx.message_id))
     _check_wire_headers(message, to_address)
     return message
 
@@ -207,15 +245,33 @@ def _template_values(ctx: ReplyContext) -> dict[str, Any]:
         "campaign_title": _one_line(ctx.campaign_title),
         "deadline": format_chinese_date(ctx.deadline),
         "centre_name": _one_line(ctx.from_name) or CENTRE_NAME,
+        # What was read, to check; nothing read (a file nobody could open), nothing listed.
         "field_rows": [
             {"label": label, "value": _display_value(masked.get(key))} for key, label in ctx.field_labels.items()
-        ],
+        ] if ctx.fields else [],
         "missing_labels": list(ctx.missing_labels),
         "needs_review_labels": list(ctx.needs_review_labels),
         "separator": LIST_SEPARATOR,
         "requested_labels": list(ctx.requested_labels),
         "staff_note": _staff_text(ctx.staff_note),
         "decision_reason": _staff_text(ctx.decision_reason),
+        "is_late": ctx.is_late,
+        "applications": [_application_values(item) for item in ctx.applications],
+        "attachment_names": [redact_text(_one_line(name))[:MAX_VALUE_CHARS] for name in ctx.attachment_names
+                             if _one_line(name)],
+        "required_labels": list(ctx.required_labels),
+        "blank_form_name": BLANK_FORM_FILENAME if asks_for_a_form(ctx) else "",
+    }
+
+
+def _application_values(item: ReplyApplication) -> dict[str, Any]:
+    return {
+        "reference": _one_line(item.reference),
+        "name": redact_text(_one_line(item.name)),
+        "outcome": item.outcome,
+        "form_read": item.form_read,
+        "missing_labels": list(item.missing_labels),
+        "changed_labels": list(item.changed_labels),
     }
 
 
@@ -250,6 +306,16 @@ def _display_name(value: str | None) -> str:
     if len(text) > MAX_DISPLAY_NAME_CHARS:
         text = text[:MAX_DISPLAY_NAME_CHARS].rstrip() + "…"
     return header_text(text)
+
+
+def _boundary(message_id: str) -> str:
+    """The same MIME boundary on every build of one reply, and one no base64 line can hold ("=_").
+
+    Letters only: the stdlib's default is a long run of random digits, which
+    reads like an ID-card number to anything scanning the headers for one.
+    """
+    digest = hashlib.sha256(message_id.encode("utf-8")).digest()[:20]
+    return "=_intake_" + "".join(chr(ord("a") + byte % 26) for byte in digest)
 
 
 def _check_wire_headers(message: EmailMessage, to_address: str) -> None:
@@ -313,9 +379,11 @@ def _thread_ids(original_id: str | None, references: list[str]) -> list[str]:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def _environment(template_folder: Path | None = None) -> jinja2.Environment:
+    # The configured folder first: a file there replaces the built-in one of the same name.
+    folders = [template_folder, TEMPLATE_DIR] if template_folder is not None else [TEMPLATE_DIR]
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        loader=jinja2.FileSystemLoader(folders),
         autoescape=False,  # plain-text mail, not HTML
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

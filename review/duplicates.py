@@ -57,6 +57,10 @@ def possible_duplicates(session: Session, application: Application) -> list[Appl
         conditions.append(Application.mobile.in_(sorted({mobile, application.mobile or mobile})))
     if application.email:
         conditions.append(Application.email == application.email.strip().lower())
+    # The link the worker made when another sender's form carried an ID number on file.
+    conditions.append(Application.possible_duplicate_of_id == application.id)
+    if application.possible_duplicate_of_id is not None:
+        conditions.append(Application.id == application.possible_duplicate_of_id)
     ids: set[int] = set()
     for condition in conditions:
         ids.update(session.scalars(
@@ -74,6 +78,8 @@ def possible_duplicates(session: Session, application: Application) -> list[Appl
 def shared_facts(a: Application, b: Application) -> list[str]:
     """What the two have in common, in Chinese (why they are shown as possible duplicates)."""
     facts = []
+    if a.possible_duplicate_of_id == b.id or b.possible_duplicate_of_id == a.id:
+        facts.append("另一发件人发来的报名表，收件时已标记为可能重复")
     if a.id_number and a.id_number == b.id_number:
         facts.append("身份证号码相同")
     if normalised_mobile(a.mobile) and normalised_mobile(a.mobile) == normalised_mobile(b.mobile):

@@ -13,11 +13,13 @@ from waitress import serve
 import parsers
 from intake.cli.export import export_applications
 from intake.cli.reporting import print_run_report, print_status
+from intake.cli.reminders_command import reminders
+from intake.cli.templates_command import templates
 from intake.core.config import ConfigError, Settings, config_path_from, load_settings
 from intake.core.db import Runtime
 from intake.core import log_redaction
 from intake.core.masking import mask_fields
-from intake.core.statuses import StaffRole
+from intake.core.statuses import AttachmentStatus, StaffRole
 from intake.core.migrate import current_revision, head_revision, upgrade_database
 from intake.worker.pipeline import AlreadyRunning, run_once, single_runner
 from intake.worker.runner import process_stored_messages
@@ -70,7 +72,9 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per form per line.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per form per line (with where each field was read: \"source\"); "
+                   "a file without a form or unreadable gets a line with its status.")
 def parse(files: tuple[Path, ...], as_json: bool) -> None:
     """Read application forms from FILES (no database, no mailbox)."""
     failures = 0
@@ -80,7 +84,8 @@ def parse(files: tuple[Path, ...], as_json: bool) -> None:
     with click.progressbar(length=len(files), label="解析中", file=sys.stderr) if show_progress \
             else nullcontext() as bar:
         parsers.preload()
-        outcomes = map_isolated(_parse_file, [(path,) for path in files], limits=Limits(),
+        # Absolute paths: each child works in a folder of its own.
+        outcomes = map_isolated(_parse_file, [(path.resolve(),) for path in files], limits=Limits(),
                                 progress=(lambda done, total: bar.update(1)) if bar is not None else None)
     for path, outcome in zip(files, outcomes):
         if isinstance(outcome, ParseError):
@@ -90,7 +95,7 @@ def parse(files: tuple[Path, ...], as_json: bool) -> None:
         if not outcome:
             # Every file gets a line: a form, its error, or that it holds none.
             if as_json:
-                click.echo(json.dumps({"file": str(path), "status": "not_a_form",
+                click.echo(json.dumps({"file": str(path), "status": AttachmentStatus.NOT_A_FORM.value,
                                        "message": "没有找到报名表"}, ensure_ascii=False))
             else:
                 click.echo(f"{path}: 没有找到报名表 (no application form found)")
@@ -110,7 +115,8 @@ def _parse_file(path: Path):
 
 def _echo_parse_error(path: Path, exc, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps({"file": str(path), "error": exc.reason, "message": str(exc)}, ensure_ascii=False))
+        click.echo(json.dumps({"file": str(path), "status": AttachmentStatus.UNREADABLE.value, "error": exc.reason,
+                               "message": str(exc)}, ensure_ascii=False))
     else:
         click.echo(f"{path}: 无法读取 ({exc.reason}): {exc}", err=True)
 
@@ -329,6 +335,10 @@ def demo(ctx: click.Context, workdir: Path, fresh: bool, exit_after_poll: bool) 
             f"演示需要开发工具（缺少 {exc.name}）：pip install 'sme-expert-intake[dev]'，或在源码目录运行 bash scripts/demo.sh。"
         ) from None
     sys.exit(run_demo(workdir, fresh=fresh, config_path=ctx.obj["config"], web=not exit_after_poll))
+
+
+cli.add_command(reminders)
+cli.add_command(templates)
 
 
 def main(args: list[str] | None = None) -> None:

@@ -252,6 +252,55 @@ def _zone_or_utc(name) -> ZoneInfo:
 
 class PollSettings(_Strict):
     interval_seconds: int = Field(default=300, ge=10)
+    # IMAP IDLE where the server advertises it: new mail is fetched within
+    # seconds instead of at the next poll (126.com has no IDLE: polling stays).
+    idle: bool = True
+    # While IDLE works, a full poll still runs this often, in case a push was lost.
+    idle_safety_seconds: int = Field(default=900, ge=10)
+
+
+def _clock_time(value):
+    # YAML 1.1 reads an unquoted 21:00 (or 9:00) as the base-60 number 1260
+    # (540): minutes since midnight, so that is what such a number means here.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return time(value // 60, value % 60)
+    if isinstance(value, (str, time)):
+        return value
+    raise ValueError(f"{value!r} 不是时刻 / not a time of day；例如 (e.g.) \"09:00\"")
+
+
+class ReminderSettings(_Strict):
+    # Days before the deadline day on which a reminder becomes due; [] turns reminders off.
+    offsets_days: list[int] = Field(default_factory=lambda: [7, 3, 1])
+    send_at: time = time(9, 0)  # campaign time on each of those days
+    # Reminders are only sent in these waking hours (campaign time); one due at
+    # night waits for the morning.
+    not_before: time = time(8, 0)
+    not_after: time = time(21, 0)
+
+    @field_validator("send_at", "not_before", "not_after", mode="before")
+    @classmethod
+    def _time_of_day(cls, value):
+        return _clock_time(value)
+
+    @field_validator("offsets_days")
+    @classmethod
+    def _whole_days_before(cls, value: list[int]) -> list[int]:
+        if any(days < 1 for days in value) or len(set(value)) != len(value):
+            raise ValueError(
+                f"{value!r}: 应为截止日前的天数，各不相同且至少 1 / days before the deadline, distinct, at least 1；"
+                "例如 (e.g.) [7, 3, 1]，或 (or) [] 不发提醒 (no reminders)"
+            )
+        return sorted(value, reverse=True)
+
+    @model_validator(mode="after")
+    def _send_in_waking_hours(self):
+        if not (self.not_before <= self.send_at < self.not_after):
+            raise ValueError(
+                "send_at 应在 not_before 与 not_after 之间 / send_at must lie between not_before and not_after；"
+                "例如 (e.g.) send_at: \"09:00\", not_before: \"08:00\", not_after: \"21:00\""
+            )
+        return self
 
 
 class OutboxSettings(_Strict):
@@ -259,6 +308,13 @@ class OutboxSettings(_Strict):
     retry_max_seconds: float = Field(default=3600, gt=0)
     expire_after_hours: float = Field(default=120, gt=0)
     batch_size: int = Field(default=50, ge=1)
+
+
+class ReplySettings(_Strict):
+    # A folder of reply templates (acknowledgement.txt, inquiry.txt, …, and the
+    # _partials): a file there replaces the built-in one of the same name, so
+    # the wording changes without touching the code. None: the built-in ones.
+    templates_dir: Path | None = None
 
 
 class ParsingSettings(_Strict):
@@ -295,7 +351,9 @@ class Settings(_Strict):
     storage: StorageSettings = StorageSettings()
     campaign: CampaignSettings
     poll: PollSettings = PollSettings()
+    reminders: ReminderSettings = ReminderSettings()
     outbox: OutboxSettings = OutboxSettings()
+    replies: ReplySettings = ReplySettings()
     parsing: ParsingSettings = ParsingSettings()
     web: WebSettings = WebSettings()
 
@@ -355,8 +413,12 @@ def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
         ) from None
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         url = url.set(database=str(base_dir / url.database))  # an absolute path stays as it is
+    templates_dir = settings.replies.templates_dir
+    if templates_dir is not None and not templates_dir.is_absolute():
+        templates_dir = base_dir / templates_dir
     return settings.model_copy(
         update={
+            "replies": ReplySettings(templates_dir=templates_dir),
             "storage": StorageSettings(path=storage),
             "database": DatabaseSettings(url=url.render_as_string(hide_password=False)),
         }
@@ -385,6 +447,7 @@ _EXAMPLES = {
     "campaign.required_fields": "[name, gender, id_number, mobile]",
     "campaign.workstations": "{赤坎区: 2, 霞山区: 3}",
     "parsing.workers": "2",
+    "replies.templates_dir": "reply_templates (a folder beside config.yaml)",
     "web.secret_key_env": "INTAKE_WEB_SECRET",
 }
 
@@ -411,6 +474,8 @@ _PROBLEMS = {
     "less_than": "应小于 / must be less than {lt}",
     "less_than_equal": "不能大于 / must be at most {le}",
     "date_type": "应为日期 / must be a date",
+    "time_parsing": "应为时刻 / must be a time of day, \"HH:MM\"",
+    "time_type": "应为时刻 / must be a time of day, \"HH:MM\"",
 }
 
 

@@ -9,6 +9,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from intake.core.db import make_engine
+# Tables modelled outside models.py join Base.metadata when imported; the
+# migrations and their check against the models must see every one.
+from intake.core import reminder_models  # noqa: F401
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

@@ -177,6 +177,13 @@ class Application(Base):
     ``sync_columns`` is the one place that copies them. ``row_version`` is
     bumped by every UPDATE (SQLAlchemy's version counter), so two people
     saving the same application never overwrite each other silently.
+
+    Lateness is per mail (``Message.is_late``); an application keeps it for
+    its first version (``is_late``: the application itself came in late) and
+    its latest (``latest_is_late``: the newest correction came in late), both
+    by the mails' arrival times. ``possible_duplicate_of_id`` links a form
+    that another sender sent with an ID number already on file to the
+    application it may duplicate; staff resolve it, nothing is merged.
     """
 
     __tablename__ = "application"
@@ -192,6 +199,7 @@ class Application(Base):
         Index("ix_application_employer", "campaign", "employer"),
         # Covers the dashboard's counts by county, status, lateness and fields to check.
         Index("ix_application_figures", "campaign", "county", "status", "is_late", "review_count"),
+        Index("ix_application_possible_duplicate", "possible_duplicate_of_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -207,7 +215,11 @@ class Application(Base):
     missing_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     needs_review: Mapped[list[str]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
-    is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False)  # its first version arrived late
+    latest_is_late: Mapped[bool] = mapped_column(Boolean, default=False)  # its latest version arrived late
+    possible_duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("application.id", name="fk_application_possible_duplicate")
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
@@ -226,6 +238,9 @@ class Application(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     message: Mapped[Message] = relationship(foreign_keys=[message_id])
+    possible_duplicate_of: Mapped[Application | None] = relationship(
+        remote_side=[id], foreign_keys=[possible_duplicate_of_id]
+    )
     versions: Mapped[list[ApplicationVersion]] = relationship(
         back_populates="application", order_by="ApplicationVersion.version"
     )

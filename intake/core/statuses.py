@@ -33,9 +33,15 @@ class OutboxStatus(str, enum.Enum):
 
 
 class ReplyKind(str, enum.Enum):
-    ACKNOWLEDGEMENT = "acknowledgement"
-    INCOMPLETE = "incomplete"
-    LATE = "late"
+    """What a reply is; its template is ``notifier/templates/<value>.txt``."""
+
+    ACKNOWLEDGEMENT = "acknowledgement"  # a new application received
+    INCOMPLETE = "incomplete"      # a form read with required fields missing (again after a correction)
+    LATE = "late"                  # the mail arrived after the deadline
+    UPDATE = "update"              # a correction or supporting documents for an existing application
+    POSSIBLE_DUPLICATE = "possible_duplicate"  # another sender's form with an ID number already on file
+    SEVERAL = "several_applications"  # one mail, several applications: one reply listing each
+    INQUIRY = "inquiry"            # no form: how to apply, the blank form attached
     REMINDER = "reminder"
     REQUEST_INFO = "request_info"  # staff ask the applicant for more (需补充)
     APPROVED = "approved"          # staff decisions, sent when staff choose to

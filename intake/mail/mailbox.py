@@ -3,12 +3,21 @@
 Only this module talks IMAP. It never deletes mail: the optional move uses
 MOVE where the server has it, else COPY + \\Deleted + UID EXPUNGE of exactly
 those UIDs.
+
+``watch_for_new_mail`` keeps one more session in IMAP IDLE (RFC 2177) where
+the server advertises it, and calls back on every EXISTS so new mail is
+fetched within seconds; the fetching itself is still the poll's. Where IDLE
+is missing (126.com), refused, or its connection drops, it says so and the
+caller keeps polling; it tries IDLE again after a pause that grows.
 """
 from __future__ import annotations
 
 import logging
 import socket
 import ssl
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from contextlib import contextmanager
@@ -22,6 +31,14 @@ from intake.core.config import MailboxSettings
 log = logging.getLogger(__name__)
 
 CLIENT_VERSION = "0.1"
+# RFC 2177 asks for IDLE to be re-issued within 29 minutes; a connection that
+# died without a word (a NAT or firewall dropping it) is only noticed when we
+# next talk, so talk more often than that.
+IDLE_RENEW_SECONDS = 300
+# How long one wait inside IDLE lasts before the stop flag is looked at again.
+IDLE_CHECK_SECONDS = 1.0
+# Longest pause before trying IDLE again after a refusal or a dropped connection.
+IDLE_RETRY_MAX_SECONDS = 3600
 
 
 class MailboxError(Exception):
@@ -167,3 +184,88 @@ class MailboxClient:
             # Without UIDPLUS a plain EXPUNGE would also remove mail staff deleted
             # by hand; leave the \Deleted flag for the server to clean up instead.
             log.warning("server lacks UIDPLUS; moved mail is flagged \\Deleted but not expunged")
+
+    # --- IMAP IDLE ---------------------------------------------------------------------
+
+    @property
+    def has_idle(self) -> bool:
+        return b"IDLE" in self.capabilities
+
+    def idle_until_new_mail(
+        self, stop: threading.Event, *, idling: Callable[[], None] = lambda: None,
+        renew_seconds: float = IDLE_RENEW_SECONDS,
+    ) -> bool:
+        """Wait in IDLE for an EXISTS; True when one came, False at ``stop`` or renewal time.
+
+        ``idling`` is called once the server has accepted the IDLE. Raises
+        MailboxError when the server refuses IDLE or the connection drops
+        (also silently: the renewal's DONE then gets no answer).
+        """
+        client = self.client
+        with _imap_errors("IDLE"):
+            client.idle()
+            try:
+                idling()
+                return self._wait_in_idle(client, stop, renew_seconds)
+            finally:
+                client.idle_done()
+
+    def _wait_in_idle(self, client: imapclient.IMAPClient, stop: threading.Event, renew_seconds: float) -> bool:
+        renew_at = time.monotonic() + renew_seconds
+        while not stop.is_set() and time.monotonic() < renew_at:
+            started = time.monotonic()
+            responses = client.idle_check(timeout=IDLE_CHECK_SECONDS)
+            if any(len(response) >= 2 and response[1] == b"EXISTS" for response in responses):
+                return True
+            if any(response and response[0] == b"BYE" for response in responses):
+                raise MailboxError("IMAP server ended the IDLE session (BYE)")
+            if not responses and time.monotonic() - started < IDLE_CHECK_SECONDS / 2:
+                # Readable at once yet nothing to read: the server closed the connection.
+                raise MailboxError("IMAP connection closed during IDLE")
+        return False
+
+
+def watch_for_new_mail(
+    settings: MailboxSettings,
+    *,
+    on_new_mail: Callable[[], None],
+    on_push: Callable[[bool], None],
+    stop: threading.Event,
+    retry_seconds: float,
+) -> None:
+    """Until ``stop``: IDLE on the folder and call ``on_new_mail`` for every EXISTS.
+
+    ``on_push(True)`` once the server accepts IDLE, ``on_push(False)`` when it
+    stops working (the caller then polls). Returns at ``stop``, or for good
+    when the server does not advertise IDLE. A refusal or a dropped
+    connection is tried again after ``retry_seconds``, doubling up to an
+    hour while it keeps failing.
+    """
+    pause = retry_seconds
+    while not stop.is_set():
+        pushing = False
+
+        def idling() -> None:
+            nonlocal pushing, pause
+            if not pushing:
+                pushing, pause = True, retry_seconds
+                log.info("IMAP IDLE on %s: new mail is fetched as it arrives", settings.host)
+                on_push(True)
+
+        try:
+            with MailboxClient(settings) as mailbox:
+                if not mailbox.has_idle:
+                    log.info("IMAP server %s has no IDLE: new mail is found by polling", settings.host)
+                    on_push(False)
+                    return
+                while not stop.is_set():
+                    if mailbox.idle_until_new_mail(stop, idling=idling):
+                        on_new_mail()
+        except MailboxError as exc:
+            log.warning("IMAP IDLE stopped (%s); polling until it works again (next try in %.0f s)", exc, pause)
+        if stop.is_set():
+            return
+        on_push(False)
+        if stop.wait(pause):
+            return
+        pause = min(pause * 2, IDLE_RETRY_MAX_SECONDS)

@@ -1,26 +1,39 @@
-"""Turn the forms found in one email into applications: create, or version.
+"""Turn what one email carried into applications: create, version, or flag as a possible duplicate.
 
 One application per applicant per campaign. A later email from the same
-applicant (same ID number, or same sender and name) becomes a new version of
-the same application; two applicants' forms in one email make two.
+sender with the same ID number (or the same name) becomes a new version of
+the same application; two applicants' forms in one email make two. A form
+that another sender sends with an ID number already on file never updates
+that application: it becomes a new one, linked as its possible duplicate,
+for staff to resolve. No email changes a decided (approved or rejected)
+application's status: its new version is recorded and staff are warned.
+
+Each email an application receives is one ``ApplicationVersion`` row
+(``message_id``), which is what the reply to that email is decided from.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.core.completeness import missing_required, status_for
 from intake.core.config import CampaignSettings
-from intake.core.models import Application, ApplicationVersion, Message
-from intake.core.statuses import ApplicationStatus
+from intake.core.labels import status_label
+from intake.core.models import Application, ApplicationVersion, Attachment, Message
+from intake.core.statuses import ApplicationStatus, AttachmentStatus
 from parsers.results import FormResult
 
-# Subject or body words that mark an email as an application even when no form could be read.
-APPLICATION_WORDS = re.compile(r"报名|申请|专家|志愿|报名表|登记表")
+# Words by which an email says it is (about) an application: in its subject,
+# its body or an attachment's name.
+APPLICATION_WORDS = re.compile(r"报名|申请|登记表|专家|志愿")
+# File kinds (parsers.sniff_kind) that are documents: any of them may be the
+# form even when it could not be read, or was read without finding one.
+DOCUMENT_KINDS = frozenset({"docx", "doc", "wps", "rtf", "odt", "pdf"})
+DECIDED = (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
 
 
 @dataclass
@@ -37,10 +50,26 @@ class RecordedApplication:
     created: bool
 
 
-def looks_like_application(subject: str, body_text: str, attachment_count: int) -> bool:
-    if attachment_count:
+def mentions_applying(subject: str, body_text: str, filenames: Iterable[str] = ()) -> bool:
+    texts = [subject or "", (body_text or "")[:2000], *filenames]
+    return any(APPLICATION_WORDS.search(text) for text in texts)
+
+
+def could_be_form(attachment: Attachment) -> bool:
+    """An attachment that may be the form although none was read from it.
+
+    A document (Word, WPS, PDF…) may be: unreadable, or in a layout the parser
+    does not know. An image may be a photographed page only if it could not
+    be looked at; one that was read and held no form is a photo of something
+    else (an ID card, a certificate, a logo), and an inline image is part of
+    the mail's signature, not an attachment.
+    """
+    if attachment.status in (AttachmentStatus.PARSED, AttachmentStatus.PARTIAL):
         return True
-    return bool(APPLICATION_WORDS.search(subject or "") or APPLICATION_WORDS.search((body_text or "")[:2000]))
+    if attachment.kind in DOCUMENT_KINDS:
+        return True
+    return attachment.kind == "image" and attachment.origin != "inline" \
+        and attachment.status == AttachmentStatus.UNREADABLE
 
 
 def merge_duplicate_forms(forms: list[FormFound]) -> list[FormFound]:
@@ -70,26 +99,45 @@ def _quality(result: FormResult) -> tuple[int, int]:
     return (len(result.fields) - len(result.needs_review), -len(result.warnings))
 
 
+@dataclass
+class ExistingMatch:
+    application: Application
+    same_sender: bool  # False: another sender's application with the same ID number
+
+
 def find_existing(
     *, session: Session, campaign: str, fields: dict[str, Any], sender: str | None, trusted_id: bool
-) -> Application | None:
+) -> ExistingMatch | None:
+    """The application this form belongs to: the sender's own with its ID number (or name), else
+    another sender's with the same ID number (which the form may only be flagged against)."""
     id_number = fields.get("id_number")
     if id_number and trusted_id:
-        found = session.scalars(
+        same_id = session.scalars(
             select(Application)
             .where(Application.campaign == campaign, Application.id_number == id_number)
             .order_by(Application.id)
-        ).first()
-        if found is not None:
-            return found
+        ).all()
+        own = next((app for app in same_id if _same_address(app.sender, sender)), None)
+        if own is not None:
+            return ExistingMatch(own, same_sender=True)
+        if same_id:
+            original = next((app for app in same_id if app.possible_duplicate_of_id is None), same_id[0])
+            return ExistingMatch(original, same_sender=False)
     name = fields.get("name")
     if sender and name:
-        return session.scalars(
+        found = session.scalars(
             select(Application)
             .where(Application.campaign == campaign, Application.sender == sender, Application.name == name)
             .order_by(Application.id)
         ).first()
-    return None
+        if found is not None:
+            return ExistingMatch(found, same_sender=True)
+    formless = find_formless_for_sender(session=session, campaign=campaign, sender=sender)
+    return ExistingMatch(formless, same_sender=True) if formless is not None else None
+
+
+def _same_address(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a.strip().lower() == b.strip().lower())
 
 
 def find_formless_for_sender(*, session: Session, campaign: str, sender: str | None) -> Application | None:
@@ -103,6 +151,17 @@ def find_formless_for_sender(*, session: Session, campaign: str, sender: str | N
     ).first()
 
 
+def latest_for_sender(*, session: Session, campaign: str, sender: str | None) -> Application | None:
+    """The sender's most recent application in the campaign, if any."""
+    if not sender:
+        return None
+    return session.scalars(
+        select(Application)
+        .where(Application.campaign == campaign, Application.sender == sender)
+        .order_by(Application.id.desc())
+    ).first()
+
+
 def record_form(
     *,
     session: Session,
@@ -112,44 +171,76 @@ def record_form(
 ) -> RecordedApplication:
     fields = dict(found.result.fields)
     trusted_id = "id_number" not in found.result.needs_review
-    existing = find_existing(
+    match = find_existing(
         session=session, campaign=campaign.name, fields=fields, sender=message.from_address, trusted_id=trusted_id
-    ) or find_formless_for_sender(session=session, campaign=campaign.name, sender=message.from_address)
+    )
     missing = missing_required(fields, campaign.required_fields)
-    if existing is None:
+    if match is None or not match.same_sender:
         application = _new_application(session=session, campaign=campaign, message=message, missing=missing)
-        created = True
-    else:
-        application = existing
-        application.version += 1
-        application.reply_address = message.reply_address or application.reply_address
-        if application.status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
-            # A decision was made on the old version; staff must look again.
+        _apply_reading(application, found, fields, missing, message)
+        if match is not None:
+            # Someone else's form with an ID number already on file: never an update of that application.
+            application.possible_duplicate_of_id = match.application.id
             application.status = ApplicationStatus.PENDING_REVIEW
-        else:
-            application.status = status_for(missing)
-        created = False
+        _add_version(session=session, application=application, campaign=campaign, message=message,
+                     attachment_id=application.attachment_id)
+        if match is not None:
+            _note_possible_duplicate(application, match.application)
+        return RecordedApplication(application=application, created=True)
+
+    application = match.application
+    application.version += 1
+    application.reply_address = message.reply_address or application.reply_address
+    _note_arrival(application, message)
     _apply_reading(application, found, fields, missing, message)
-    _add_version(session=session, application=application, campaign=campaign, message=message)
-    return RecordedApplication(application=application, created=created)
+    if application.status in DECIDED:
+        # Staff decided on an earlier version; only staff change that decision.
+        application.warnings = list(application.warnings) + [
+            f"该申请已{status_label(application.status)}后，申请人又发来第 {application.version} 版报名表；"
+            "状态未自动改变，请工作人员复核。"
+        ]
+    else:
+        application.status = status_for(missing)
+    _add_version(session=session, application=application, campaign=campaign, message=message,
+                 attachment_id=application.attachment_id)
+    return RecordedApplication(application=application, created=False)
 
 
 def record_without_form(
     *, session: Session, message: Message, campaign: CampaignSettings, reason: str
 ) -> RecordedApplication:
     """The email is clearly an application but no form could be read: keep it for staff."""
-    existing = find_formless_for_sender(session=session, campaign=campaign.name, sender=message.from_address)
-    if existing is not None:
-        existing.warnings = list(existing.warnings) + [reason]
-        return RecordedApplication(application=existing, created=False)
     missing = list(campaign.required_fields)
     application = _new_application(session=session, campaign=campaign, message=message, missing=missing)
     application.fields, application.confidence, application.needs_review = {}, {}, []
     application.missing_fields, application.warnings = missing, [reason]
     application.message_id = message.id
     application.sync_columns()
-    _add_version(session=session, application=application, campaign=campaign, message=message)
+    _add_version(session=session, application=application, campaign=campaign, message=message, attachment_id=None)
     return RecordedApplication(application=application, created=True)
+
+
+def record_further_mail(
+    *, session: Session, message: Message, application: Application, campaign: CampaignSettings, note: str
+) -> RecordedApplication:
+    """A mail without a form from someone who already applied (supporting documents, a question,
+    a correction in words): a version with the same fields, so the mail is on file and answered."""
+    application.version += 1
+    application.reply_address = message.reply_address or application.reply_address
+    application.warnings = list(application.warnings) + [note]
+    _note_arrival(application, message)
+    application.message_id = message.id
+    _add_version(session=session, application=application, campaign=campaign, message=message, attachment_id=None)
+    return RecordedApplication(application=application, created=False)
+
+
+def count_for_sender(*, session: Session, campaign: str, sender: str | None) -> int:
+    if not sender:
+        return 0
+    return session.scalar(
+        select(func.count()).select_from(Application)
+        .where(Application.campaign == campaign, Application.sender == sender)
+    ) or 0
 
 
 def _new_application(
@@ -161,6 +252,7 @@ def _new_application(
         sender=message.from_address,
         reply_address=message.reply_address,
         is_late=message.is_late,
+        latest_is_late=message.is_late,
         received_at=message.received_at,
         version=1,
     )
@@ -168,8 +260,29 @@ def _new_application(
     return application
 
 
+def _note_arrival(application: Application, message: Message) -> None:
+    """Lateness is the mail's: the first version's and the latest version's, by arrival time."""
+    first = application.received_at
+    if first is None or message.received_at < first:
+        application.received_at, application.is_late = message.received_at, message.is_late
+    latest = application.message
+    if latest is None or latest.received_at is None or message.received_at >= latest.received_at:
+        application.latest_is_late = message.is_late
+
+
+def _note_possible_duplicate(application: Application, original: Application) -> None:
+    application.warnings = list(application.warnings) + [
+        f"可能与 {original.reference} 重复：身份证号码相同，但来自另一发件人。系统未合并，也未更改 "
+        f"{original.reference}；请工作人员核对。"
+    ]
+    original.warnings = list(original.warnings) + [
+        f"另一发件人发来身份证号码相同的报名表，已另行登记为 {application.reference}（可能重复），请工作人员核对。"
+    ]
+
+
 def _add_version(
-    *, session: Session, application: Application, campaign: CampaignSettings, message: Message
+    *, session: Session, application: Application, campaign: CampaignSettings, message: Message,
+    attachment_id: int | None,
 ) -> None:
     """Keep what this message said as a version; a new application gets its reference number here."""
     session.flush()
@@ -181,7 +294,7 @@ def _add_version(
             application_id=application.id,
             version=application.version,
             message_id=message.id,
-            attachment_id=application.attachment_id,
+            attachment_id=attachment_id,  # the form this mail brought, if any
             fields=dict(application.fields),
             missing_fields=list(application.missing_fields),
         )

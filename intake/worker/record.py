@@ -1,8 +1,20 @@
-"""One message, read, written down: attachments, applications and the replies due.
+"""One message, read, written down: attachments, applications and the reply due.
 
-The per-message recipe: lateness, RFC 3834 (no replies to machines), one
-application per applicant, and the reply each one is owed. Runs inside the
-one transaction ``runner`` opens for the message.
+The per-message recipe: lateness (this mail's own, from its arrival), RFC
+3834 (no replies to machines), what the mail is, and the one reply it is
+owed. What a mail is:
+
+- it carries forms: one application per applicant (created, a new version,
+  or a possible duplicate: ``applications``);
+- it comes from someone who already applied: a new version of their latest
+  application (supporting documents, a correction in words, a question);
+- it says it is an application and carries a file that could be the form
+  but none was read: an application without a form, for staff;
+- it asks about applying, or carries files none of which could be a form
+  (an ID-card photo alone): an inquiry, answered with how to apply;
+- anything else (machines, mail about other things) is ignored.
+
+Runs inside the one transaction ``runner`` opens for the message.
 """
 from __future__ import annotations
 
@@ -11,7 +23,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from intake.core.config import Settings
+from intake.core.config import CampaignSettings, Settings
 from intake.core.models import Attachment, Message
 from intake.core.statuses import AttachmentStatus, MessageStatus
 from intake.mail.autoreply import no_reply_reason
@@ -19,18 +31,23 @@ from intake.mail.mime import ParsedMail
 from intake.worker.applications import (
     FormFound,
     RecordedApplication,
-    looks_like_application,
+    could_be_form,
+    count_for_sender,
+    latest_for_sender,
+    mentions_applying,
     merge_duplicate_forms,
     record_form,
+    record_further_mail,
     record_without_form,
 )
 from intake.worker.reading import AttachmentReading, MessageReading
-from notifier.replies import queue_reply
+from notifier.replies import queue_message_reply
 
 
 @dataclass
 class MessageOutcome:
     ignored: bool = False
+    inquiry: bool = False  # no application: a question, answered with how to apply
     applications: list[RecordedApplication] = field(default_factory=list)
     replies_queued: int = 0
 
@@ -56,22 +73,53 @@ def record_message(
     if forms:
         for found in merge_duplicate_forms(forms):
             outcome.applications.append(record_form(session=session, message=message, found=found, campaign=campaign))
-    elif not is_machine_mail and looks_like_application(mail.subject, mail.body_text, len(mail.attachments)):
-        outcome.applications.append(
-            record_without_form(session=session, message=message, campaign=campaign, reason=_formless_reason(message))
-        )
-    else:
+    elif is_machine_mail:
         outcome.ignored = True
+    else:
+        _record_mail_without_form(message, mail, campaign, session=session, outcome=outcome)
 
-    if message.no_reply_reason is None:
-        for recorded in outcome.applications:
-            if queue_reply(recorded.application, message, settings, session=session):
-                outcome.replies_queued += 1
+    if message.no_reply_reason is None and not outcome.ignored:
+        if queue_message_reply(message, settings, session=session):
+            outcome.replies_queued += 1
 
+    # An inquiry is processed (and answered) with no application: its reply is decided from that.
     message.status = MessageStatus.IGNORED if outcome.ignored else MessageStatus.PROCESSED
     message.error = None
     message.processed_at = datetime.now(timezone.utc)
     return outcome
+
+
+def _record_mail_without_form(
+    message: Message, mail: ParsedMail, campaign: CampaignSettings, *, session: Session, outcome: MessageOutcome
+) -> None:
+    attachments = [a for a in message.attachments if a.origin != "inline"]  # inline: the signature's images
+    applying = mentions_applying(mail.subject, mail.body_text, (a.filename for a in message.attachments))
+    earlier = latest_for_sender(session=session, campaign=campaign.name, sender=message.from_address)
+    if earlier is not None:
+        note = _further_mail_note(message, attachments, count_for_sender(
+            session=session, campaign=campaign.name, sender=message.from_address))
+        outcome.applications.append(record_further_mail(
+            session=session, message=message, application=earlier, campaign=campaign, note=note))
+    elif applying and any(could_be_form(a) for a in attachments):
+        outcome.applications.append(
+            record_without_form(session=session, message=message, campaign=campaign, reason=_formless_reason(message))
+        )
+    elif applying or attachments:
+        outcome.inquiry = True
+    else:
+        outcome.ignored = True
+
+
+def _further_mail_note(message: Message, attachments: list[Attachment], applications_of_sender: int) -> str:
+    """What staff are told about a mail without a form from someone who already applied."""
+    if attachments:
+        names = "、".join(a.filename for a in attachments[:5])
+        note = f"申请人又来信，未附可识别的报名表；附件（{names}）已作为补充材料记入本申请，请查看。"
+    else:
+        note = "申请人又来信（无附件），请查看邮件正文。"
+    if applications_of_sender > 1:
+        note += f"该发件人共有 {applications_of_sender} 份报名，请核对这封邮件属于哪一份。"
+    return note
 
 
 def _copy_headers(message: Message, mail: ParsedMail) -> None:

@@ -1,40 +1,191 @@
-"""``intake run``: APScheduler calls run_once every interval until stopped."""
+"""``intake run``: the scheduled jobs, run by the one process that leads for its database.
+
+A second ``intake run`` on the same database (on this machine or another)
+stands by and takes over when the first dies (``leadership``). The leader's
+APScheduler 3 jobs, defined here and kept in memory:
+
+- ``poll``: fetch, process and send (``pipeline.run_once``) every
+  ``poll.interval_seconds``; while IMAP IDLE works, every
+  ``poll.idle_safety_seconds`` instead, and a poll starts as soon as the
+  server reports new mail;
+- ``outbox``: send what has come due (retries) every minute;
+- ``reminders``: queue the deadline reminders that are due and send them,
+  every quarter of an hour on the quarter;
+- ``watch``: stop after SIGTERM/SIGINT, or at once when this process no
+  longer leads.
+
+Poll and sweep also run at start-up: jobs live in memory, so that run is the
+one missed while the worker was down. Job defaults are ``coalesce`` and
+``max_instances=1`` with no misfire limit, so a run missed while the process
+was busy or asleep happens once when it can, never in a burst (APScheduler's
+default grace of one second would silently skip it).
+"""
 from __future__ import annotations
 
 import logging
 import signal
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from intake.core.db import Runtime
+from intake.mail.mailbox import watch_for_new_mail
+from intake.worker.leadership import Leadership, leadership_for, wait_for_leadership
 from intake.worker.pipeline import AlreadyRunning, run_once
+from notifier.outbox import flush_outbox
+from notifier.reminders import sweep_reminders
 
 log = logging.getLogger(__name__)
 
+OUTBOX_FLUSH_SECONDS = 60
+REMINDER_SWEEP_MINUTES = 15
+WATCH_SECONDS = 1  # how soon a stop request or a lost lead is acted on
+LEADERSHIP_CHECK_SECONDS = 5
+
 
 def run_forever(runtime: Runtime) -> None:
-    interval = runtime.settings.poll.interval_seconds
-    scheduler = BlockingScheduler(timezone=runtime.settings.campaign.timezone)
-    scheduler.add_job(
-        _poll_job, "interval", seconds=interval, args=[runtime], id="poll",
-        max_instances=1, coalesce=True, next_run_time=datetime.now(runtime.settings.campaign.tz),
-        misfire_grace_time=interval,
-    )
+    if not log.isEnabledFor(logging.DEBUG):
+        # APScheduler logs every job run at INFO: the watch job alone would write two lines a second.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    stop = threading.Event()
 
-    def stop(signum, _frame):
+    def request_stop(signum, _frame):
         log.info("signal %s received; stopping after the current poll", signum)
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+        stop.set()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info("intake worker started: polling %s every %ss", runtime.settings.mailbox.host, interval)
-    scheduler.start()
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    leadership = leadership_for(runtime.settings.database.url, runtime.settings.storage.path)
+    try:
+        while wait_for_leadership(leadership, stop):
+            if not _lead(runtime, leadership, stop):
+                break
+            log.error("调度：本进程已不再是在岗调度进程（与数据库的连接中断？），停止全部任务后重新待命 / "
+                      "lost the lead for this database; standing by again")
+    finally:
+        leadership.release()
     log.info("intake worker stopped")
 
 
-def _poll_job(runtime: Runtime) -> None:
+class PollRunner:
+    """One poll at a time; a poll asked for while one runs makes that one go round again.
+
+    Mail can arrive after a running poll has searched the mailbox; the
+    request it triggers must not be dropped, nor start a second poll beside
+    the first.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._running = threading.Lock()
+        self._wanted = threading.Event()
+
+    def request(self) -> bool:
+        """Ask for a poll; True when none is running, so the caller should start ``run``."""
+        self._wanted.set()
+        return not self._running.locked()
+
+    def run(self) -> None:
+        self._wanted.set()
+        while self._wanted.is_set():
+            if not self._running.acquire(blocking=False):
+                return  # the poll running now sees the request and goes round again
+            try:
+                while self._wanted.is_set():
+                    self._wanted.clear()
+                    _poll(self._runtime)
+            finally:
+                self._running.release()
+
+
+def _lead(runtime: Runtime, leadership: Leadership, stop: threading.Event) -> bool:
+    """Run the jobs until stopped (False) or the lead is lost (True)."""
+    settings = runtime.settings
+    tz = settings.campaign.tz
+    now = datetime.now(tz)
+    scheduler = BlockingScheduler(
+        timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    poller = PollRunner(runtime)
+    scheduler.add_job(poller.run, "interval", seconds=settings.poll.interval_seconds, id="poll",
+                      next_run_time=now, replace_existing=True)
+    scheduler.add_job(_flush, "interval", seconds=OUTBOX_FLUSH_SECONDS, args=[runtime], id="outbox",
+                      replace_existing=True)
+    if settings.reminders.offsets_days:
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        scheduler.add_job(
+            _sweep, IntervalTrigger(minutes=REMINDER_SWEEP_MINUTES, start_date=midnight, timezone=tz),
+            args=[runtime], id="reminders", next_run_time=now, replace_existing=True,
+        )
+    lost = threading.Event()
+    stopping = threading.Event()
+    checked = {"at": now}
+
+    def watch() -> None:
+        if not stop.is_set() and datetime.now(tz) - checked["at"] >= timedelta(seconds=LEADERSHIP_CHECK_SECONDS):
+            checked["at"] = datetime.now(tz)
+            if not leadership.still_held():
+                lost.set()
+        if (stop.is_set() or lost.is_set()) and not stopping.is_set():
+            stopping.set()
+            # Not from this job's own thread: shutdown(wait=True) waits for running jobs to end.
+            threading.Thread(target=_shut_down, args=[scheduler], daemon=True).start()
+
+    scheduler.add_job(watch, "interval", seconds=WATCH_SECONDS, id="watch", replace_existing=True)
+
+    push_stop = threading.Event()
+    push = threading.Thread(
+        target=_watch_mailbox, args=[runtime, scheduler, poller, push_stop], name="imap-idle", daemon=True
+    )
+    if settings.poll.idle:
+        scheduler.add_job(push.start, id="imap-idle")  # once the scheduler runs, so it can be rescheduled
+    log.info("intake worker started: polling %s every %ss%s", settings.mailbox.host, settings.poll.interval_seconds,
+             " (IMAP IDLE where the server has it)" if settings.poll.idle else "")
+    try:
+        scheduler.start()
+    finally:
+        push_stop.set()
+        if push.ident is not None:
+            push.join(timeout=10)
+    return lost.is_set() and not stop.is_set()
+
+
+def _shut_down(scheduler: BlockingScheduler) -> None:
+    try:
+        scheduler.shutdown(wait=True)
+    except SchedulerNotRunningError:
+        pass
+
+
+def _watch_mailbox(runtime: Runtime, scheduler: BlockingScheduler, poller: PollRunner, stop: threading.Event) -> None:
+    settings = runtime.settings
+
+    def on_new_mail() -> None:
+        if poller.request():
+            # No job id: a push may come while the previous push's poll is
+            # finishing; PollRunner keeps them to one poll at a time.
+            scheduler.add_job(poller.run)
+
+    def on_push(pushing: bool) -> None:
+        seconds = settings.poll.idle_safety_seconds if pushing else settings.poll.interval_seconds
+        try:
+            scheduler.reschedule_job("poll", trigger="interval", seconds=seconds)
+        except (JobLookupError, SchedulerNotRunningError):
+            return  # shutting down
+        log.info("poll every %ss%s", seconds, " as a safety net beside IMAP IDLE" if pushing else "")
+
+    try:
+        watch_for_new_mail(settings.mailbox, on_new_mail=on_new_mail, on_push=on_push, stop=stop,
+                           retry_seconds=settings.poll.interval_seconds)
+    except Exception:  # polling goes on without push; say why
+        log.exception("IMAP IDLE watcher failed; new mail is found by polling")
+
+
+def _poll(runtime: Runtime) -> None:
     try:
         report = run_once(runtime)
     except AlreadyRunning as exc:
@@ -52,3 +203,26 @@ def _poll_job(runtime: Runtime) -> None:
         report.process.replies_queued, outbox.sent if outbox else 0, outbox.remaining if outbox else 0,
         f"; mailbox error: {report.mailbox_error}" if report.mailbox_error else "",
     )
+
+
+def _flush(runtime: Runtime) -> None:
+    settings = runtime.settings
+    try:
+        report = flush_outbox(runtime.session_factory, settings.smtp, settings.outbox)
+    except Exception:
+        log.exception("outbox flush failed; the next one will try again")
+        return
+    if report.sent or report.failed or report.retried:
+        log.info("outbox: sent %d, retry later %d, failed %d, waiting %d",
+                 report.sent, report.retried, report.failed, report.remaining)
+
+
+def _sweep(runtime: Runtime) -> None:
+    settings = runtime.settings
+    try:
+        report = sweep_reminders(settings, runtime.session_factory, datetime.now(settings.campaign.tz))
+    except Exception:
+        log.exception("reminder sweep failed; the next one will try again")
+        return
+    if report.queued:
+        _flush(runtime)

@@ -125,7 +125,7 @@ def audit_rows(sessions, *actions: str) -> list[AuditEntry]:
 
 
 def body_of(row: OutboxMail) -> str:
-    return message_from_bytes(row.raw, policy=policy.SMTP).get_content()
+    return message_from_bytes(row.raw, policy=policy.SMTP).get_body(("plain",)).get_content()
 
 
 def post_decision(client, sessions, token, app_id, action, **form):
@@ -198,6 +198,8 @@ def test_asking_for_more_information_emails_the_chosen_fields_and_the_note(clien
     assert row.kind == ReplyKind.REQUEST_INFO
     body = body_of(row)
     assert "· 手机号码" in body and "· 专业特长" in body and "请补充手机号码，并详细说明专业特长。" in body
+    [blank_form] = message_from_bytes(row.raw, policy=policy.SMTP).iter_attachments()
+    assert blank_form.get_filename() == "湛江市中小企业志愿服务专家报名表.docx"
 
 
 def test_approval_is_refused_while_required_fields_are_missing(client, sessions):

@@ -8,11 +8,11 @@ from sqlalchemy import select, text
 from intake.core.config import settings_from_mapping
 from intake.core.db import make_engine, make_session_factory
 from intake.core.migrate import upgrade_database
-from intake.core.models import Application, Message, OutboxMail
+from intake.core.models import Application, ApplicationVersion, Message, OutboxMail
 from intake.core.statuses import ApplicationStatus
 from intake.mail.mime import parse_mail
 from intake.worker.record import _copy_headers
-from notifier.replies import queue_reply
+from notifier.replies import queue_message_reply
 from notifier.smtp import PermanentSendError, send_message
 from tests.fixtures.smtp import acknowledgement, sink_settings
 
@@ -96,7 +96,10 @@ def test_reply_from_stored_rows_threads_with_the_message(engine, tmp_path):
         )
         session.add(application)
         session.flush()
-        assert queue_reply(application, message, settings(tmp_path), session=session)
+        session.add(ApplicationVersion(application_id=application.id, version=1, message_id=message.id,
+                                       fields={"name": "张喆"}, missing_fields=[]))
+        session.flush()
+        assert queue_message_reply(message, settings(tmp_path), session=session)
     with make_session_factory(engine)() as session:
         [row] = session.scalars(select(OutboxMail)).all()
     reply = message_from_bytes(row.raw, policy=policy.SMTP)
