@@ -96,7 +96,7 @@ def queue_staff_notice(
         decision_reason=reason or "",
     )
     try:
-        email_message = compose_reply(context)
+        email_message = compose_reply(context, template_folder=settings.replies.templates_dir)
     except ValueError:
         raise NoticeNotSent("无法生成给申请人的邮件（地址或邮件标识无效），未发送。") from None
     return enqueue(

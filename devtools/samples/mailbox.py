@@ -33,7 +33,9 @@ class SeededMail:
     raw: bytes
     received_at: datetime
     applicants: list[Applicant] = field(default_factory=list)  # whose forms it carries
-    expect_reply: str | None = None  # "acknowledgement" / "incomplete" / "late" / None
+    # The one reply it gets (a ReplyKind value: "acknowledgement", "update",
+    # "several_applications", "incomplete", "late", "inquiry"), or None.
+    expect_reply: str | None = None
 
 
 def _docx_name(applicant: Applicant) -> str:
@@ -97,7 +99,7 @@ def demo_mailbox(to_address: str = CENTRE_ADDRESS) -> list[SeededMail]:
             attachments=[("我单位专家报名表（2人）.docx", build_forms_docx([e, f], layout="table4"))],
             date=on(14, 10, 0), **common,
         ),
-        on(14, 10, 1), [e, f], "acknowledgement",
+        on(14, 10, 1), [e, f], "several_applications",
     ))
 
     mails.append(SeededMail(
@@ -116,7 +118,16 @@ def demo_mailbox(to_address: str = CENTRE_ADDRESS) -> list[SeededMail]:
             body="已补充手机号码和专业领域，请查收。", attachments=[(_docx_name(g), build_form_docx(g))],
             date=on(17, 16, 20), **common,
         ),
-        on(17, 16, 21), [g], "acknowledgement",
+        on(17, 16, 21), [g], "update",
+    ))
+
+    mails.append(SeededMail(
+        "a question without a form: answered with how to apply and the blank form",
+        emails.netease_mail(
+            sender_name="王先生", sender_address="wang.consult@163.com", subject="咨询：志愿服务专家怎么报名？",
+            body="您好，请问报名表在哪里下载？需要提交哪些材料？谢谢。", date=on(16, 9, 30), **common,
+        ),
+        on(16, 9, 31), [], "inquiry",
     ))
 
     mails.append(SeededMail(
