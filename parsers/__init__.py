@@ -9,6 +9,10 @@ Only ``parsers.errors.ParseError`` subclasses leave this package.
 ``options`` (``parsers.options.ParseOptions``) cap the file's size and
 choose the OCR engine and how sure an OCR'd value must be; None: the
 defaults.
+
+    county_for_id(id_number) -> str | None   the Zhanjiang county an ID was
+                                             issued in: a second opinion on the
+                                             form's county, never an error alone
 """
 from __future__ import annotations
 
@@ -18,8 +22,9 @@ from parsers.errors import CorruptFile, ParseError, TooLarge, UnsupportedFormat
 from parsers.options import DEFAULT_OPTIONS, ParseOptions
 from parsers.readers.sniff import sniff_kind
 from parsers.results import FormResult
+from parsers.text.checks import county_for_id
 
-__all__ = ["parse", "preload", "sniff_kind", "FormResult", "ParseOptions", "READERS"]
+__all__ = ["parse", "preload", "sniff_kind", "county_for_id", "FormResult", "ParseOptions", "READERS"]
 
 # The readers are imported when first used, not here: ``import parsers`` is
 # what the web app and the config need (for the schema), and must not load

@@ -19,8 +19,10 @@ class FormResult:
     needs_review: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     method: str = ""  # how it was read: "docx", "pdf-text", ...
-    # Where each field was read ({"page": n, "box": [x0, top, x1, bottom]});
-    # only for formats with pages (PDF, scans, photos).
+    # Where each field was read ({"page": n, "box": [x0, top, x1, bottom]},
+    # page 1-based): PDF points (typed or scanned pages), or an image's
+    # pixels as sent, upright by its EXIF orientation; only for formats
+    # with pages (PDF, scans, photos). See ``parsers.text.rows.SourceBox``.
     source: dict[str, dict] = field(default_factory=dict)
 
     def to_json(self, filename: str) -> dict[str, Any]:

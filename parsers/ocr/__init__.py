@@ -2,7 +2,7 @@
 
     read_image(data, engine=None, review_below=REVIEW_BELOW, *, options=None) -> list[FormResult]
     read_pages(pages, engine=None, first_starts_page=False, *, options=None) -> list[TextRow]
-    read_pages_apart(pages, engine=None, *, options=None) -> list[list[TextRow]]   rows per page
+    read_pages_apart(pages, engine=None, *, options=None, page_numbers=None) -> list[list[TextRow]]   rows per page
 
 ``options`` is a ``parsers.options.ParseOptions`` (engine, review_below,
 per-field thresholds, second opinion); the older ``engine`` and
@@ -14,6 +14,8 @@ the file into upright grey pages, every page becomes rows of text cells
 the shared ``rows_to_results`` turns them into forms. ``parsers.readers.pdf``
 decides which of a PDF's pages have no text of their own, has
 ``page_images.render_pdf_pages`` render them and calls ``read_pages_apart``.
+A photo whose cut-out sheet held no form is read again whole: the outline
+found may have been a table's or a shadow's, not the sheet's.
 
 Every cell carries the OCR engine's confidence; a field below
 ``REVIEW_BELOW`` (or its own, higher, threshold for free text, see
@@ -70,13 +72,16 @@ def read_pages(pages, engine: str | None = None, first_starts_page: bool = False
     return [row for rows in per_page for row in rows]
 
 
-def read_pages_apart(pages, engine: str | None = None, *, options: ParseOptions | None = None) -> list[list[TextRow]]:
-    """Rows of each page; each page's first row is marked as starting a page."""
+def read_pages_apart(pages, engine: str | None = None, *, options: ParseOptions | None = None,
+                     page_numbers: list[int] | None = None) -> list[list[TextRow]]:
+    """Rows of each page; each page's first row is marked as starting a page.
+    ``page_numbers``: each page's number in its file, 1-based (default 1, 2, …)."""
     if not pages:
         return []
     options = ocr_options(options, engine)
     reader = engine_for(options.engine, second_opinion=options.second_opinion)
-    return [read_page(page, reader, starts_page=True) for page in pages]
+    numbers = page_numbers or range(1, len(pages) + 1)
+    return [read_page(page, reader, starts_page=True, page_number=number) for page, number in zip(pages, numbers)]
 
 
 def method_name(engine: str | None) -> str:
@@ -88,6 +93,13 @@ def read_image(data: bytes, engine: str | None = None, review_below: float = REV
     """Forms in a photo or scan (JPEG, PNG, multi-page TIFF, HEIC, …)."""
     options = ocr_options(options, engine, review_below)
     pages = page_images.load_pages(data)
+    results = _forms_on(pages, options)
+    if not results and any(page_images.placement_of(page).cut_from_photo for page in pages):
+        results = _forms_on(page_images.load_pages(data, perspective=False), options)
+    return results
+
+
+def _forms_on(pages, options: ParseOptions) -> list[FormResult]:
     rows = read_pages(pages, options=options)
     return rows_to_results(rows, method=method_name(options.engine), review_below=options.review_below,
                            options=options)

@@ -2,7 +2,9 @@
 
     find_sheet(grey) -> np.ndarray | None     4×2 corners (tl, tr, br, bl) of the paper
     rectify(grey) -> np.ndarray               the sheet warped upright, or ``grey`` unchanged
+    rectify_mapped(grey) -> (flat, matrix | None)   the same, and how its pixels map back
     order_corners(points) -> np.ndarray       tl, tr, br, bl
+    Placement                                 where a page image's pixels lie on the source page
 
 A photo of a form on a desk shows the sheet as a bright quadrilateral
 (keystone: the far edge shorter) on a darker background. The sheet's
@@ -16,8 +18,15 @@ out straight and axis-aligned.
 
 A flatbed scan (the sheet fills the picture) or a picture without a clear
 sheet edge is left as it is.
+
+Every step that moves pixels (decoding at reduced scale, cutting out the
+sheet, turning and straightening the page, scaling it for OCR) maps the
+new image's pixels back to the old one's; a ``Placement`` chains them, so
+a box read on the OCR'd page can be shown on the page as staff see it.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -102,16 +111,55 @@ def _stands_out(small: np.ndarray, quad: np.ndarray) -> bool:
 def rectify(grey: np.ndarray, corners: np.ndarray | None = None) -> np.ndarray:
     """The sheet cut out of a photo and warped to an upright rectangle; the
     picture unchanged when no sheet is found."""
+    return rectify_mapped(grey, corners)[0]
+
+
+def rectify_mapped(grey: np.ndarray, corners: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``rectify``, and the 3×3 matrix from the flat sheet's pixels back to
+    the photo's (None: the picture was left as it is)."""
     if corners is None:
         corners = find_sheet(grey)
     if corners is None:
-        return grey
+        return grey, None
     tl, tr, br, bl = corners
     width = int(round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
     height = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
     if width < 50 or height < 50:
-        return grey
+        return grey, None
     target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
-    return cv2.warpPerspective(grey, matrix, (width, height), flags=cv2.INTER_CUBIC,
+    flat = cv2.warpPerspective(grey, matrix, (width, height), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)
+    return flat, np.linalg.inv(matrix)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a page image's pixels lie on the source page: a 3×3 projective
+    matrix from this image's pixels to the source's coordinates (an image
+    file's pixels as sent, turned upright by its EXIF orientation; a PDF
+    page's points). ``cut_from_photo``: the page is a sheet cut out of a
+    larger photo, so the rest of the photo was not read."""
+
+    matrix: tuple[tuple[float, float, float], ...] = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
+    cut_from_photo: bool = False
+
+    @classmethod
+    def scaled(cls, x: float, y: float) -> Placement:
+        """The source is this image scaled by ``x`` and ``y`` (a page rendered or decoded smaller)."""
+        return cls(((x, 0.0, 0.0), (0.0, y, 0.0), (0.0, 0.0, 1.0)))
+
+    def after(self, step: np.ndarray, *, cut_from_photo: bool = False) -> Placement:
+        """The placement of a new image made from this one, ``step`` mapping
+        the new image's pixels to this image's."""
+        combined = np.asarray(self.matrix, dtype=np.float64) @ np.asarray(step, dtype=np.float64)
+        return Placement(tuple(tuple(float(v) for v in row) for row in combined),
+                         self.cut_from_photo or cut_from_photo)
+
+    def box(self, box) -> tuple[float, float, float, float]:
+        """The source box holding ``box`` (x0, y0, x1, y1 in this image's pixels)."""
+        x0, y0, x1, y1 = box
+        corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], dtype=np.float64)
+        mapped = corners @ np.asarray(self.matrix, dtype=np.float64).T
+        xs, ys = mapped[:, 0] / mapped[:, 2], mapped[:, 1] / mapped[:, 2]
+        return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())

@@ -8,7 +8,9 @@
    "身份证号码" is read as digits (Tesseract re-reads those with a digit
    whitelist), tick-box cells are re-read from the ink (``tick_marks``).
 4. Rows come out in reading order, table rows and loose lines merged top
-   to bottom, as the text-PDF reader gives them.
+   to bottom, as the text-PDF reader gives them. Every cell keeps its box,
+   mapped back through the page's ``Placement`` (``page_images``) onto the
+   page staff are shown: the image as sent, or the PDF page in points.
 """
 from __future__ import annotations
 
@@ -19,10 +21,12 @@ import numpy as np
 
 from parsers.ocr import tick_marks
 from parsers.ocr.engines import OcrEngine, correct, text_lines
+from parsers.ocr.geometry import Placement
 from parsers.ocr.grid import PageInk, Table, analyse, find_tables
+from parsers.ocr.page_images import placement_of
 from parsers.schema import load_schema
 from parsers.text.labels import label_index
-from parsers.text.rows import TextRow, unwrap
+from parsers.text.rows import SourceBox, TextRow, unwrap
 
 TARGET_WIDTH = (1400, 2400)  # pages are scaled into this width range (A4 at ~170–290 dpi)
 CELL_INSET = 3  # px trimmed inside a cell's rules
@@ -231,8 +235,12 @@ def _tick_hints(rows: list[list[_Piece]]) -> None:
                     piece.hint = "ticks"
 
 
-def read_page(image, engine: OcrEngine, starts_page: bool = False) -> list[TextRow]:
-    grey = normalise_size(to_grey(image))
+def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: int = 1) -> list[TextRow]:
+    """Rows of one page image; ``page_number`` (1-based) goes into the cells' boxes."""
+    original = to_grey(image)
+    grey = normalise_size(original)
+    scaled = Placement.scaled(original.shape[1] / grey.shape[1], original.shape[0] / grey.shape[0])
+    placement = placement_of(image).after(np.asarray(scaled.matrix))
     page = analyse(grey)
     tables = find_tables(page)
     placed: list[tuple[int, int, list[_Piece], bool, bool]] = []  # top, order, pieces, in_table, starts_table
@@ -298,7 +306,8 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False) -> list[TextR
         # A cell with ink that could not be read (handwriting, a smudge)
         # is empty text with confidence 0: missing, and flagged for review.
         confidences = tuple(p.confidence if p.has_ink else 1.0 for p in row)
-        out.append(TextRow(cells, in_table, False, starts_table, confidences))
+        boxes = tuple(SourceBox(page_number, placement.box(p.box)) if p.box[2] > p.box[0] else None for p in row)
+        out.append(TextRow(cells, in_table, False, starts_table, confidences, boxes))
     if out and starts_page:
         out[0] = replace(out[0], starts_page=True)
     return out

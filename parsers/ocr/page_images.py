@@ -1,9 +1,10 @@
 """Pages as images for OCR: decoding, caps and page normalisation.
 
-    load_pages(data, *, max_pages=20, normalise=True) -> list[PIL.Image.Image]   an image file's pages
+    load_pages(data, *, max_pages=20, normalise=True, perspective=True) -> list[PIL.Image.Image]
     render_pdf_pages(data, indices, *, dpi=200, normalise=True) -> list[Image]  those PDF pages
-    normalise_page(page) -> Image      sheet rectified, upright, deskewed, grey
+    normalise_page(page, *, source=None) -> Image   sheet rectified, upright, deskewed, grey
     flatten_sheet(page) -> Image       a photo's sheet warped to a rectangle
+    placement_of(page) -> Placement    where a page's pixels lie on the page staff are shown
 
 ``load_pages`` reads what ``parsers.readers.sniff.sniff_kind`` calls an
 "image": JPEG, PNG, TIFF with several pages, BMP, HEIC/HEIF from iPhones,
@@ -13,7 +14,11 @@ a photo saved as PDF), in the order given.
 
 Every page comes back as a new grayscale ("L") image with no metadata: the
 EXIF orientation is applied first (``ImageOps.exif_transpose``) and EXIF,
-GPS, ICC and text chunks are not carried over.
+GPS, ICC and text chunks are not carried over. A normalised page carries
+one thing of ours in ``info``: its ``geometry.Placement`` (``placement_of``),
+how its pixels map onto the source as staff see it — the image file's
+pixels, upright by EXIF, at full size; a PDF page's points — through every
+scaling, cut, turn and straightening done here.
 
 Caps (-> ``TooLarge``): an image over ``MAX_PIXELS`` (40 megapixels) or
 one that makes Pillow warn about a decompression bomb is rejected before it
@@ -25,7 +30,9 @@ used (``MAX_IMAGE_PAGES``); a PDF's page count is capped by its reader.
 
 Normalising cuts a photographed sheet out of its background
 (``parsers.ocr.geometry``), turns the page upright and straightens it
-(``parsers.ocr.orientation``) and stretches its contrast.
+(``parsers.ocr.orientation``) and stretches its contrast. ``perspective=False``
+reads a photo whole: the reader's second try when the sheet it cut out held
+no form (the outline found was not the sheet's).
 """
 from __future__ import annotations
 
@@ -38,16 +45,20 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from parsers.errors import CorruptFile, EncryptedFile, ParseError, TooLarge
-from parsers.ocr.geometry import rectify
-from parsers.ocr.orientation import deskew, detect_rotation
+from parsers.ocr.geometry import Placement, rectify, rectify_mapped
+from parsers.ocr.orientation import detect_rotation, estimate_skew
 
-__all__ = ["load_pages", "render_pdf_pages", "normalise_page", "flatten_sheet",
+__all__ = ["load_pages", "render_pdf_pages", "normalise_page", "flatten_sheet", "placement_of", "Placement",
            "MAX_PIXELS", "MAX_SIDE", "MAX_TOTAL_PIXELS", "MAX_IMAGE_PAGES"]
 
 MAX_PIXELS = 40_000_000  # one decoded image
 MAX_SIDE = 4200  # long side of a returned page (A4 at ~360 dpi)
 MAX_TOTAL_PIXELS = 150_000_000  # all returned pages of one file
 MAX_IMAGE_PAGES = 20  # frames of one image file read (a long TIFF's rest is ignored)
+PLACEMENT = "placement"  # a normalised page's ``info`` key for its Placement
+MIN_SKEW = 0.05  # degrees: a smaller skew is left alone
+EXIF_ORIENTATION = 0x0112
+EXIF_SIDEWAYS = (5, 6, 7, 8)  # orientations that swap width and height
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif")
 TOO_MANY_PIXELS = "图片像素过大（超过 {limit} 万像素），疑似异常文件，请申请人压缩后重新发送。"
 IMAGE_UNREADABLE = "图片文件已损坏或格式无法识别，请申请人重新拍照或扫描后发送。"
@@ -91,9 +102,15 @@ def _open_image(data: bytes) -> Image.Image:
     return image
 
 
-def _decode_frame(image: Image.Image) -> Image.Image:
-    """The current frame, loaded at a sane size, upright by EXIF, grey, no metadata."""
+def _decode_frame(image: Image.Image) -> tuple[Image.Image, Placement]:
+    """The current frame, loaded at a sane size, upright by EXIF, grey, no
+    metadata; and its placement on the frame as sent (upright, full size)."""
     width, height = image.size
+    try:
+        sideways = image.getexif().get(EXIF_ORIENTATION) in EXIF_SIDEWAYS
+    except Exception:  # noqa: BLE001 - unreadable EXIF: exif_transpose ignores it too
+        sideways = False
+    full = (height, width) if sideways else (width, height)
     if image.format == "JPEG" and max(width, height) > MAX_SIDE:
         # Decode at 1/2, 1/4 or 1/8 scale: the smallest reduction that fits MAX_SIDE.
         factor = 2
@@ -110,7 +127,8 @@ def _decode_frame(image: Image.Image) -> Image.Image:
             grey = upright.convert("L") if upright.mode != "L" else upright.copy()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise _too_large() from exc
-    return _clean(_shrink(grey))
+    page = _clean(_shrink(grey))
+    return page, Placement.scaled(full[0] / page.width, full[1] / page.height)
 
 
 def _shrink(page: Image.Image) -> Image.Image:
@@ -126,9 +144,9 @@ def _clean(page: Image.Image) -> Image.Image:
     return Image.frombytes("L", page.size, page.convert("L").tobytes())
 
 
-def _image_pages(data: bytes, max_pages: int) -> list[Image.Image]:
+def _image_pages(data: bytes, max_pages: int) -> list[tuple[Image.Image, Placement]]:
     image = _open_image(data)
-    pages: list[Image.Image] = []
+    pages: list[tuple[Image.Image, Placement]] = []
     try:
         frames: Iterable[Image.Image]
         # TIFF: every page; GIF/WEBP animations and HEIC bursts: the first frame.
@@ -137,7 +155,7 @@ def _image_pages(data: bytes, max_pages: int) -> list[Image.Image]:
             if number >= max_pages:
                 break
             pages.append(_decode_frame(frame))
-            _check_budget(pages)
+            _check_budget([page for page, _ in pages])
     except ParseError:
         raise
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
@@ -171,6 +189,7 @@ def render_pdf_pages(data: bytes, indices: Sequence[int], *, dpi: int = 200,
     unless told otherwise, normalised for OCR (``normalise_page``)."""
     document = _open_pdf(data)
     pages: list[Image.Image] = []
+    placements: list[Placement] = []
     try:
         for index in indices:
             page = document[index]
@@ -182,10 +201,13 @@ def render_pdf_pages(data: bytes, indices: Sequence[int], *, dpi: int = 200,
                 raise _too_large()
             bitmap = page.render(scale=scale, grayscale=True)
             pages.append(_clean(bitmap.to_pil()))
+            placements.append(Placement.scaled(1 / scale, 1 / scale))  # pixels → points
             _check_budget(pages)
     finally:
         document.close()
-    return [normalise_page(page) for page in pages] if normalise else pages
+    if not normalise:
+        return pages
+    return [normalise_page(page, source=placement) for page, placement in zip(pages, placements)]
 
 
 # ---- normalisation --------------------------------------------------------------
@@ -198,28 +220,64 @@ def flatten_sheet(page: Image.Image) -> Image.Image:
     return page if flat is grey else Image.fromarray(flat, "L")
 
 
+def placement_of(page) -> Placement:
+    """Where the page's pixels lie on the source (its own pixels, when it
+    was not normalised here)."""
+    placement = getattr(page, "info", {}).get(PLACEMENT)
+    return placement if isinstance(placement, Placement) else Placement()
+
+
+def _rotation_step(before: tuple[int, int], after: tuple[int, int], degrees: float) -> np.ndarray:
+    """From the pixels of a page PIL turned ``degrees`` counter-clockwise
+    (``expand=True``: about the centre, the canvas grown) back to the page's."""
+    theta = -np.radians(degrees)
+    cos, sin = np.cos(theta), np.sin(theta)
+    (width, height), (new_width, new_height) = before, after
+    to_centre = np.array([[1, 0, -new_width / 2], [0, 1, -new_height / 2], [0, 0, 1]])
+    turn = np.array([[cos, sin, 0], [-sin, cos, 0], [0, 0, 1]])
+    from_centre = np.array([[1, 0, width / 2], [0, 1, height / 2], [0, 0, 1]])
+    return from_centre @ turn @ to_centre
+
+
 def normalise_page(page: Image.Image, *, orientation: bool = True, skew: bool = True,
-                   contrast: bool = True, perspective: bool = True) -> Image.Image:
+                   contrast: bool = True, perspective: bool = True,
+                   source: Placement | None = None) -> Image.Image:
     """Sheet cut out of a photo (perspective), upright, straight (±5°)
-    and, optionally, contrast-stretched grey page."""
+    and, optionally, contrast-stretched grey page, with its placement on
+    the source in ``info`` (``source``: the given page's own; None: the
+    page is the source)."""
+    given = page
     page = page.convert("L") if page.mode != "L" else page
+    placement = source or Placement()
     if perspective:
-        page = flatten_sheet(page)
+        flat, back = rectify_mapped(np.asarray(page, dtype=np.uint8))
+        if back is not None:
+            page, placement = Image.fromarray(flat, "L"), placement.after(back, cut_from_photo=True)
     if orientation:
         rotation = detect_rotation(page)
         if rotation:
             # PIL rotates counter-clockwise; Tesseract's figure is clockwise.
-            page = page.rotate(-rotation, expand=True)
+            turned = page.rotate(-rotation, expand=True)
+            page, placement = turned, placement.after(_rotation_step(page.size, turned.size, -rotation))
     if skew:
-        page = deskew(page)
+        angle = estimate_skew(page)
+        if abs(angle) >= MIN_SKEW:
+            straight = page.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
+            page, placement = straight, placement.after(_rotation_step(page.size, straight.size, angle))
     if contrast:
         page = ImageOps.autocontrast(page, cutoff=1)
+    page = page.copy() if page is given else page  # the caller's image is left as it was
+    page.info[PLACEMENT] = placement
     return page
 
 
 # ---- entry point ----------------------------------------------------------------------
 
-def load_pages(data: bytes, *, max_pages: int = MAX_IMAGE_PAGES, normalise: bool = True) -> list[Image.Image]:
-    """Grey pages of an image file, ready for OCR: decoded, capped, upright and deskewed."""
+def load_pages(data: bytes, *, max_pages: int = MAX_IMAGE_PAGES, normalise: bool = True,
+               perspective: bool = True) -> list[Image.Image]:
+    """Grey pages of an image file, ready for OCR: decoded, capped, upright
+    and deskewed; a photographed sheet cut out unless ``perspective`` is False."""
     pages = _image_pages(data, max_pages)
-    return [normalise_page(page) for page in pages] if normalise else pages
+    if not normalise:
+        return [page for page, _ in pages]
+    return [normalise_page(page, perspective=perspective, source=placement) for page, placement in pages]

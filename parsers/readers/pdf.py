@@ -7,6 +7,8 @@ Ruled tables are read with pdfplumber's line-based table finder; words
 outside tables are grouped into lines, and a line is cut into cells where
 the gap between words is wide (label and value set apart by spacing rather
 than ruling). Rows from tables and loose lines are merged top to bottom.
+Every cell keeps its box (``SourceBox``: 1-based page, PDF points from the
+page's top left), so staff can be shown where a value was read.
 
 This module alone decides which pages are scans: in the same pass that
 reads a page's rows, a page with fewer than ``SCANNED_BELOW_CHARS``
@@ -26,14 +28,16 @@ from parsers.errors import CorruptFile, EncryptedFile, TooLarge, UnsupportedForm
 from parsers.ocr import DEFAULT_ENGINE, method_name, ocr_available, ocr_options, read_pages_apart
 from parsers.ocr.page_images import render_pdf_pages
 from parsers.readers.docx_safety import RESEND_WITHOUT_PASSWORD
+from parsers.readers.symbol_fonts import symbol_font, symbol_mark
 from parsers.results import FormResult
 from parsers.text.assemble import rows_to_results
 from parsers.text.labels import label_index
-from parsers.text.rows import TextRow, unwrap
+from parsers.text.rows import SourceBox, TextRow, unwrap
 
 MAX_PDF_PAGES = 20
 SCANNED_BELOW_CHARS = 20  # a page with fewer non-blank characters of text than this is a scan: OCR'd
 CELL_GAP_IN_CHARS = 1.0  # a gap wider than one character splits cells
+DRAWN_TICK_BOX_POINTS = (5.0, 20.0)  # the side of a check box drawn as a square
 
 
 def _inside(word: dict, boxes: list[tuple]) -> bool:
@@ -58,7 +62,12 @@ def _line_cells(line: list[dict]) -> list[list[dict]]:
     return cells
 
 
-def _loose_lines(page, table_boxes: list[tuple]) -> list[tuple[float, tuple[str, ...]]]:
+def _words_box(page_number: int, words: list[dict]) -> SourceBox:
+    return SourceBox(page_number, (min(w["x0"] for w in words), min(w["top"] for w in words),
+                                   max(w["x1"] for w in words), max(w["bottom"] for w in words)))
+
+
+def _loose_lines(page, table_boxes: list[tuple]) -> list[tuple[float, tuple[str, ...], tuple[SourceBox, ...]]]:
     words = [w for w in page.extract_words(keep_blank_chars=False) if not _inside(w, table_boxes)]
     words.sort(key=lambda w: (round(w["top"]), w["x0"]))
     lines: list[list[dict]] = []
@@ -68,18 +77,21 @@ def _loose_lines(page, table_boxes: list[tuple]) -> list[tuple[float, tuple[str,
         else:
             lines.append([word])
     right_margin = max((w["x1"] for w in words), default=0)
-    result: list[tuple[float, tuple[str, ...]]] = []
+    result: list[tuple[float, tuple[str, ...], tuple[SourceBox, ...]]] = []
     wrapped, previous_x0 = False, None
     for line in lines:
-        cells = [" ".join(w["text"] for w in cell) for cell in _line_cells(line)]
+        cut = _line_cells(line)
+        cells = [" ".join(w["text"] for w in cell) for cell in cut]
+        boxes = [_words_box(page.page_number, cell) for cell in cut]
         height = line[-1]["bottom"] - line[-1]["top"]
         same_column = previous_x0 is not None and abs(line[0]["x0"] - previous_x0) <= 2 * height
         if wrapped and same_column and len(cells) == 1 and result:
             # The line above ran to the margin: this is the same paragraph.
-            top, previous = result[-1]
-            result[-1] = (top, (*previous[:-1], unwrap(previous[-1] + "\n" + cells[0])))
+            top, previous, previous_boxes = result[-1]
+            result[-1] = (top, (*previous[:-1], unwrap(previous[-1] + "\n" + cells[0])),
+                          (*previous_boxes[:-1], previous_boxes[-1].union(boxes[0])))
         else:
-            result.append((line[0]["top"], tuple(cells)))
+            result.append((line[0]["top"], tuple(cells), tuple(boxes)))
         wrapped = max(w["x1"] for w in line) >= right_margin - 1.5 * height
         previous_x0 = line[0]["x0"]
     return result
@@ -91,17 +103,66 @@ def _is_scanned(page) -> bool:
     return sum(not char["text"].isspace() for char in page.chars) < SCANNED_BELOW_CHARS
 
 
+def _decode_symbol_glyphs(page) -> None:
+    """Tick boxes typed in a symbol font (Wingdings, as Word exports them)
+    come out of the text layer as private-use or Latin characters: read them
+    as the marks they show, in place, before words and tables take the text."""
+    for char in page.chars:
+        family = symbol_font(char.get("fontname"))
+        if family is not None:
+            char["text"] = "".join(symbol_mark(family, ch) for ch in char["text"])
+
+
+def _within(thing: dict, box: dict, slack: float = 1.0) -> bool:
+    return (thing["x0"] >= box["x0"] - slack and thing["x1"] <= box["x1"] + slack
+            and thing["top"] >= box["top"] - slack and thing["bottom"] <= box["bottom"] + slack)
+
+
+def _read_drawn_tick_boxes(page) -> None:
+    """Check boxes drawn rather than typed (form-field check boxes in a PDF
+    exported from Word or LibreOffice): a small empty square, crossed by
+    strokes when ticked. Each becomes a ☑ or ☐ character where it stands,
+    and its rules are taken out so the table finder does not see a cell."""
+    objects = page.objects
+    rects, strokes = objects.get("rect", []), objects.get("line", []) + objects.get("curve", [])
+    squares = [r for r in rects if r.get("stroke") and not r.get("fill")
+               and DRAWN_TICK_BOX_POINTS[0] <= r["width"] <= DRAWN_TICK_BOX_POINTS[1]
+               and abs(r["width"] - r["height"]) <= 0.15 * r["width"]]
+    # Squares side by side are a grid (one box per digit of an ID number),
+    # and a square with text inside is a cell: neither is a tick box.
+    grid = [a for a in squares if any(b is not a and _within(b, {
+        "x0": a["x0"] - b["width"] / 2, "x1": a["x1"] + b["width"] / 2, "top": a["top"], "bottom": a["bottom"]})
+        for b in squares)]
+    for box in [r for r in squares if not any(r is g for g in grid)
+                and not any(_within(char, r) for char in page.chars if not char["text"].isspace())]:
+        crossing = [stroke for stroke in strokes if _within(stroke, box)]
+        objects.setdefault("char", []).append({
+            "text": "☑" if crossing else "☐", "fontname": "", "size": box["height"], "adv": box["width"],
+            "upright": True, "matrix": (1, 0, 0, 1, box["x0"], box["y0"]), "object_type": "char",
+            "page_number": page.page_number, "mcid": None, "tag": None, "ncs": None,
+            "stroking_color": None, "non_stroking_color": None,
+            **{key: box[key] for key in ("x0", "x1", "y0", "y1", "top", "bottom", "doctop", "width", "height")},
+        })
+        rects.remove(box)
+        for stroke in crossing:
+            (objects["line"] if stroke in objects.get("line", []) else objects["curve"]).remove(stroke)
+
+
 def page_rows(page, starts_page: bool) -> list[TextRow]:
-    """Rows of one page's text layer."""
+    """Rows of one page's text layer, each cell with its box in PDF points."""
+    _decode_symbol_glyphs(page)
+    _read_drawn_tick_boxes(page)
     placed: list[tuple[float, int, TextRow]] = []
     tables = page.find_tables()
     for table in tables:
         for row_number, (row, texts) in enumerate(zip(table.rows, table.extract())):
-            cells = tuple(unwrap(text) for text in texts if text is not None)
+            kept = [(text, bbox) for text, bbox in zip(texts, row.cells) if text is not None]
+            cells = tuple(unwrap(text) for text, _ in kept)
+            boxes = tuple(SourceBox(page.page_number, tuple(bbox)) if bbox else None for _, bbox in kept)
             if any(cells):
-                placed.append((row.bbox[1], 0, TextRow(cells, True, False, row_number == 0)))
-    for top, cells in _loose_lines(page, [table.bbox for table in tables]):
-        placed.append((top, 1, TextRow(cells, False)))
+                placed.append((row.bbox[1], 0, TextRow(cells, True, False, row_number == 0, boxes=boxes)))
+    for top, cells, boxes in _loose_lines(page, [table.bbox for table in tables]):
+        placed.append((top, 1, TextRow(cells, False, boxes=boxes)))
     placed.sort(key=lambda item: (item[0], item[1]))
     rows = [row for _, _, row in placed]
     if rows and starts_page:
@@ -142,7 +203,8 @@ def _ocr_pages(data: bytes, per_page: list[list[TextRow]], scanned: list[int], o
     if not ocr_available(options.engine or DEFAULT_ENGINE if options else DEFAULT_ENGINE):
         raise UnsupportedFormat("PDF 没有可提取的文字（可能是扫描件或图片），暂不支持自动识别，请人工处理或请申请人发送 Word 版。")
     pages = render_pdf_pages(data, scanned)
-    for index, rows in zip(scanned, read_pages_apart(pages, options=options)):
+    for index, rows in zip(scanned, read_pages_apart(pages, options=options,
+                                                     page_numbers=[number + 1 for number in scanned])):
         if index == 0 and rows:
             rows[0] = dataclasses.replace(rows[0], starts_page=False)
         per_page[index] = rows

@@ -23,6 +23,14 @@ PDF is never flagged for doubt): a value is either right or in
   otherwise filled in is flagged too (a wholly blank form is not).
 * A value whose cell ran into the next one (the declaration) is cut and
   flagged.
+* A name is checked in every format for its shape (one character: the
+  given name lost; more than four without a middle dot: something else
+  ran in) and, when OCR read it, for its surname (a look-alike read).
+
+A file that is plainly the form (``resembles_form``: its title and a label,
+or labels enough with one of the form's own questions) but gave too little for
+``looks_like_form`` is never "no form": it gives a partial result with
+every field read in needs_review and a warning saying so.
 """
 from __future__ import annotations
 
@@ -45,6 +53,9 @@ TICK_BOX_MARKS = TICKED_MARKS + UNTICKED_MARKS  # a tick box, ticked or not
 FORM_SPECIFIC_KEYS = {"county", "expertise", "service_modes", "available_time", "achievements"}
 IDENTITY_KEYS = {"name", "id_number"}
 REVIEW_CONFIDENCE = 0.5
+# Labels enough (one of them the form's own) to call a file the form even
+# when too little was read from it to be sure what is where.
+PARTIAL_FORM_LABELS = 3
 # An ID whose GB 11643 check character holds was read right whatever the
 # OCR engine's own doubt (one wrong digit fails the check 10 times in 11).
 CHECKED_ID_CONFIDENCE = 0.95
@@ -55,6 +66,8 @@ UNREADABLE = "“{label}”一栏有字迹但无法识别（可能是手写）�
 HANDWRITTEN = "此表似为手写填写（{count} 栏无法识别），所有识别结果均请对照原件核对"
 REQUIRED_EMPTY = "“{label}”为必填项，但识别结果为空（可能漏填或未能识别），请对照原件核对"
 TICKS_AMBIGUOUS = "“{label}”中的勾选标记无法确定属于哪个选项（{options}），请对照原件核对"
+PARTIAL_FORM = ("文件像是报名表，但只识别出 {count} 项内容（版式特殊、扫描不清或填写不全），"
+                "已识别的内容全部待核对，请对照原件补录")
 TICKS_INCOMPLETE = "“{label}”的选项未能全部识别（可能跨页或被遮挡），请对照原件核对勾选"
 
 
@@ -103,6 +116,18 @@ def looks_like_form(rows: list[TextRow], pairs: list[Pair]) -> bool:
     )
 
 
+def resembles_form(rows: list[TextRow], pairs: list[Pair]) -> bool:
+    """Too little was read for ``looks_like_form``, yet this is the form:
+    its title over at least one of its labels, or several labels with one
+    only this form asks. A résumé shares the name, phone and e-mail, not the
+    form's questions; the call for applicants names the form in a line of
+    its own ("附件：…报名表") but asks nothing."""
+    labels = _label_keys(pairs)
+    return (bool(labels) and any(_is_title_row(row) for row in rows)) or (
+        len(labels) >= PARTIAL_FORM_LABELS and bool(labels & FORM_SPECIFIC_KEYS)
+    )
+
+
 def rows_to_results(rows: list[TextRow], method: str, base_confidence: float = 1.0,
                     review_below: float = 0.0, options: ParseOptions | None = None) -> list[FormResult]:
     """``review_below``: a field read with less confidence than this (the
@@ -111,12 +136,27 @@ def rows_to_results(rows: list[TextRow], method: str, base_confidence: float = 1
     per-field thresholds (default: ``ParseOptions(review_below=review_below)``)."""
     if options is None:
         options = ParseOptions(review_below=review_below) if review_below > 0 else None
-    results = []
+    results, partial = [], []
     for form_rows in split_forms(rows):
         pairs = read_pairs(form_rows)
         if looks_like_form(form_rows, pairs):
             results.append(build_result(form_rows, pairs, method, base_confidence, review_below, options))
-    return results
+        elif resembles_form(form_rows, pairs):
+            partial.append((form_rows, pairs))
+    if results:
+        return results  # a stray piece beside a whole form is not another applicant
+    # Never nothing from what is plainly the form: whatever was read, for staff to check.
+    return [_partial_result(form_rows, pairs, method, base_confidence, review_below, options)
+            for form_rows, pairs in partial]
+
+
+def _partial_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confidence: float,
+                    review_below: float, options: ParseOptions | None) -> FormResult:
+    result = build_result(rows, pairs, method, base_confidence, review_below, options)
+    result.warnings.insert(0, PARTIAL_FORM.format(count=len(result.fields)))
+    result.needs_review = list(result.fields)  # already in the schema's order
+    result.confidence = {key: min(value, REVIEW_CONFIDENCE) for key, value in result.confidence.items()}
+    return result
 
 
 class _ResultBuilder:
@@ -179,8 +219,10 @@ class _ResultBuilder:
             if self.read_confidence["id_number"] >= REVIEW_CONFIDENCE and not checks.check_id_number(id_number):
                 self.read_confidence["id_number"] = max(self.read_confidence["id_number"], CHECKED_ID_CONFIDENCE)
         name = fields.get("name")
-        if self.ocr and name and "name" not in review:
-            for problem in checks.check_surname(name):
+        if name and "name" not in review:
+            # OCR drops a rare character or swaps it for a look-alike without
+            # a doubt; a name's shape and surname are its second opinion.
+            for problem in checks.check_name_shape(name) + (checks.check_surname(name) if self.ocr else []):
                 self.flag("name", problem)
         for key, confidence in self.read_confidence.items():
             if confidence < self.threshold(key) and key not in review:

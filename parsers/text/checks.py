@@ -126,6 +126,40 @@ def _surnames() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(w for w in words if len(w) == 1), frozenset(w for w in words if len(w) == 2)
 
 
+# GB/T 2260 codes of Zhanjiang's districts and counties: the first six
+# digits of an ID issued there. The development zone has no code of its own.
+ZHANJIANG_COUNTY_CODES = {
+    "440802": "赤坎区", "440803": "霞山区", "440804": "坡头区", "440811": "麻章区", "440823": "遂溪县",
+    "440825": "徐闻县", "440881": "廉江市", "440882": "雷州市", "440883": "吴川市",
+}
+LONGEST_PLAIN_NAME = 4  # Han names without a middle dot: a compound surname and two characters at most
+
+
+def county_for_id(id_number: str) -> str | None:
+    """The Zhanjiang district or county where an ID was issued (its region
+    code), as the form's county option; None for an ID from elsewhere or
+    not an ID. Where someone was registered at birth is not where they
+    work: agreement with the form's county is a second opinion, a
+    disagreement is no error."""
+    if not isinstance(id_number, str) or not re.fullmatch(r"\d{6}.*", id_number):
+        return None
+    return ZHANJIANG_COUNTY_CODES.get(id_number[:6])
+
+
+def check_name_shape(name: str) -> list[str]:
+    """A Han name is two to four characters (more only with a middle dot):
+    one character is a surname whose given name was lost, more than four
+    usually a name run into the next cell."""
+    compact = re.sub(r"\s+", "", name or "")
+    if not compact or not re.fullmatch(r"[\u4e00-\u9fff]+", compact):
+        return []  # written in Latin letters, or with a middle dot: nothing to say
+    if len(compact) == 1:
+        return [f"姓名“{compact}”只有一个字，可能漏识或漏填了名字，请对照原件核对"]
+    if len(compact) > LONGEST_PLAIN_NAME:
+        return [f"姓名“{compact}”有 {len(compact)} 个字且没有间隔号，可能混入了其他内容，请对照原件核对"]
+    return []
+
+
 def check_surname(name: str) -> list[str]:
     """A name read by OCR whose surname is not a known Chinese surname is likely misread."""
     if not name or not re.fullmatch(r"[\u4e00-\u9fff·]{2,8}", name):

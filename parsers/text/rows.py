@@ -16,8 +16,14 @@ _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
 
 @dataclass(frozen=True)
 class SourceBox:
-    """A place on a page: 1-based page number and a box in PDF points
-    (x0, top, x1, bottom; origin top left) or, for an image, in pixels."""
+    """A place on a page as the review app shows it: 1-based page number
+    and a box (x0, top, x1, bottom; origin top left) in PDF points for a
+    PDF page, typed or scanned, or for an image file in its pixels as sent
+    (full size, turned upright by its EXIF orientation). A scan or photo is
+    read turned, straightened and cut out of its background; its boxes are
+    mapped back through all of that (``parsers.ocr.geometry.Placement``),
+    so a box read on a sheet photographed at an angle is the smallest
+    upright box around that place on the photo."""
 
     page: int
     box: tuple[float, float, float, float]

@@ -46,7 +46,22 @@ def test_parse_prints_one_json_line_per_form_and_one_for_a_file_without_a_form(t
     assert lines[2] == {"file": "cv.docx", "status": "not_a_form", "message": "没有找到报名表"}
     assert lines[0]["fields"] == a.expected_fields()
     assert lines[1]["fields"] == b.expected_fields()
-    assert set(lines[0]) == {"file", "fields", "confidence", "needs_review", "warnings"}
+    assert set(lines[0]) == {"file", "fields", "confidence", "needs_review", "warnings", "source"}
+    assert lines[0]["source"] == {}  # a Word file has no pages to point at
+    # A PDF says where each field was read: page 1, a box in points inside the A4 page.
+    assert set(lines[1]["source"]) == set(lines[1]["fields"])
+    name = lines[1]["source"]["name"]
+    x0, top, x1, bottom = name["box"]
+    assert name["page"] == 1 and 0 <= x0 < x1 <= 595.3 and 0 <= top < bottom <= 841.9
+
+
+def test_parse_json_gives_an_unreadable_file_its_status(tmp_path):
+    (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not really")
+    result = intake("parse", "broken.docx", "--json", cwd=tmp_path)
+    assert result.returncode == 1
+    [line] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert line["file"] == "broken.docx" and line["status"] == "unreadable" and line["error"] == "corrupt"
+    assert line["message"]
 
 
 def test_parse_says_why_a_file_cannot_be_read(tmp_path):
@@ -68,7 +83,7 @@ def test_poll_once_twice_then_export(tmp_path, config_file, dovecot_server, imap
     assert second.returncode == 0, second.stderr
     assert "新邮件 13 封，重复 1 封" in first.stdout
     assert "新邮件 0 封" in second.stdout
-    assert len(smtp_sink.messages) == 11
+    assert len(smtp_sink.messages) == 11  # one per mail that asks for one: two applicants in one mail share it; a question gets one too
 
     exported = intake("--config", str(config_file), "export", "--format", "json", cwd=tmp_path)
     records = json.loads(exported.stdout)
