@@ -81,7 +81,7 @@ def test_poll_once_twice_then_export(tmp_path, config_file, dovecot_server, imap
 
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
-    assert "新邮件 13 封，重复 1 封" in first.stdout
+    assert "新邮件 14 封，重复 1 封" in first.stdout
     assert "新邮件 0 封" in second.stdout
     assert len(smtp_sink.messages) == 11  # one per mail that asks for one: two applicants in one mail share it; a question gets one too
 
