@@ -66,6 +66,11 @@ CONVERT_TIMEOUT = 45.0
 OFFICE_KINDS = ("doc", "wps", "rtf", "odt")
 _SUFFIX = {"doc": ".doc", "wps": ".wps", "rtf": ".rtf", "odt": ".odt", "docx": ".docx"}
 _NAMES = {"doc": "Word 97-2003（.doc）", "wps": "WPS（.wps）", "rtf": "RTF", "odt": "ODT", "docx": "Word（.docx）"}
+# LibreOffice's import filter per kind, decided by our sniffing: left to
+# itself LibreOffice picks an importer from the content, so an HTML page named
+# .doc would go through the HTML importer (and its links).
+_IMPORT_FILTERS = {"doc": "MS Word 97", "wps": "MS Word 97", "rtf": "Rich Text Format", "odt": "writer8",
+                   "docx": "MS Word 2007 XML"}
 # LibreOffice's export filter per target format.
 _FILTERS = {"docx": "docx:MS Word 2007 XML", "pdf": "pdf:writer_pdf_Export"}
 NO_LIBREOFFICE = ("LibreOffice is not installed on the server: cannot read .doc/.wps files. "
@@ -82,7 +87,7 @@ _PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 <item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
 <item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
 <item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>0</value></prop></item>
 <item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="FirstRun" oor:op="fuse"><value>false</value></prop></item>
 </oor:items>
 """
@@ -204,7 +209,7 @@ def convert_document(kind: str, data: bytes, *, target: str, timeout: float = 60
         command = [*_deadline_wrapper(timeout), *_network_jail(), soffice,
                    f"-env:UserInstallation={profile.as_uri()}",
                    "--headless", "--invisible", "--nologo", "--nodefault", "--norestore",
-                   "--nolockcheck", "--convert-to", _FILTERS[target],
+                   "--nolockcheck", f"--infilter={_IMPORT_FILTERS[kind]}", "--convert-to", _FILTERS[target],
                    "--outdir", str(out_dir), str(source)]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(root), "TMPDIR": str(root),
                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "SAL_USE_VCLPLUGIN": "svp"}

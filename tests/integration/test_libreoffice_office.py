@@ -176,3 +176,10 @@ def test_seconds_per_conversion(converted, record_property):
     record_property("seconds_per_conversion", timings)
     print("seconds per LibreOffice conversion:", timings)
     assert max(timings.values()) < 30
+
+
+def test_an_html_page_named_doc_is_refused_not_read_as_html(tmp_path):
+    page = ("<html><body><h1>湛江市中小企业志愿服务专家报名表</h1><table><tr><td>姓名</td><td>张伟</td></tr></table>"
+            "<img src='http://127.0.0.1:9/track.png'></body></html>").encode("utf-8")
+    with pytest.raises(CorruptFile):
+        parse("报名表.doc", page)

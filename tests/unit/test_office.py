@@ -94,6 +94,13 @@ def test_deadline_wrapper_and_profile_settings():
     assert values["DisableMacrosExecution"] == "true"
     assert values["MacroSecurityLevel"] == "3"
     assert values["BlockUntrustedRefererLinks"] == "true"
+    assert values["Link"] == "0"  # sw UpdateLinks: 0 never, 1 on request, 2 always
+
+
+def test_an_html_page_named_doc_is_not_read_by_the_html_importer():
+    # LibreOffice would otherwise choose its importer from the content.
+    assert office._IMPORT_FILTERS["doc"] == office._IMPORT_FILTERS["wps"] == "MS Word 97"
+    assert set(office._IMPORT_FILTERS) == set(office._SUFFIX)
 
 
 # ---- .docx as WPS Office saves it -------------------------------------------
