@@ -85,8 +85,14 @@ def _too_large() -> TooLarge:
     return TooLarge(TOO_MANY_PIXELS.format(limit=MAX_PIXELS // 10_000))
 
 
+# The formats a phone or a scanner sends. Pillow would otherwise try every
+# format it knows on any bytes (an EPS named .jpg goes to Ghostscript).
+PHOTO_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP", "HEIF")
+
+
 def _open_image(data: bytes) -> Image.Image:
-    """Open without decoding; a decompression-bomb warning is an error."""
+    """Open without decoding, only as a photo or scan format; a
+    decompression-bomb warning is an error."""
     if _is_heif(data):
         _register_heif()
     is_jpeg = data[:3] == b"\xff\xd8\xff"
@@ -94,7 +100,7 @@ def _open_image(data: bytes) -> Image.Image:
         with warnings.catch_warnings():
             # A JPEG can be decoded at reduced scale, so only the hard limit applies to it.
             warnings.simplefilter("ignore" if is_jpeg else "error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=PHOTO_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_large() from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:

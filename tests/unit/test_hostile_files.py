@@ -74,3 +74,12 @@ def test_a_docx_with_an_unknown_compression_method_is_a_parse_error_not_a_crash(
     data[central + 10:central + 12] = (99).to_bytes(2, "little")  # a method no library implements
     with pytest.raises(ParseError):
         parse("报名表.docx", bytes(data))
+
+
+@pytest.mark.parametrize("content", [
+    b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n",
+    b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'><text>\xe6\x8a\xa5\xe5\x90\x8d\xe8\xa1\xa8</text></svg>",
+])
+def test_a_photo_that_is_really_postscript_or_svg_is_refused_unopened(content):
+    with pytest.raises(ParseError):
+        parse("photo.jpg", content)
