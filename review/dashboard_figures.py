@@ -58,6 +58,7 @@ class Failure:
     what: str  # the message's subject, or the reply's recipient and subject
     error: str
     at: datetime | None
+    retryable: bool = True  # a mail too large to download is read in webmail, not retried
 
 
 @dataclass(frozen=True)
@@ -128,14 +129,20 @@ def county_order(campaign: CampaignSettings, seen) -> list[str]:
 
 
 def failed_messages(session: Session) -> tuple[int, list[Failure]]:
-    total = session.scalar(select(func.count()).select_from(Message).where(Message.status == MessageStatus.FAILED))
+    """Mail that failed to process, and mail too large to download (headers only)."""
+    unread = Message.status.in_([MessageStatus.FAILED, MessageStatus.TOO_LARGE])
+    total = session.scalar(select(func.count()).select_from(Message).where(unread))
     rows = session.execute(
-        select(Message.id, Message.subject, Message.from_address, Message.error, Message.received_at)
-        .where(Message.status == MessageStatus.FAILED).order_by(Message.id.desc()).limit(FAILED_LIST_LIMIT)
+        select(Message.id, Message.subject, Message.from_address, Message.error, Message.defects,
+               Message.status, Message.received_at)
+        .where(unread).order_by(Message.id.desc()).limit(FAILED_LIST_LIMIT)
     ).all()
     # Errors can quote mail; numbers in them are masked like everywhere else.
-    return total or 0, [Failure(r.id, f"{r.subject or '（无主题）'} · {r.from_address or ''}",
-                                 redact_text(r.error or ""), r.received_at) for r in rows]
+    return total or 0, [
+        Failure(r.id, f"{r.subject or '（无主题）'} · {r.from_address or ''}",
+                redact_text(r.error or "；".join(r.defects or [])), r.received_at,
+                retryable=r.status == MessageStatus.FAILED)
+        for r in rows]
 
 
 def failed_replies(session: Session) -> tuple[int, list[Failure]]:

@@ -48,6 +48,10 @@ def print_status(*, session: Session) -> None:
     failed = session.scalars(select(Message).where(Message.status == MessageStatus.FAILED)).all()
     for message in failed:
         click.echo(f"  失败邮件 #{message.id} 「{message.subject}」: {message.error}  → 修复后运行 intake retry")
+    too_large = session.scalars(select(Message).where(Message.status == MessageStatus.TOO_LARGE)).all()
+    for message in too_large:
+        click.echo(f"  过大邮件 #{message.id} 「{message.subject}」 {message.from_address or ''}: "
+                   f"{'；'.join(message.defects or [])}")
     unreadable = session.scalars(select(Attachment).where(Attachment.status == AttachmentStatus.UNREADABLE)).all()
     for attachment in unreadable:
         reason = reason_label(attachment.reason) or "原因未记录"

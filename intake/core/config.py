@@ -102,6 +102,9 @@ class MailboxSettings(_ServerSettings):
     folder: str = "INBOX"
     move_to: str | None = None  # optional: move processed mail to this folder
     batch_size: int = Field(default=50, ge=1, le=1000)
+    # A mail larger than this is not downloaded: its headers are kept and staff
+    # told, the mail stays on the server (126.com accepts up to 50 MB).
+    max_message_mb: float = Field(default=50, gt=0)
     id_name: str = "intake"  # sent in the IMAP ID command (NetEase refuses SELECT without it)
 
 

@@ -26,6 +26,7 @@ MESSAGE_STATUS_LABELS: Mapping[MessageStatus, str] = {
     MessageStatus.PROCESSED: "已处理",
     MessageStatus.IGNORED: "已忽略",
     MessageStatus.FAILED: "处理失败",
+    MessageStatus.TOO_LARGE: "邮件过大未收取",
 }
 
 ATTACHMENT_STATUS_LABELS: Mapping[AttachmentStatus, str] = {

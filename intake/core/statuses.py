@@ -9,6 +9,7 @@ class MessageStatus(str, enum.Enum):
     PROCESSED = "processed"    # parsed and turned into applications (or ignored)
     IGNORED = "ignored"        # not an application (auto-reply, bounce, bulk, duplicate)
     FAILED = "failed"          # processing raised; error kept, retryable
+    TOO_LARGE = "too_large"    # over mailbox.max_message_mb: headers kept, the mail left on the server
 
 
 class AttachmentStatus(str, enum.Enum):

@@ -51,6 +51,15 @@ class FetchedMail:
     raw: bytes
     internaldate: datetime  # aware, as the server recorded arrival
     size: int
+    # Over the size cap: ``raw`` holds the header block only, the mail stays on the server.
+    headers_only: bool = False
+
+
+def _arrival(data: dict) -> datetime:
+    internaldate = data.get(b"INTERNALDATE")
+    if internaldate is None:
+        return datetime.now(timezone.utc)
+    return internaldate.replace(tzinfo=timezone.utc) if internaldate.tzinfo is None else internaldate
 
 
 @contextmanager
@@ -137,10 +146,23 @@ class MailboxClient:
             uids = self.client.search(["UID", f"{last_uid + 1}:*"])
         return sorted(uid for uid in uids if uid > last_uid)
 
-    def fetch(self, uids: list[int]) -> Iterator[FetchedMail]:
-        """Raw bytes with BODY.PEEK[] (never sets \\Seen: staff read this inbox too)."""
+    def fetch(self, uids: list[int], *, max_bytes: int | None = None) -> Iterator[FetchedMail]:
+        """Raw bytes with BODY.PEEK[] (never sets \\Seen: staff read this inbox too).
+
+        Sizes are asked first: a mail over ``max_bytes`` is never downloaded,
+        only its header block (``headers_only``), so one huge mail cannot fill
+        the worker's memory or be fetched again at every poll."""
         if not uids:
             return
+        if max_bytes is not None:
+            with _imap_errors("FETCH"):
+                sizes = self.client.fetch(uids, ["RFC822.SIZE"])
+            too_large = [uid for uid in uids if int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0)) > max_bytes]
+            if too_large:
+                yield from self._fetch_headers(too_large)
+                uids = [uid for uid in uids if uid not in set(too_large)]
+                if not uids:
+                    return
         with _imap_errors("FETCH"):
             response = self.client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE", "RFC822.SIZE"])
         for uid in uids:
@@ -156,12 +178,17 @@ class MailboxClient:
                 raise MailboxError(
                     f"UID {uid}: fetched {len(raw)} bytes but the server says {size}; not storing a partial body"
                 )
-            internaldate = data.get(b"INTERNALDATE")
-            if internaldate is None:
-                internaldate = datetime.now(timezone.utc)
-            elif internaldate.tzinfo is None:
-                internaldate = internaldate.replace(tzinfo=timezone.utc)
-            yield FetchedMail(uid=uid, raw=bytes(raw), internaldate=internaldate, size=size)
+            yield FetchedMail(uid=uid, raw=bytes(raw), internaldate=_arrival(data), size=size)
+
+    def _fetch_headers(self, uids: list[int]) -> Iterator[FetchedMail]:
+        with _imap_errors("FETCH"):
+            response = self.client.fetch(uids, ["BODY.PEEK[HEADER]", "INTERNALDATE", "RFC822.SIZE"])
+        for uid in uids:
+            data = response.get(uid)
+            if data is None:
+                continue
+            yield FetchedMail(uid=uid, raw=bytes(data.get(b"BODY[HEADER]") or b""), internaldate=_arrival(data),
+                              size=int(data.get(b"RFC822.SIZE", 0)), headers_only=True)
 
     def move(self, uids: list[int], folder: str) -> None:
         if not uids:

@@ -22,6 +22,7 @@ from intake.core import crash_points
 from intake.core.blobstore import BlobStore
 from intake.mail.charsets import message_ids
 from intake.mail.mailbox import FetchedMail, MailboxClient, account_key
+from intake.mail.mime import parse_mail
 from intake.core.models import FolderCursor, MailboxEntry, Message
 from intake.core.statuses import MessageStatus
 
@@ -35,6 +36,7 @@ class IngestReport:
     seen: int = 0
     stored: int = 0
     duplicates: int = 0
+    too_large: int = 0  # headers kept, the mail left on the server
     uidvalidity_changed: bool = False
     alerts: list[str] = field(default_factory=list)
 
@@ -68,8 +70,11 @@ def fetch_new_messages(
     batch_size = settings.batch_size
     for start in range(0, len(uids), batch_size):
         batch = uids[start : start + batch_size]
-        for fetched in mailbox.fetch(batch):
+        for fetched in mailbox.fetch(batch, max_bytes=round(settings.max_message_mb * 1024 * 1024)):
             crash_points.reached("after_fetch")
+            if fetched.headers_only:
+                report.too_large += 1
+                report.alerts.append(too_large_notice(fetched.size, settings.max_message_mb))
             is_new = store_fetched_mail(
                 fetched, session_factory=session_factory, blobs=blobs,
                 account=account, folder=folder, uidvalidity=mailbox.uidvalidity,
@@ -117,13 +122,17 @@ def store_fetched_mail(
         if existing is None:
             message = Message(
                 raw_sha256=raw_sha,
-                size=len(fetched.raw),
+                size=fetched.size if fetched.headers_only else len(fetched.raw),
                 message_id_header=message_id_header,
                 body_sha256=body_sha,
                 received_at=fetched.internaldate,
-                status=MessageStatus.STORED,
-                defects=[],
+                status=MessageStatus.TOO_LARGE if fetched.headers_only else MessageStatus.STORED,
+                defects=[too_large_notice(fetched.size, None)] if fetched.headers_only else [],
             )
+            if fetched.headers_only:  # never processed: who sent it, for staff, from the header block
+                headers = parse_mail(fetched.raw)
+                message.subject, message.from_name = headers.subject[:2000], headers.from_name[:500]
+                message.from_address = headers.from_address
             session.add(message)
             session.flush()
         else:
@@ -137,6 +146,12 @@ def store_fetched_mail(
         is_new = existing is None
     crash_points.reached("after_message_commit")
     return is_new
+
+
+def too_large_notice(size: int, cap_mb: float | None) -> str:
+    cap = f"超过上限 {cap_mb:g} MB，" if cap_mb else "超过大小上限，"
+    return (f"邮件大小约 {size / 1024 / 1024:.1f} MB，{cap}未下载，仅保存了邮件头；"
+            "原邮件仍在邮箱中，请在网页邮箱中查看，必要时请发件人压缩附件后重新发送。")
 
 
 def find_same_message(
