@@ -33,6 +33,7 @@ MAX_MULTIPART_NESTING = 20
 # real application is a form and some scans, far under this.
 MAX_DECODED_BYTES = 80 * 1024 * 1024
 _ZIP_TYPES = {"application/zip", "application/x-zip-compressed", "application/x-zip"}
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _UNOPENED_ARCHIVES = (".rar", ".7z")
 _FORWARD_SEPARATOR = "---------- Forwarded message ----------"
 
@@ -244,7 +245,9 @@ def _add_attachment(part: Message, content_type: str, origin: str,
         forwarded = _parse_bytes(data, walk.max_parts, walk.defects)
         if forwarded.keys():
             return _read_forwarded(forwarded, depth, walk)
-    if lowered.endswith(".zip") or content_type in _ZIP_TYPES:
+    # What a file is comes from its bytes: a PDF declared application/zip (a
+    # polyglot) stays a PDF, never unpacked into what its tail hides.
+    if data.startswith(_ZIP_MAGIC) and (lowered.endswith(".zip") or content_type in _ZIP_TYPES):
         members, problems = expand_zip(filename, data, max_total=walk.decoded_budget)
         walk.defects.extend(problems)
         if members:

@@ -28,6 +28,7 @@ from parsers.errors import CorruptFile, EncryptedFile, TooLarge, UnsupportedForm
 from parsers.ocr import DEFAULT_ENGINE, method_name, ocr_available, ocr_options, read_pages_apart
 from parsers.ocr.page_images import render_pdf_pages
 from parsers.readers.docx_safety import RESEND_WITHOUT_PASSWORD
+from parsers.readers.pdf_streams import check_stream_sizes
 from parsers.readers.symbol_fonts import symbol_font, symbol_mark
 from parsers.results import FormResult
 from parsers.text.assemble import rows_to_results
@@ -233,6 +234,11 @@ def _open(data: bytes) -> pdfplumber.PDF:
     if pages > MAX_PDF_PAGES:
         pdf.close()
         raise TooLarge(f"PDF 共 {pages} 页，超过上限 {MAX_PDF_PAGES} 页。")
+    try:
+        check_stream_sizes(pdf.doc)
+    except TooLarge:
+        pdf.close()
+        raise
     return pdf
 
 

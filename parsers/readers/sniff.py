@@ -74,5 +74,6 @@ def sniff_kind(filename: str, data: bytes) -> str:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image"
     # No known signature: a damaged .docx/.pdf still goes to its reader,
-    # which reports it as corrupt.
-    return by_extension
+    # which reports it as corrupt. An image is one only by its bytes: an SVG
+    # or a script named photo.jpg is not a photo.
+    return "other" if by_extension == "image" else by_extension

@@ -9,10 +9,11 @@ from email.message import EmailMessage
 
 import pytest
 
+from devtools.samples import hostile_files
 from devtools.samples.forms import build_form_docx, sample_applicants
 from intake.mail import mime
 from parsers import parse
-from parsers.errors import CorruptFile, ParseError
+from parsers.errors import CorruptFile, ParseError, TooLarge
 
 APPLICANT = sample_applicants(1, seed=7)[0]
 
@@ -83,3 +84,10 @@ def test_a_docx_with_an_unknown_compression_method_is_a_parse_error_not_a_crash(
 def test_a_photo_that_is_really_postscript_or_svg_is_refused_unopened(content):
     with pytest.raises(ParseError):
         parse("photo.jpg", content)
+
+
+def test_a_chained_flate_bomb_pdf_is_refused_as_too_large_before_it_is_inflated():
+    bomb = hostile_files.pdf_flate_bomb()  # a few KB that inflate to a gigabyte
+    assert len(bomb) < 100_000
+    with pytest.raises(TooLarge, match="压缩炸弹"):
+        parse("报名表.pdf", bomb)

@@ -213,7 +213,8 @@ def test_files_that_are_not_documents_are_unsupported():
 @pytest.mark.parametrize("name,data,kind", [
     ("x.pdf", b"%PDF-1.7\n", "pdf"), ("x.docx", b"%PDF-1.4", "pdf"), ("x.jpg", b"\x89PNG\r\n\x1a\n", "image"),
     ("x.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "doc"), ("x.wps", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "wps"),
-    ("x.rtf", b"{\\rtf1", "rtf"), ("x.heic", b"", "image"), ("x.bin", b"abc", "other"),
+    ("x.rtf", b"{\\rtf1", "rtf"), ("x.heic", b"\0\0\0\x18ftypheic", "image"), ("x.bin", b"abc", "other"),
+    ("photo.jpg", b"<svg onload=alert(1)>", "other"), ("x.heic", b"", "other"),  # an image only by its bytes
 ])
 def test_sniff_kind(name, data, kind):
     assert sniff_kind(name, data) == kind
