@@ -32,6 +32,7 @@ from intake.core.config import OutboxSettings, SmtpSettings
 from intake.core.masking import redact_text
 from intake.core.models import OutboxMail, utcnow
 from intake.core.statuses import OutboxStatus, ReplyKind
+from notifier.send_limits import Hold, hold_for
 from notifier.smtp import PermanentSendError, SendError, TransientSendError, send_message
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class FlushReport:
     failed: int = 0  # permanently refused or expired this flush
     remaining: int = 0  # rows still unsent (pending or sending) after the flush
     stopped_by: str | None = None  # the server-wide error that ended the flush early, redacted
+    held: int = 0  # waiting for a send limit's window (notifier.send_limits)
+    held_because: str | None = None
 
 
 def outbox_message_id(key: str, domain: str) -> str:
@@ -129,6 +132,15 @@ def flush_outbox(
         if claim is None:
             break
         row_id, attempts, created_at, to_address, raw = claim
+        with session_factory() as session:
+            hold = hold_for(session, to_address, now(), policy)
+        if hold is not None:
+            _record_held(session_factory, row_id, hold, attempts - 1)
+            report.held += 1
+            report.held_because = hold.reason
+            if hold.everyone:
+                break
+            continue
         try:
             send(smtp, email.message_from_bytes(raw, policy=email_policy.SMTP), to_address=to_address)
         except PermanentSendError as exc:
@@ -223,6 +235,12 @@ def _record_sent(session_factory: sessionmaker[Session], row_id: int, t: datetim
 
 def _record_retry(session_factory: sessionmaker[Session], row_id: int, next_at: datetime, error: str) -> None:
     _update_row(session_factory, row_id, status=OutboxStatus.PENDING, next_attempt_at=next_at, last_error=error)
+
+
+def _record_held(session_factory: sessionmaker[Session], row_id: int, hold: Hold, attempts: int) -> None:
+    # Not an attempt: the claim's count is given back, so backoff is unchanged.
+    _update_row(session_factory, row_id, status=OutboxStatus.PENDING, next_attempt_at=hold.until,
+                attempts=attempts, last_error=hold.reason)
 
 
 def _record_failed(session_factory: sessionmaker[Session], row_id: int, error: str) -> None:

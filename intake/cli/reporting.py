@@ -28,6 +28,8 @@ def print_run_report(report) -> None:
         click.echo(f"已移动 {report.moved} 封已处理邮件")
     if outbox is not None:
         click.echo(f"发送：成功 {outbox.sent}，稍后重试 {outbox.retried}，失败 {outbox.failed}，待发送 {outbox.remaining}")
+        if outbox.held:
+            click.echo(f"  暂缓 {outbox.held} 封：{outbox.held_because}")
     if report.mailbox_error:
         click.echo(f"邮箱错误：{report.mailbox_error}", err=True)
 

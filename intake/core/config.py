@@ -311,6 +311,11 @@ class OutboxSettings(_Strict):
     retry_max_seconds: float = Field(default=3600, gt=0)
     expire_after_hours: float = Field(default=120, gt=0)
     batch_size: int = Field(default=50, ge=1)
+    # Send limits (a relay guard, far above a campaign's needs): over one, a reply waits.
+    max_per_hour: int = Field(default=300, ge=1)
+    max_per_day: int = Field(default=3000, ge=1)
+    max_per_domain_per_hour: int = Field(default=150, ge=1)
+    max_per_domain_per_day: int = Field(default=1500, ge=1)
 
 
 class ReplySettings(_Strict):

@@ -253,3 +253,34 @@ def sink_settings_stub():
         host, port = "127.0.0.1", 9
 
     return sink_settings(NoServer())
+
+
+def test_replies_over_a_send_limit_wait_with_the_reason_and_go_when_the_window_has_room(
+        session_factory, smtp_sink, clock):
+    limited = POLICY.model_copy(update={"max_per_domain_per_hour": 2, "max_per_hour": 4})
+    for number in range(4):
+        add(session_factory, f"qq:{number}", f"applicant{number}@qq.com")
+    add(session_factory, "163:0", "other@163.com")
+
+    first = flush_outbox(session_factory, sink_settings(smtp_sink), limited, now=clock)
+
+    assert (first.sent, first.held) == (3, 2)  # two to qq.com, one to 163.com; two to qq.com wait
+    assert "qq.com" in first.held_because and "上限" in first.held_because
+    waiting = [row for row in rows(session_factory).values() if row.status == OutboxStatus.PENDING]
+    assert len(waiting) == 2 and all("qq.com" in row.last_error and row.attempts == 0 for row in waiting)
+
+    clock.advance(minutes=30)  # the hour is not over: still waiting, nothing dropped
+    assert flush_outbox(session_factory, sink_settings(smtp_sink), limited, now=clock).sent == 0
+    clock.advance(minutes=40)
+    later = flush_outbox(session_factory, sink_settings(smtp_sink), limited, now=clock)
+    assert (later.sent, later.held, later.remaining) == (2, 0, 0)
+    assert len(smtp_sink.messages) == 5
+
+
+def test_the_overall_limit_stops_the_flush(session_factory, smtp_sink, clock):
+    limited = POLICY.model_copy(update={"max_per_hour": 2})
+    for number in range(4):
+        add(session_factory, f"a:{number}", f"person{number}@example{number}.cn")
+    report = flush_outbox(session_factory, sink_settings(smtp_sink), limited, now=clock)
+    assert (report.sent, report.held, report.remaining) == (2, 1, 2)
+    assert "每小时最多发送 2 封" in report.held_because
