@@ -164,7 +164,7 @@ def compose_reply(ctx: ReplyContext, *, template_folder: Path | None = None) -> 
         addr_spec=checked_address(ctx.from_address),
     )
     # Exactly the one checked address; the name can only ever be a name.
-    message["To"] = Address(display_name=_display_name(redact_text(_one_line(ctx.to_name))), addr_spec=to_address)
+    message["To"] = Address(display_name=_display_name(person_name(ctx.to_name)), addr_spec=to_address)
     message["Subject"] = reply_subject(ctx.original_subject, ctx.campaign_title)
     message["Date"] = format_datetime(ctx.sent_at)
     message["Message-ID"] = _checked_message_id(ctx.message_id)
@@ -240,7 +240,7 @@ def format_chinese_date(value: date) -> str:
 def _template_values(ctx: ReplyContext) -> dict[str, Any]:
     masked = mask_fields(ctx.fields)
     return {
-        "name": redact_text(_one_line(ctx.to_name)),
+        "name": person_name(ctx.to_name),
         "reference": _one_line(ctx.reference),
         "campaign_title": _one_line(ctx.campaign_title),
         "deadline": format_chinese_date(ctx.deadline),
@@ -297,6 +297,20 @@ def _display_value(value: Any) -> str:
     if len(text) > MAX_VALUE_CHARS:
         text = text[:MAX_VALUE_CHARS] + "……"
     return text
+
+
+# A display name is echoed only when it can be a person's name: mail from
+# anyone must not make the centre's reply carry an address, a link or an advert.
+_NOT_A_NAME = re.compile(r"@|://|www\.|https?|\.(?:com|cn|net|org)\b|\d{5,}|[<>\[\]{}]", re.IGNORECASE)
+MAX_PERSON_NAME_CHARS = 32
+
+
+def person_name(value: str | None) -> str:
+    """``value`` when it reads as a person's name (short, no address, link or long number), else ""."""
+    text = " ".join(_one_line(value).split())
+    if not text or len(text) > MAX_PERSON_NAME_CHARS or _NOT_A_NAME.search(text):
+        return ""
+    return redact_text(text)
 
 
 def _display_name(value: str | None) -> str:

@@ -296,3 +296,19 @@ _HOSTILE_TEXT = st.lists(st.one_of(_ENCODED_WORD_PARTS, st.text(max_size=20)), m
 @given(subject=_HOSTILE_TEXT, name=_HOSTILE_TEXT)
 def test_any_subject_and_name_give_a_safe_reply(subject, name):
     assert_safe(compose_reply(make_context(original_subject=subject, to_name=name)))
+
+
+@pytest.mark.parametrize("name", ['"admin@centre" attacker', "点击领取 http://evil.example/x", "www.spam.cn 优惠",
+                                  "客服 13800138000 加微信", "<b>张伟</b>", "张" * 40])
+def test_a_display_name_that_is_not_a_persons_name_is_not_echoed(name):
+    reply = compose_reply(make_context(to_name=name))
+    assert reply["To"].addresses[0].display_name == ""
+    body = reply.get_body(("plain",)).get_content()
+    for fragment in ("@centre", "http", "www.", "13800138000", "<b>", "张" * 40):
+        assert fragment not in body and fragment not in str(reply["To"])
+
+
+def test_a_real_name_is_still_used_to_greet():
+    reply = compose_reply(make_context(to_name="欧阳婧"))
+    assert reply["To"].addresses[0].display_name == "欧阳婧"
+    assert "欧阳婧" in reply.get_body(("plain",)).get_content()
