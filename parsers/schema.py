@@ -1,7 +1,7 @@
 """The application form's fields, loaded from ``form_schema.yaml``.
 
-The YAML is data the centre may edit (new synonyms, another county); this
-module only turns it into typed, immutable objects.
+The YAML is data the centre may edit (new synonyms or key terms, another
+county); this module only turns it into typed, immutable objects.
 """
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ class FieldSpec:
     kind: str = "text"
     # Allowed values in form order (ticked lists, counties, gender).
     options: tuple[str, ...] = ()
+    # Key terms of the field's labels with their weights, longest first.
+    terms: tuple[tuple[str, float], ...] = ()
+    # Words only answers hold ("硕士"): text holding one is not a label.
+    answers: tuple[str, ...] = ()
 
     @property
     def all_labels(self) -> tuple[str, ...]:
@@ -36,6 +40,10 @@ class FormSchema:
     fields: list[FieldSpec]
     title_keywords: tuple[str, ...] = ()
     ignored_labels: tuple[str, ...] = ()
+    ignored_terms: tuple[str, ...] = ()
+    other_label_terms: tuple[str, ...] = ()
+    label_fillers: tuple[str, ...] = ()
+    label_endings: tuple[str, ...] = ()
     _by_key: dict[str, FieldSpec] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -56,6 +64,15 @@ class FormSchema:
         return self._by_key[key].label
 
 
+def _terms(data: dict | None) -> tuple[tuple[str, float], ...]:
+    weighted = ((str(term).lower(), float(weight)) for term, weight in (data or {}).items())
+    return tuple(sorted(weighted, key=lambda item: len(item[0]), reverse=True))
+
+
+def _words(data: dict, name: str) -> tuple[str, ...]:
+    return tuple(str(word).lower() for word in data.get(name) or ())
+
+
 def schema_from_dict(data: dict) -> FormSchema:
     specs = []
     for item in data["fields"]:
@@ -68,12 +85,18 @@ def schema_from_dict(data: dict) -> FormSchema:
                 validator=item.get("validator"),
                 kind=item.get("kind", "text"),
                 options=tuple(item.get("options") or ()),
+                terms=_terms(item.get("terms")),
+                answers=_words(item, "answers"),
             )
         )
     return FormSchema(
         fields=specs,
         title_keywords=tuple(data.get("title_keywords") or ()),
         ignored_labels=tuple(data.get("ignored_labels") or ()),
+        ignored_terms=_words(data, "ignored_terms"),
+        other_label_terms=_words(data, "other_label_terms"),
+        label_fillers=_words(data, "label_fillers"),
+        label_endings=_words(data, "label_endings"),
     )
 
 
