@@ -260,17 +260,19 @@ def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confi
     schema = builder.schema
     tick_labels: dict[str, str] = {}
     for pair in pairs:
-        if pair.key == IGNORED:
-            continue
-        for note in pair.notes:
+        for note in pair.notes:  # what was taken out of a value, or a label this form does not ask
             if note not in builder.result.warnings:
                 builder.result.warnings.append(note)
+        if pair.key == IGNORED:
+            continue
         spec = schema.spec_for(pair.key)
         if spec.kind == "ticks":
             tick_labels.setdefault(pair.key, pair.raw)
             continue
         value = normalise(spec, pair.raw)
         if value is None:
+            if pair.review_reason:  # empty only because what was there was not the answer
+                builder.flag(pair.key, pair.review_reason)
             if pair.confidence < review_below:
                 # Ink in the box that OCR could not read: often handwriting.
                 builder.flag(pair.key, UNREADABLE.format(label=spec.label))

@@ -62,7 +62,8 @@ _LABEL_EDGE_MARKS = "*★·.。、,，-_—~'\"`"
 
 
 def label_key_text(text: str) -> str:
-    text = re.sub(r"\s+", "", fold(text)).lower()
+    # Private-use glyphs are undecoded symbol-font marks (a Wingdings bullet before a label).
+    text = re.sub(r"[\s\ue000-\uf8ff]+", "", fold(text)).lower()
     return text.strip(_LABEL_EDGE_MARKS).rstrip(":").rstrip(_LABEL_EDGE_MARKS)
 
 
