@@ -1,6 +1,7 @@
 """The ``intake`` command: parse, poll, run, export, status, retry, db, demo."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -18,13 +19,14 @@ from intake.cli.templates_command import templates
 from intake.core.config import ConfigError, Settings, config_path_from, load_settings
 from intake.core.db import Runtime
 from intake.core import log_redaction
-from intake.core.masking import mask_fields
+from intake.core.masking import mask_fields, redact_text
 from intake.core.statuses import AttachmentStatus, StaffRole
 from intake.core.migrate import current_revision, head_revision, upgrade_database
 from intake.worker.pipeline import AlreadyRunning, run_once, single_runner
 from intake.worker.runner import process_stored_messages
 from intake.worker.scheduler import run_forever
 from parsers.errors import ParseError
+from parsers.results import FormResult
 from parsers.sandbox import Limits, map_isolated
 from parsers.schema import load_schema
 from review import audit
@@ -75,7 +77,8 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per form per line (with where each field was read: \"source\"); "
                    "a file without a form or unreadable gets a line with its status.")
-def parse(files: tuple[Path, ...], as_json: bool) -> None:
+@click.option("--reveal", is_flag=True, help="Show ID and phone numbers in full (default: masked).")
+def parse(files: tuple[Path, ...], as_json: bool, reveal: bool) -> None:
     """Read application forms from FILES (no database, no mailbox)."""
     failures = 0
     show_progress = len(files) > 1 and sys.stderr.isatty()
@@ -100,6 +103,8 @@ def parse(files: tuple[Path, ...], as_json: bool) -> None:
             else:
                 click.echo(f"{path}: 没有找到报名表 (no application form found)")
         for result in outcome:
+            if not reveal:
+                result = masked_result(result)
             if as_json:
                 click.echo(json.dumps(result.to_json(str(path)), ensure_ascii=False))
             else:
@@ -121,9 +126,15 @@ def _echo_parse_error(path: Path, exc, as_json: bool) -> None:
         click.echo(f"{path}: 无法读取 ({exc.reason}): {exc}", err=True)
 
 
+def masked_result(result: FormResult) -> FormResult:
+    """The result as shown on a terminal or in a file: ID and phone numbers masked, in warnings too."""
+    return dataclasses.replace(result, fields=mask_fields(result.fields),
+                               warnings=[redact_text(warning) for warning in result.warnings])
+
+
 def _echo_result(path: Path, result) -> None:
     click.echo(f"== {path}")
-    shown = mask_fields(result.fields)
+    shown = result.fields
     for spec in load_schema().fields:
         if spec.key in shown:
             value = shown[spec.key]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 
 from devtools.samples.forms import build_form_docx, build_form_pdf, build_non_form_docx, sample_applicants
 from devtools.samples.mailbox import demo_mailbox
+from intake.core.masking import mask_fields
 from tests.fixtures.intake_env import settings_mapping
 
 pytestmark = pytest.mark.integration
@@ -44,8 +46,8 @@ def test_parse_prints_one_json_line_per_form_and_one_for_a_file_without_a_form(t
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["file"] for line in lines] == ["a.docx", "b.pdf", "cv.docx"]
     assert lines[2] == {"file": "cv.docx", "status": "not_a_form", "message": "没有找到报名表"}
-    assert lines[0]["fields"] == a.expected_fields()
-    assert lines[1]["fields"] == b.expected_fields()
+    assert lines[0]["fields"] == mask_fields(a.expected_fields())  # masked unless --reveal
+    assert lines[1]["fields"] == mask_fields(b.expected_fields())
     assert set(lines[0]) == {"file", "fields", "confidence", "needs_review", "warnings", "source"}
     assert lines[0]["source"] == {}  # a Word file has no pages to point at
     # A PDF says where each field was read: page 1, a box in points inside the A4 page.
@@ -53,6 +55,16 @@ def test_parse_prints_one_json_line_per_form_and_one_for_a_file_without_a_form(t
     name = lines[1]["source"]["name"]
     x0, top, x1, bottom = name["box"]
     assert name["page"] == 1 and 0 <= x0 < x1 <= 595.3 and 0 <= top < bottom <= 841.9
+
+
+def test_parse_masks_id_and_phone_numbers_unless_revealed(tmp_path):
+    [person] = sample_applicants(1, seed=3)
+    (tmp_path / "a.docx").write_bytes(build_form_docx(person))
+    masked = intake("parse", "a.docx", "--json", cwd=tmp_path)
+    revealed = intake("parse", "a.docx", "--json", "--reveal", cwd=tmp_path)
+    assert person.id_number not in masked.stdout and person.mobile not in masked.stdout
+    assert not re.search(ID_PATTERN, masked.stdout)
+    assert json.loads(revealed.stdout)["fields"]["id_number"] == person.id_number
 
 
 def test_parse_json_gives_an_unreadable_file_its_status(tmp_path):
