@@ -9,6 +9,7 @@ NEEDED=(
   "command -v dovecot || test -x /usr/sbin/dovecot|dovecot-imapd"      # demo mailbox, IMAP tests
   "ls /usr/lib/postgresql/*/bin/initdb|postgresql"                    # PostgreSQL tests
   "command -v soffice|libreoffice-writer-nogui"                       # .doc/.wps/.rtf/.odt
+  "command -v bwrap|bubblewrap"                                       # LibreOffice confined to its own folder
   "command -v tesseract|tesseract-ocr"                                # scans and photos
   "ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata|tesseract-ocr-chi-sim"
   "fc-list | grep -q 'Noto Sans CJK'|fonts-noto-cjk"                 # rendering sample scans; Chinese in the browser
