@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -12,6 +11,7 @@ import pytest
 import yaml
 
 from devtools.samples.mailbox import demo_mailbox
+from devtools.servers.tcp_proxy import CuttableProxy
 from intake.core.config import MailboxSettings
 from intake.mail.mailbox import watch_for_new_mail
 from tests.fixtures.intake_env import settings_mapping
@@ -46,53 +46,6 @@ class Watch:
         self.stop.set()
         self.thread.join(timeout=10)
         assert not self.thread.is_alive()
-
-
-class CuttableProxy:
-    """A TCP relay to the IMAP server whose connections the test can cut, as a NAT or a network would."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.upstream)
-            self.sockets += [client, server]
-            for source, target in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=[source, target], daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        for sock in (source, target):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self) -> None:
-        for sock in self.sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.sockets.clear()
-
-    def close(self) -> None:
-        self.cut()
-        self.listener.close()
 
 
 def test_mail_appended_while_idling_is_noticed_within_seconds(dovecot_server, imap_account):
