@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from intake.core.models import Attachment
 from intake.core.statuses import AttachmentStatus, ReplyKind
@@ -89,3 +91,35 @@ def test_a_mail_says_it_is_an_application_in_its_subject_body_or_a_files_name():
     assert mentions_applying("", "我想申请加入专家库")
     assert mentions_applying("资料", "见附件", ["志愿服务专家登记表.pdf"])
     assert not mentions_applying("会议通知", "下周二开会", ["议程.pdf"])
+
+
+# ---- properties: whatever a mail did, one reply of a kind that fits ---------------------------------
+
+ITEMS = st.lists(st.builds(
+    MessageItem,
+    outcome=st.sampled_from(list(Outcome)), form_read=st.booleans(),
+    missing_fields=st.lists(st.sampled_from(["name", "mobile", "expertise"]), unique=True),
+    changed_fields=st.lists(st.sampled_from(["employer", "mobile"]), unique=True),
+    files_unreadable=st.booleans()), max_size=4)
+
+
+@given(ITEMS, st.booleans())
+def test_every_mail_gets_exactly_one_kind_and_it_fits_what_the_mail_did(items, late):
+    reply = reply_kind_for_message(is_late=late, items=items)
+    assert isinstance(reply, ReplyKind)
+    if not items:
+        assert reply == ReplyKind.INQUIRY  # a question is answered whenever it came
+    elif late:
+        assert reply == ReplyKind.LATE  # after the deadline, whatever it carried
+    elif len(items) > 1:
+        assert reply == ReplyKind.SEVERAL  # one listing, never one reply per form
+    else:
+        # Nothing the sender cannot use: a duplicate is never told about the other application,
+        # a complete form is never asked to complete, an incomplete one never just acknowledged.
+        [only] = items
+        if only.outcome == Outcome.POSSIBLE_DUPLICATE:
+            assert reply == ReplyKind.POSSIBLE_DUPLICATE
+        elif only.form_read and only.missing_fields:
+            assert reply == ReplyKind.INCOMPLETE
+        else:
+            assert reply in (ReplyKind.ACKNOWLEDGEMENT, ReplyKind.UPDATE, ReplyKind.INCOMPLETE)
