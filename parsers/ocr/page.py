@@ -33,11 +33,17 @@ CELL_INSET = 3  # px trimmed inside a cell's rules
 LOOSE_PIECE_GAP = 0.8  # a loose line is cut into pieces at gaps wider than this many line heights …
 LOOSE_CELL_GAP = 1.0  # … and pieces further apart than this are separate cells (as the text-PDF reader)
 MIN_INK = 12  # px of ink below which a cell is empty
+# A loose "line" taller than this many line heights may be several lines
+# touching; it is cut at rows with less than VALLEY of its usual ink.
+TOUCHING_LINES = 1.6
+VALLEY = 0.15
 # A reading less sure than this is not a value but a guess: the cell is
 # treated as unreadable (empty, confidence 0) so the field is flagged, not filled.
 UNREADABLE_BELOW = 0.5
+# "name": the engine trusts no doubtful character in it (rare characters
+# are common in names, and engines read their common look-alikes).
 HINT_BY_KIND = {"id_number": "digits", "mobile": "digits", "office_phone": "digits",
-                "email": "email", "month": "date", "day": "date"}
+                "email": "email", "month": "date", "day": "date", "name": "name"}
 
 
 @dataclass
@@ -103,8 +109,10 @@ def _loose_lines(page: PageInk, tables: list[Table]) -> list[tuple[int, list[tup
         ink[max(0, y0 - 2):y1 + 2, max(0, x0 - 2):x1 + 2] = 0
     # Specks (scanner dust) are not text.
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    line_height = _line_height(page)
+    _drop_non_text(ink)
     lines = []
-    for top, bottom in text_lines(255 - ink):
+    for top, bottom in _split_touching(ink, text_lines(255 - ink), line_height):
         height = bottom - top
         if height < 8:
             continue
@@ -123,6 +131,48 @@ def _loose_lines(page: PageInk, tables: list[Table]) -> list[tuple[int, list[tup
         boxes = [(max(0, a - pad), max(0, b - pad), c + pad, d + pad) for a, b, c, d in boxes]
         lines.append((top, boxes))
     return lines
+
+
+def _drop_non_text(ink: np.ndarray) -> None:
+    """Take out of the ink what cannot be a line's text: blobs touching the
+    page's edge (the sheet's border or a shadow left by cutting a photo
+    out) and blobs taller than a tenth of the page. One stroke down the
+    side would make every row of the page "inked", and the whole page came
+    out as one line. (Grain is left: the bits of a character's strokes are
+    as small, and a line's extent must keep them.)"""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 1:
+        return
+    height, width = ink.shape
+    x, y, w, h = (stats[:, n] for n in range(4))
+    outside = (x <= 0) | (y <= 0) | (x + w >= width) | (y + h >= height) | (h > height // 10)
+    outside[0] = False  # the background
+    ink[outside[labels]] = 0
+
+
+def _split_touching(ink: np.ndarray, spans: list[tuple[int, int]], line_height: int) -> list[tuple[int, int]]:
+    """Spans of several lines that a faint slant or a curl of the sheet
+    joined (no row between them quite free of ink) cut apart at the rows
+    with far less ink than the lines' own."""
+    out = []
+    for top, bottom in spans:
+        if bottom - top <= TOUCHING_LINES * line_height:
+            out.append((top, bottom))
+            continue
+        profile = np.count_nonzero(ink[top:bottom], axis=1)
+        between = profile <= VALLEY * np.percentile(profile, 75)
+        pieces, start = [], None
+        for y, empty in enumerate(between):
+            if not empty and start is None:
+                start = y
+            elif empty and start is not None:
+                pieces.append((top + start, top + y))
+                start = None
+        if start is not None:
+            pieces.append((top + start, bottom))
+        pieces = [(a, b) for a, b in pieces if b - a >= 0.3 * line_height]
+        out.extend(pieces if len(pieces) > 1 else [(top, bottom)])
+    return out
 
 
 def _join_text(left: str, right: str) -> str:
@@ -278,7 +328,7 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
     todo = [piece for row in rows for piece in row if piece.has_ink]
     _value_hints(rows)
     _tick_hints(rows)
-    reread = [p for p in todo if p.hint in ("digits", "date", "email")]
+    reread = [p for p in todo if p.hint in ("digits", "date", "email", "name")]
     if reread and engine.rereads_with_hints:
         for piece, (text, confidence) in zip(reread, engine.read_cells(
                 [(_crop(page, p.box, loose_grey if id(p) in loose_pieces else None), p.hint) for p in reread])):

@@ -23,6 +23,13 @@ PDF is never flagged for doubt): a value is either right or in
   otherwise filled in is flagged too (a wholly blank form is not).
 * A value whose cell ran into the next one (the declaration) is cut and
   flagged.
+* A value wholly inside one pair of brackets is the answer written in the
+  printed fill-in brackets: OCR does not see the blanks that tell them
+  apart elsewhere ("（ 主任 ）"), and reads one bracket's shape for another
+  ("[主任］"), so the brackets are taken off (and said so).
+* A tick field whose marks could not be read falls back to the options
+  named in its cell, with that cell's confidence; naming every option, that
+  is the printed list, not a choice, and the field is flagged.
 * A name is checked in every format for its shape (one character: the
   given name lost; more than four without a middle dot: something else
   ran in) and, when OCR read it, for its surname (a look-alike read).
@@ -34,6 +41,7 @@ every field read in needs_review and a warning saying so.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -69,6 +77,13 @@ TICKS_AMBIGUOUS = "“{label}”中的勾选标记无法确定属于哪个选项
 PARTIAL_FORM = ("文件像是报名表，但只识别出 {count} 项内容（版式特殊、扫描不清或填写不全），"
                 "已识别的内容全部待核对，请对照原件补录")
 TICKS_INCOMPLETE = "“{label}”的选项未能全部识别（可能跨页或被遮挡），请对照原件核对勾选"
+TICKS_UNREAD = "“{label}”未能识别出勾选标记（识别结果列出了全部选项），请对照原件核对勾选"
+BRACKETS_TAKEN_OFF = "去除了“{label}”填写内容外的括号"
+# Kinds whose brackets hold tick marks ("男（√）"), not an answer.
+_MARKED_KINDS = ("ticks", "gender")
+_OPENING, _CLOSING = "(（[【［〔", ")）]】］〕"
+_WHOLLY_BRACKETED = re.compile(
+    rf"^\s*[{re.escape(_OPENING)}]\s*([^{re.escape(_OPENING + _CLOSING)}]+?)\s*[{re.escape(_CLOSING)}]\s*$")
 
 
 def _is_title_row(row: TextRow) -> bool:
@@ -258,7 +273,7 @@ def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confi
         options = ParseOptions(review_below=review_below)
     builder = _ResultBuilder(method, base_confidence, review_below, options)
     schema = builder.schema
-    tick_labels: dict[str, str] = {}
+    tick_labels: dict[str, Pair] = {}
     for pair in pairs:
         for note in pair.notes:  # what was taken out of a value, or a label this form does not ask
             if note not in builder.result.warnings:
@@ -267,8 +282,10 @@ def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confi
             continue
         spec = schema.spec_for(pair.key)
         if spec.kind == "ticks":
-            tick_labels.setdefault(pair.key, pair.raw)
+            tick_labels.setdefault(pair.key, pair)
             continue
+        if builder.ocr and spec.kind not in _MARKED_KINDS:
+            pair = _brackets_taken_off(pair, builder, spec.label)
         value = normalise(spec, pair.raw)
         if value is None:
             if pair.review_reason:  # empty only because what was there was not the answer
@@ -299,7 +316,18 @@ def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confi
     return builder.finish()
 
 
-def _read_tick_fields(builder: _ResultBuilder, rows: list[TextRow], tick_labels: dict[str, str]) -> None:
+def _brackets_taken_off(pair: Pair, builder: _ResultBuilder, label: str) -> Pair:
+    """The pair with an answer written wholly inside brackets taken out of them (OCR)."""
+    found = _WHOLLY_BRACKETED.match(pair.raw or "")
+    if not found:
+        return pair
+    note = BRACKETS_TAKEN_OFF.format(label=label)
+    if note not in builder.result.warnings:
+        builder.result.warnings.append(note)
+    return dataclasses.replace(pair, raw=found.group(1))
+
+
+def _read_tick_fields(builder: _ResultBuilder, rows: list[TextRow], tick_labels: dict[str, Pair]) -> None:
     # Ticks are read from every cell: option names are unique to their
     # field, and a merged label cell may sit rows away from its boxes.
     cells = [(cell, row.confidence(n), row.box(n)) for row in rows for n, cell in enumerate(row.cells) if cell.strip()]
@@ -323,10 +351,13 @@ def _read_tick_fields(builder: _ResultBuilder, rows: list[TextRow], tick_labels:
             seen = {option for cell, _, _ in cells for option in _marked_options(cell, spec.options)}
             if seen != set(spec.options):
                 builder.flag(spec.key, TICKS_INCOMPLETE.format(label=spec.label))
-        elif not reading.has_marks and tick_labels.get(spec.key):
-            value = normalise(spec, tick_labels[spec.key])
+        elif not reading.has_marks and spec.key in tick_labels:
+            pair = tick_labels[spec.key]
+            value = normalise(spec, pair.raw)
             if value:
-                builder.put(spec.key, value)
+                builder.put(spec.key, value, pair.confidence, pair.box)
+                if builder.ocr and set(value) == set(spec.options):
+                    builder.flag(spec.key, TICKS_UNREAD.format(label=spec.label))
 
 
 def _marked_options(text: str, options: tuple[str, ...]) -> set[str]:

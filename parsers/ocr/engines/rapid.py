@@ -11,6 +11,13 @@ character, else it drops to ``DOUBTED`` — below the review threshold, so
 the value is kept but flagged. Without Tesseract the least sure character
 caps the cell's confidence.
 
+Both engines prefer a common character to a rare one of like shape (季
+read as 李, 彧 as 或), so their agreement confirms a shape, not a
+character: a Chinese character RapidOCR is quite unsure of
+(``CONFIRMABLE``) stays doubted whatever Tesseract reads, and in a name
+(hint "name"), where rare characters are common, any doubtful character
+does.
+
 E-mail addresses cannot be validated before the @, so with a second
 opinion every e-mail (a cell hinted "email", or a line holding a label and
 an address) is read by Tesseract too (ASCII whitelist for an e-mail cell)
@@ -60,6 +67,9 @@ def _rapid_models(threads: int):
 SURE_CHAR = 0.95  # a character RapidOCR is at least this sure of needs no second opinion
 CONFIRMED = 0.97  # a cell whose doubtful characters Tesseract read the same
 DOUBTED = 0.6  # a cell with a doubtful character the second opinion did not confirm
+# A Chinese character read less surely than this is not confirmed by a second
+# reading that agrees: the two engines share their taste for common look-alikes.
+CONFIRMABLE = 0.8
 
 
 def _fold_char(ch: str) -> str:
@@ -123,6 +133,8 @@ class RapidEngine(OcrEngine):
         # The last call's readings by crop, so a cell read again with its
         # hint (below) is not recognised twice.
         self._last: dict[bytes, tuple[str, float]] = {}
+        # The least sure Chinese character of each of those crops.
+        self._least_cjk: dict[bytes, float] = {}
 
     @property
     def rereads_with_hints(self) -> bool:
@@ -169,9 +181,12 @@ class RapidEngine(OcrEngine):
             # The same crops read again with their hints: correct the first
             # reading for the hint, and have e-mails confirmed whole.
             out = [(correct(self._last[key][0], hint), self._last[key][1]) for key, (_, hint) in zip(keys, items)]
+            out = [(text, min(confidence, DOUBTED)) if hint == "name" and self._least_cjk.get(key, 1.0) < SURE_CHAR
+                   else (text, confidence) for key, (_, hint), (text, confidence) in zip(keys, items, out)]
         else:
-            out = self._read_cells(items)
+            out, least = self._read_cells(items)
             self._last = dict(zip(keys, out))
+            self._least_cjk = dict(zip(keys, least))
         return self._confirm_emails(items, out)
 
     def _confirm_emails(self, items, out: list[tuple[str, float]]) -> list[tuple[str, float]]:
@@ -223,15 +238,17 @@ class RapidEngine(OcrEngine):
             if reading.text.strip() and unread_ink(crop, reading.centres):
                 skipped.add(owner)
         out: list[tuple[str, float]] = []
+        least_cjk: list[float] = []
         doubtful: dict[int, list[tuple[str, float]]] = {}  # cell -> its characters and their probabilities
         for number, ((image, hint), readings) in enumerate(zip(items, texts)):
             readings = [r for r in readings if r[0].strip() and (r[2] or r[1] >= 0.5)]
+            chars = [(ch, p) for t, _, full, probs in readings if full for ch, p in zip(t, probs)]
+            least_cjk.append(min((p for ch, p in chars if has_cjk(ch)), default=1.0))
             if not readings:
                 out.append(("", 0.0 if has_ink(image) else 1.0))
                 continue
             text = "\n".join(correct(t, hint) for t, _, _, _ in readings)
             confidence = min((s for _, s, full, _ in readings if full), default=1.0)
-            chars = [(ch, p) for t, _, full, probs in readings if full for ch, p in zip(t, probs)]
             least = min((p for ch, p in chars if not ch.isspace()), default=1.0)
             if least < SURE_CHAR:
                 doubtful[number] = chars
@@ -243,13 +260,13 @@ class RapidEngine(OcrEngine):
             others = self.second.read_cells([(items[n][0], "chinese") for n in numbers])
             for n, (other, _conf) in zip(numbers, others):
                 text, confidence = out[n]
-                if confirmed_by(doubtful[n], other):
+                if confirmed_by(doubtful[n], other) and least_cjk[n] >= CONFIRMABLE:
                     out[n] = (text, max(confidence, CONFIRMED))
                 else:
                     out[n] = (text, min(confidence, DOUBTED))
         for n in skipped:
             out[n] = (out[n][0], min(out[n][1], DOUBTED))
-        return out
+        return out, least_cjk
 
 
 def _crop_key(image: np.ndarray) -> bytes:

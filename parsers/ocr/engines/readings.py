@@ -12,6 +12,10 @@ _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "〇"
                                    "Z": "2", "z": "2", "S": "5", "s": "5", "B": "8", "G": "6",
                                    "g": "9", "q": "9", "x": "X", "×": "X", "—": "-", "－": "-",
                                    "（": "(", "）": ")"})
+# A long dash between two years or dates ("2012年—2019年", "2012.03—2019.05")
+# is read as the numeral 一 or a full-width minus: a horizontal stroke
+# between digits is a range, never the numeral (that is "年一月", before 月).
+_RANGE_DASH = re.compile(r"(?<=[0-9])([年月.]?)\s*[一－]\s*(?=[0-9])")
 
 
 def join_words(words: Iterable[str]) -> str:
@@ -34,6 +38,8 @@ def correct(text: str, hint: str) -> str:
         text = re.sub(r"\s+", "", text).replace("＠", "@").replace("。", ".").replace("，", ".")
     elif hint == "date":
         text = re.sub(r"(?<=\d)[Oo](?=\d|\b)", "0", text)
+    else:
+        text = _RANGE_DASH.sub(r"\1—", text)
     return text
 
 
