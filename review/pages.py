@@ -44,7 +44,11 @@ NO_PREVIEW = "无法预览，请下载原件"
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 # A bounded set of locks: one render or conversion of a given file at a time in this process
 # (a page's images are requested together), without a lock per file kept forever.
-_LOCKS = [threading.Lock() for _ in range(64)]
+# Striped locks, two pools: a page render (first pool) may convert the
+# document (second pool) while holding its lock; taken always in that order,
+# and never twice from one pool, they cannot deadlock.
+_RENDER_LOCKS = [threading.Lock() for _ in range(64)]
+_CONVERT_LOCKS = [threading.Lock() for _ in range(64)]
 
 
 class PreviewUnavailable(Exception):
@@ -55,8 +59,8 @@ class NoSuchPage(LookupError):
     pass
 
 
-def _lock_for(sha256: str) -> threading.Lock:
-    return _LOCKS[zlib.crc32(sha256.encode("ascii")) % len(_LOCKS)]
+def _lock_for(sha256: str, pool: list[threading.Lock]) -> threading.Lock:
+    return pool[zlib.crc32(sha256.encode("ascii")) % len(pool)]
 
 
 def write_atomic(target: Path, data: bytes) -> None:
@@ -118,7 +122,7 @@ class PagePreviews:
         target = self.root / f"{attachment.sha256}-{number}.png"
         if target.exists():
             return target
-        with _lock_for(attachment.sha256):
+        with _lock_for(attachment.sha256, _RENDER_LOCKS):
             if not target.exists():  # another request may have rendered it while we waited
                 if attachment.kind == "image":
                     page = _image_page(self.blobs.get(attachment.sha256))
@@ -137,7 +141,7 @@ class PagePreviews:
         converted = self.root / f"{attachment.sha256}.pdf"
         if converted.exists() or not convert:
             return converted if converted.exists() else None
-        with _lock_for(attachment.sha256 + "pdf"):
+        with _lock_for(attachment.sha256, _CONVERT_LOCKS):
             if not converted.exists():
                 write_atomic(converted, office_to_pdf(attachment.kind, self.blobs.get(attachment.sha256)))
         return converted

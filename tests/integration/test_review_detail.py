@@ -23,6 +23,7 @@ from intake.core.migrate import upgrade_database
 from intake.core.models import Application, ApplicationVersion, Attachment, AuditEntry, Message
 from intake.core.statuses import ApplicationStatus, AttachmentStatus, StaffRole
 from parsers.readers.office import find_soffice
+from review import pages
 from review.accounts import add_user
 from review.app import create_app
 
@@ -152,7 +153,12 @@ def test_a_phone_photo_is_shown_upright(site):
 
 
 @pytest.mark.skipif(find_soffice() is None, reason="LibreOffice is not installed")
-def test_a_word_form_is_shown_through_its_pdf(site):
+@pytest.mark.parametrize("stripes", [1, 64])
+def test_a_word_form_is_shown_through_its_pdf(site, monkeypatch, stripes):
+    # With one lock per pool, the render and the conversion it needs share a
+    # stripe: the request must still finish (it once waited on itself forever).
+    monkeypatch.setattr(pages, "_RENDER_LOCKS", pages._RENDER_LOCKS[:stripes])
+    monkeypatch.setattr(pages, "_CONVERT_LOCKS", pages._CONVERT_LOCKS[:stripes])
     app, _sessions, ids = site
     client = signed_in(app, "reviewer")
     page = client.get(f"/applications/{ids['word']}").get_data(as_text=True)
