@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import statistics
 import sys
@@ -36,6 +35,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from bench.ocr_reference import reference_pass
+from bench.unseen_report import (UNSEEN_ACCURACY_TARGETS, UNSEEN_SILENT_EACH, UNSEEN_SILENT_OVERALL,
+                                 list_failures, report_unseen, silent_examples)
 from devtools.samples.corpus import FORMATS, CorpusItem, build_corpus
 from devtools.samples.unseen_corpus import UNSEEN_FORMATS, build_unseen_corpus
 
@@ -44,12 +46,6 @@ ACCURACY_TARGETS = {"docx": 99, "doc": 99, "wps": 99, "text_pdf": 99, "scan_pdf"
 SILENT_TARGET = 1.0  # % at most, every format
 SECONDS_PER_PAGE_TARGET = 10.0  # median
 OCR_RATIO_TARGET = 2.0
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT")
-# The issue's targets, for forms nobody here has seen (the held-out set is what counts).
-UNSEEN_ACCURACY_TARGETS = {"docx": 99.5, "doc": 99.5, "wps": 99.5, "text_pdf": 99.5, "scan_pdf": 98,
-                           "scan_jpg": 98, "photo_jpg": 95}
-UNSEEN_SILENT_OVERALL = 0.2  # % at most, all files together
-UNSEEN_SILENT_EACH = 0.5  # % at most, in every format and every layout family
 # The frozen held-out draw: NEVER used while tuning (tune on --seed); changing
 # these makes the held-out figures incomparable with earlier ones.
 HELD_OUT_SEEDS = (90017, 90018)
@@ -213,80 +209,6 @@ def verdict(fmt: str, summary: dict) -> tuple[str, bool]:
     return ", ".join(texts), all(checks)
 
 
-# ---- the OCR engine alone ------------------------------------------------------
-
-def _find_page_reader(engine_name: str):
-    """(read(image) -> anything, description), or (None, why not)."""
-    try:
-        from parsers.ocr import engines
-    except ImportError as exc:
-        return None, f"parsers.ocr.engines not importable ({exc})"
-    get_engine = getattr(engines, "get_engine", None)
-    if not callable(get_engine):
-        return None, "parsers.ocr.engines has no get_engine()"
-    try:
-        engine = get_engine(engine_name)
-    except Exception as exc:  # noqa: BLE001 - an engine that cannot start is reported, not fatal
-        return None, f"get_engine({engine_name!r}) failed: {type(exc).__name__}: {exc}"
-    read = getattr(engine, "read_text", None)
-    return (read, f"get_engine({engine_name!r}).read_text") if callable(read) else (None, "engine has no read_text()")
-
-
-def _reference_worker(connection, engine_name: str, options, pages: list[tuple[str, bytes]]) -> None:
-    os.environ.update({name: "1" for name in THREAD_VARIABLES})
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core: the models then run one thread
-    import io
-
-    import numpy as np
-    from PIL import Image, ImageOps
-
-    from parsers import parse
-
-    read, description = _find_page_reader(engine_name)
-    if read is None:
-        connection.send({"available": False, "reason": description})
-        return
-    arrays = [np.ascontiguousarray(np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))[:, :, ::-1])
-              for _, data in pages]
-    read(arrays[0])  # load the models
-    parse(*pages[0], options=options)
-    path, reference = [], []
-    # Interleaved, so a busy moment on the machine slows both alike.
-    for (filename, data), array in zip(pages, arrays):
-        started = time.perf_counter()
-        parse(filename, data, options=options)
-        path.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        read(array)
-        reference.append(time.perf_counter() - started)
-    connection.send({"available": True, "reader": description, "pages": len(pages),
-                     "path_seconds_per_page": statistics.median(path),
-                     "seconds_per_page_median": statistics.median(reference),
-                     "ratio": statistics.median(path) / statistics.median(reference)})
-
-
-def reference_pass(items: list[CorpusItem], engine_name: str, options, timeout: float) -> dict:
-    """The whole OCR path (``parse``) and one full-page read of the engine
-    on each flatbed scan, in one fresh process on one core, one thread."""
-    pages = [(item.filename, item.data) for item in items if item.format == "scan_jpg"]
-    if not pages:
-        return {"available": False, "reason": "no scan_jpg pages in the corpus"}
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
-    process = context.Process(target=_reference_worker, args=(child, engine_name, options, pages), daemon=True)
-    process.start()
-    child.close()
-    try:
-        if parent.poll(2 * timeout * len(pages)):
-            return parent.recv()
-        return {"available": False, "reason": "timed out"}
-    except EOFError:
-        return {"available": False, "reason": "the reference process died"}
-    finally:
-        process.kill()
-        process.join()
-
-
 # ---- report ------------------------------------------------------------------
 
 def _fmt(value, digits: int = 1, suffix: str = "") -> str:
@@ -323,79 +245,6 @@ def print_table(engine: str, by_format: dict[str, dict], overall: dict, ratio: d
         print(f"OCR path vs one full-page pass: n/a ({ratio.get('reason', 'not measured')})", file=out)
 
 
-def unseen_verdict(group: str, summary: dict, is_format: bool) -> tuple[str, bool]:
-    """The issue's target for a line of the unseen family's table."""
-    texts, checks = [], []
-    if group == "non_form":
-        texts.append("[] 100%")
-        checks.append(summary["nonform_correct_pct"] == 100)
-    elif is_format and group in UNSEEN_ACCURACY_TARGETS:
-        texts.append(f"right ≥{UNSEEN_ACCURACY_TARGETS[group]:g}%")
-        checks.append((summary["accuracy_pct"] or 0) >= UNSEEN_ACCURACY_TARGETS[group])
-    if summary["fields"]:
-        limit = UNSEEN_SILENT_EACH if group != "overall" else UNSEEN_SILENT_OVERALL
-        texts.append(f"silent ≤{limit:g}%")
-        checks.append((summary["silent_wrong_pct"] or 0) <= limit)
-    if summary["forms_expected"]:
-        texts.append("every form")
-        checks.append(summary["forms_matched"] == summary["forms_expected"] and not summary["extra_forms"])
-    if group == "overall":
-        texts.append("none from non-forms")
-        checks.append(summary["forms_from_nonforms"] == 0)
-    return ", ".join(texts), all(checks)
-
-
-def print_unseen_table(title: str, by_format: dict, by_family: dict, overall: dict, out=sys.stdout) -> None:
-    header = (f"{'':<12}{'files':>6}{'fields':>7}{'right%':>8}{'miss%':>7}{'review%':>8}{'SILENT%':>8}"
-              f"{'forms':>9}{'extra':>6}{'s/page':>8}  {'target':<48}{'met':<5}notes")
-    print(f"\n{title}", file=out)
-    for heading, groups, is_format in (("format", by_format, True), ("layout", by_family, False),
-                                       ("all files", {"overall": overall}, False)):
-        print(f"{heading:<12}" + header[12:], file=out)
-        print("-" * len(header), file=out)
-        for group, s in groups.items():
-            target, met = unseen_verdict(group, s, is_format)
-            right = s["nonform_correct_pct"] if group == "non_form" else s["accuracy_pct"]
-            forms = f"{s['forms_matched']}/{s['forms_expected']}" if s["forms_expected"] else "—"
-            notes = ", ".join(f"{n} {k}" for k, n in s["statuses"].items() if k != "ok")
-            if s["forms_from_nonforms"]:
-                notes = f"{s['forms_from_nonforms']} form(s) from non-forms" + (f", {notes}" if notes else "")
-            print(f"{group:<12}{s['files']:>6}{s['fields']:>7}{_fmt(right):>8}{_fmt(s['missing_pct']):>7}"
-                  f"{_fmt(s['review_pct']):>8}{_fmt(s['silent_wrong_pct']):>8}{forms:>9}{s['extra_forms']:>6}"
-                  f"{_fmt(s['seconds_per_page_median'], 2):>8}  {target:<48}{'yes' if met else 'NO':<5}{notes}", file=out)
-        print(file=out)
-
-
-def list_failures(scores: list[dict], limit: int, out=sys.stdout) -> None:
-    """The worst files first (silent wrong, then fields not right, then forms
-    not found), each with its field-level diff: expected vs got."""
-    def silent(s):
-        return sum(1 for d in s.get("details", {}).values() if d["got"] not in (None, "", []) and not d["flagged"])
-
-    def badness(s):
-        lost_forms = s.get("forms_expected", 0) - min(s["forms_found"], s.get("forms_expected", 0))
-        return (silent(s) + s["forms_found"] * ("nonform_correct" in s), len(s.get("details", {})), lost_forms)
-
-    failing = [s for s in scores if any(badness(s)) or s.get("extra_forms")]
-    print(f"\n{len(failing)} files not read perfectly; the worst {min(limit, len(failing))}:", file=out)
-    for s in sorted(failing, key=badness, reverse=True)[:limit]:
-        status = s["status"] + (f" ({s['message'][:80]})" if s["message"] else "")
-        print(f"{s['name']}  [{s.get('filename', '')}]  {status}, forms {s['forms_found']}/{s['forms_expected']}"
-              + (f"\n    {s['note']}" if s.get("note") else ""), file=out)
-        for key, d in s.get("details", {}).items():
-            verdict = "flagged" if d["flagged"] else "missing" if d["got"] in (None, "", []) else "SILENT"
-            print(f"    {key:<24}{verdict:<8} want {d['want']!r}\n{'':<36}got  {d['got']!r}", file=out)
-
-
-def _worst(scores: list[dict], limit: int = 8) -> list[str]:
-    lines = []
-    for s in scores:
-        for key, d in s.get("details", {}).items():
-            if d["got"] is not None and not d["flagged"]:
-                lines.append(f"  {s['name']}: {key} = {d['got']!r}, expected {d['want']!r}")
-    return lines[:limit]
-
-
 def bench_engine(items: list[CorpusItem], engine: str, args) -> dict:
     from parsers.options import ParseOptions
 
@@ -416,14 +265,11 @@ def bench_engine(items: list[CorpusItem], engine: str, args) -> dict:
         ratio = reference_pass(items, "rapidocr" if engine == "default" else engine, options, args.timeout)
     by_family = {}
     if args.family == "unseen":
-        families = sorted({s["layout"] for s in scores if s["layout"]})
-        by_family = {family: summarise([s for s in scores if s["layout"] == family]) for family in families}
         draw = "HELD-OUT" if args.held_out else f"TUNING (seed {args.seed})"
-        print_unseen_table(f"parse accuracy on forms nobody here has seen — {draw} draw — OCR engine: {engine}",
-                           by_format, by_family, overall)
+        by_family = report_unseen(scores, by_format, overall, summarise, draw, engine)
     else:
         print_table(engine, by_format, overall, ratio)
-    worst = _worst(scores)
+    worst = silent_examples(scores)
     if worst:
         print("silent-wrong examples:", *worst, sep="\n")
     if args.list_failures:

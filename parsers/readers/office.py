@@ -5,7 +5,9 @@
 
 Each conversion runs ``soffice --headless --convert-to docx`` as a separate
 process and the result goes through the ordinary .docx reader, so a form
-typed in Word 2003 or WPS parses exactly like one saved as .docx.
+typed in Word 2003 or WPS parses exactly like one saved as .docx. A Word 97
+file whose tables LibreOffice cannot see is read from its own text
+(``parsers.readers.word97_text``), with a warning.
 
 Safety of one conversion:
 
@@ -53,9 +55,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from parsers.errors import CorruptFile, EncryptedFile, ParseError, ParseTimeout, UnsupportedFormat
-from parsers.readers.docx import read_docx
+from parsers.readers.docx import docx_rows
 from parsers.readers.sniff import CFB_MAGIC
+from parsers.readers.word97_text import has_cells, rows_from_word97_text, word97_text
 from parsers.results import FormResult
+from parsers.text.assemble import rows_to_results
 
 __all__ = ["convert_to_docx", "convert_document", "read_office", "find_soffice", "is_encrypted_word97",
            "CONVERT_TIMEOUT", "OFFICE_KINDS", "NO_LIBREOFFICE"]
@@ -79,6 +83,7 @@ NO_LIBREOFFICE = ("LibreOffice is not installed on the server: cannot read .doc/
 _SOFFICE_PLACES = ("/usr/bin/soffice", "/usr/lib/libreoffice/program/soffice",
                    "/opt/libreoffice/program/soffice", "/usr/local/bin/soffice",
                    "/Applications/LibreOffice.app/Contents/MacOS/soffice")
+TABLE_FROM_TEXT = "{name} 文件的表格转换后丢失，已按文件中的原始文字逐格读取，请对照原件核对"
 _KILL_GRACE = 5  # seconds between TERM and KILL for the outer `timeout`
 
 # Seeded into each fresh profile before soffice starts.
@@ -243,11 +248,23 @@ def convert_document(kind: str, data: bytes, *, target: str, timeout: float = 60
 
 
 def read_office(kind: str, data: bytes, *, timeout: float = CONVERT_TIMEOUT) -> list[FormResult]:
-    """Application forms in a .doc/.wps/.rtf/.odt file."""
+    """Application forms in a .doc/.wps/.rtf/.odt file.
+
+    A Word 97 file whose tables LibreOffice could not see (the conversion
+    holds no table, the file's own text holds cells) is read from its own
+    text instead (``word97_text``), and says so."""
     docx = convert_to_docx(kind, data, timeout=timeout)
     try:
-        return read_docx(docx)
+        rows = docx_rows(docx)
     except ParseError:
         raise
     except Exception as exc:  # noqa: BLE001 - a converter's odd output is a corrupt source
         raise CorruptFile(f"{_NAMES[kind]} 文件转换后无法读取（{type(exc).__name__}），请人工查看原件。") from exc
+    if kind in ("doc", "wps") and not any(row.in_table for row in rows):
+        text = word97_text(data)
+        if has_cells(text):
+            results = rows_to_results(rows_from_word97_text(text), method="docx")
+            for result in results:
+                result.warnings.insert(0, TABLE_FROM_TEXT.format(name=_NAMES[kind]))
+            return results
+    return rows_to_results(rows, method="docx")

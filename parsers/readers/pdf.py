@@ -38,7 +38,9 @@ from parsers.text.rows import SourceBox, TextRow, unwrap
 MAX_PDF_PAGES = 20
 SCANNED_BELOW_CHARS = 20  # a page with fewer non-blank characters of text than this is a scan: OCR'd
 CELL_GAP_IN_CHARS = 1.0  # a gap wider than one character splits cells
-DRAWN_TICK_BOX_POINTS = (5.0, 20.0)  # the side of a check box drawn as a square
+DRAWN_TICK_BOX_POINTS = (5.0, 20.0)
+MAX_LABEL_LINES = 3  # a label wrapped in a narrow cell
+LABEL_TAIL_CHARS = 2  # the last line of a wrapped label, not an answer  # the side of a check box drawn as a square
 
 
 def _inside(word: dict, boxes: list[tuple]) -> bool:
@@ -149,6 +151,31 @@ def _read_drawn_tick_boxes(page) -> None:
             (objects["line"] if stroke in objects.get("line", []) else objects["curve"]).remove(stroke)
 
 
+def _cell_text(text: str) -> str:
+    """A table cell's wrapped lines joined, except after a label that has
+    lines of its own ("业务专长" over the answer, "个人专长（限" "200字）"
+    over it): with no colon, the line break is all that sets the label apart
+    from the answer, as it is in the Word file. A label wrapped in a cell of
+    its own ("政治身" "份", "＊身份证件号" "码") is joined whole."""
+    joined = unwrap(text)
+    index = label_index()
+    whole_cell = index.read(joined)
+    hits = index.find_labels(joined)
+    if (whole_cell is not None and whole_cell.whole) or (hits and not joined[:hits[0].start].strip()):
+        return joined  # a label alone, or "姓名（中文）：钟昊": the colon sets it apart
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    label_lines = 0
+    for count in range(1, min(len(lines), MAX_LABEL_LINES + 1)):
+        label = index.read("".join(lines[:count]))
+        if label is not None and not label.unknown and label.whole:
+            label_lines = count
+    rest = unwrap("\n".join(lines[label_lines:]))
+    # What a label cell's last line holds is more of the label ("专长及研究" "方向").
+    if not label_lines or (whole_cell is not None and len(rest) <= LABEL_TAIL_CHARS):
+        return joined
+    return "".join(lines[:label_lines]) + "\n" + rest
+
+
 def page_rows(page, starts_page: bool) -> list[TextRow]:
     """Rows of one page's text layer, each cell with its box in PDF points."""
     _decode_symbol_glyphs(page)
@@ -158,7 +185,7 @@ def page_rows(page, starts_page: bool) -> list[TextRow]:
     for table in tables:
         for row_number, (row, texts) in enumerate(zip(table.rows, table.extract())):
             kept = [(text, bbox) for text, bbox in zip(texts, row.cells) if text is not None]
-            cells = tuple(unwrap(text) for text, _ in kept)
+            cells = tuple(_cell_text(text) for text, _ in kept)
             boxes = tuple(SourceBox(page.page_number, tuple(bbox)) if bbox else None for _, bbox in kept)
             if any(cells):
                 placed.append((row.bbox[1], 0, TextRow(cells, True, False, row_number == 0, boxes=boxes)))

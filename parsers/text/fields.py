@@ -35,6 +35,7 @@ _LETTER_ZERO = re.compile(r"(?<=[〇零○一二三四五六七八九])[Oo]|[Oo]
 # that an unreadable mark sends the field to review.
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 _MARKED_KINDS = ("ticks", "gender")
+_WRAPPED_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
 _FILLER = re.compile(r"^[\s_＿\-—–/／\\.。·…]*$")
 
 
@@ -98,8 +99,12 @@ def _cn_number(chars: str) -> str:
 def _date_parts(text: str, count: int) -> Optional[list[str]]:
     """Year, month (and day) as written, year first and in four digits; None
     when the text is not such a date. Digits run together ("197503",
-    "20200907") are cut by position."""
+    "20200907") are cut by position; digits split by a space where a
+    narrow cell wrapped them ("1970/09/2 1") are one number again when
+    the date has no room for another."""
     groups = _digit_groups(text)
+    if len(groups) > 3:
+        groups = _digit_groups(_WRAPPED_DIGITS.sub("", text))
     if len(groups) == 1 and len(groups[0]) in (6, 8):
         whole = groups[0]
         groups = [whole[:4], whole[4:6]] + ([whole[6:]] if len(whole) == 8 else [])
@@ -165,7 +170,12 @@ def _office_phone(text: str, spec: FieldSpec) -> str:
 def _email(text: str, spec: FieldSpec) -> str:
     folded = fold(text).strip().lower()
     folded = folded.removeprefix("mailto:")
-    return folded if " " not in folded else text
+    if " " not in folded:
+        return folded
+    # An address has no spaces: one inside it is where a narrow cell wrapped
+    # it ("…@163.co" / "m"), when what is left is a single address.
+    joined = re.sub(r"\s+", "", folded)
+    return joined if checks.EMAIL_PATTERN.fullmatch(joined) else text
 
 
 def _county(text: str, spec: FieldSpec) -> str:

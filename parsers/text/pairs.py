@@ -157,6 +157,8 @@ class _PairReader:
         values = split_composite(text, len(label.keys), label.separator == "(", first_asked)
         if values is None and len(label.keys) == 2 and len(asked) == 2:
             values = self._split_after_answer(text, label.keys[0])
+        if values is None:
+            values = self._answer_of_one(label.keys, text)
         if values is not None:
             return values, None
         if len(asked) == 1:
@@ -167,6 +169,17 @@ class _PairReader:
         names = "、".join(f"“{self.field_labels.get(key, part)}”" for key, part in zip(label.keys, label.parts))
         label_text = written.strip().rstrip(":：")
         return [text] * len(label.keys), NOT_SPLIT.format(label=label_text, parts=names)
+
+    def _answer_of_one(self, keys: tuple[str, ...], text: str) -> list[str] | None:
+        """One answer to a composite label that only one of its fields'
+        answers fit ("学历学位：大专" — a 大专 confers no degree): that field's;
+        the others were left empty."""
+        if not text or len(text.split()) != 1:
+            return None
+        fitting = [key for key in keys if key != IGNORED and any(word in text for word in self.answers[key])]
+        if len(fitting) != 1:
+            return None
+        return [text if key == fitting[0] else "" for key in keys]
 
     def _split_after_answer(self, text: str, first: str) -> list[str] | None:
         """"广东海洋大学副院长", "本科学士": two answers run together, cut after

@@ -17,7 +17,7 @@ option it touches.
 
 Options are recognised written out in full or by a short form that can
 only mean one of them (``short_form``): "线上" for 线上志愿服务, "数转" for
-数字化转型.
+数字化转型; in a plain list also said at length ("精准对接服务").
 """
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ UNTICKED_MARKS = "□☐◻▢"
 _BRACKETED_TICK = re.compile(r"[\[\(（【]\s*[√✓✔■☑☒xX×]\s*[\]\)）】]")
 _BRACKETED_BLANK = re.compile(r"[\[\(（【][ \u3000]*[\]\)）】]")
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
+# What OCR makes of a tick box it cannot read, glued before the option.
+_UNREAD_BOX = re.compile(r"^[Xx×]")
 # Words as applicants write options: runs of Chinese characters.
 _WORD = re.compile(r"[\u3400-\u9fff]+")
 
@@ -169,12 +171,25 @@ def read_ticks(text: str, options: tuple[str, ...]) -> TickReading:
                        ambiguous=[o for o in options if o in ambiguous])
 
 
+def _said_at_length(word: str, options: tuple[str, ...]) -> Optional[str]:
+    """The one option ``word`` holds whole with a few Chinese words of its
+    own around it ("精准对接服务", "法律咨询"), or after the cross OCR makes
+    of a tick box it cannot read ("X精准对接"); None when it holds two
+    options, more words of its own than the option has, or anything else
+    ("R线上志愿服务": a symbol-font mark nobody decoded, its state unknown)."""
+    word = _UNREAD_BOX.sub("", word)
+    if not _WORD.fullmatch(word):
+        return None
+    held = [option for option in options if option in word and len(word) - len(option) <= len(option)]
+    return held[0] if len(held) == 1 else None
+
+
 def named_options(text: str, options: tuple[str, ...]) -> Optional[list[str]]:
     """The options a plain list names ("财税、会计", "线上，对接"), in the
     options' order; None unless every part of it names one."""
     named = set()
     for part in (part for part in re.split(r"[、,，;；/／\s]+", text) if part):
-        option = part if part in options else short_form(part, options)
+        option = part if part in options else short_form(part, options) or _said_at_length(part, options)
         if option is None:
             return None
         named.add(option)

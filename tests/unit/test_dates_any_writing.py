@@ -52,3 +52,16 @@ def test_a_fill_in_date_without_its_day_is_flagged_not_guessed():
 
 def test_the_printed_date_left_empty_is_no_date():
     assert normalise(FILLED, "    年    月    日") is None
+
+
+@pytest.mark.parametrize("written,month", [
+    ("1970/09/2 1", "1970-09"),  # a birth date wrapped in a narrow PDF cell
+    ("1983年11 月", "1983-11"),
+])
+def test_a_date_wrapped_inside_a_number_reads_as_one_number(written, month):
+    assert normalise(BIRTH, written) == month
+
+
+def test_a_date_with_an_age_after_it_is_not_joined_to_the_age():
+    assert normalise(BIRTH, "1983年11月7日 41") == "1983年11月7日 41"  # kept as written, flagged
+    assert validate(BIRTH, "1983年11月7日 41")

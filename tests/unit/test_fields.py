@@ -97,6 +97,19 @@ def test_office_phone(raw, expected):
 
 def test_email():
     assert norm("email", " ZhangZhe@163.COM ") == "zhangzhe@163.com"
+
+
+@pytest.mark.parametrize("wrapped,address", [
+    ("7146646096@163.co m", "7146646096@163.com"), ("5411198648@foxm ail.com", "5411198648@foxmail.com"),
+    ("37365003 34@163.c om", "3736500334@163.com"), ("1502829382@Q Q.COM", "1502829382@qq.com"),
+])
+def test_an_email_wrapped_in_a_narrow_pdf_cell_comes_back_whole(wrapped, address):
+    assert norm("email", wrapped) == address
+
+
+def test_two_addresses_are_not_glued_into_one():
+    assert norm("email", "a@163.com b@qq.com") == "a@163.com b@qq.com"
+    assert validate(SCHEMA.spec_for("email"), "a@163.com b@qq.com")
     assert validate(SCHEMA.spec_for("email"), "zhangzhe@163") != []
     assert validate(SCHEMA.spec_for("email"), "zhang.zhe+sme@gd.gov.cn") == []
 

@@ -30,6 +30,7 @@ UNSEEN_WORDINGS = [
     ("业务专长", "specialty"), ("个人履历", "experience"), ("学习和工作经历", "experience"),
     ("辅导企业情况", "achievements"), ("服务企业案例", "achievements"), ("可服务时间", "available_time"),
     ("空闲时间", "available_time"), ("填报日期", "fill_date"), ("申请日期", "fill_date"),
+    ("专长及研究方向", "specialty"), ("业绩及获奖情况（限300字）", "achievements"), ("获奖情况", "achievements"),
 ]
 
 
@@ -267,3 +268,13 @@ def test_a_label_row_over_its_answer_row():
     ])))
     assert result.fields["specialty"] == "熟悉财税筹划。"
     assert result.fields["achievements"] == "辅导企业20家。"
+
+
+def test_one_answer_to_a_composite_label_goes_to_the_field_it_can_answer():
+    # A 大专 confers no degree: "学历学位：大专" gives the education only.
+    result = only(parse("报名表.docx", docx(rows=[["姓名", "张喆", "学历学位", "大专"]])))
+    assert result.fields["education"] == "大专"
+    assert "degree" not in result.fields and result.needs_review == []
+    # 硕士 may be either: both fields show it, for staff to divide.
+    result = only(parse("报名表.docx", docx(rows=[["姓名", "张喆", "学历学位", "硕士"]])))
+    assert {"education", "degree"} <= set(result.needs_review)

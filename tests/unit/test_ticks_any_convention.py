@@ -176,6 +176,16 @@ def test_short_forms_of_the_options_are_read_as_the_options():
         "线上志愿服务", "精准对接"]
 
 
+def test_a_plain_list_may_say_each_option_at_length():
+    result = only(parse("报名表.docx", form_with("法律咨询、财税", "线上服务，线下服务，精准对接服务")))
+    assert result.fields["expertise"] == ["法律", "财税"]
+    assert result.fields["service_modes"] == ["线上志愿服务", "线下志愿服务", "精准对接"]
+    # Two options in one word cannot be told apart, nor an option behind a
+    # mark nobody decoded (Wingdings 2 "R" and "£"): as written, for review.
+    assert "service_modes" in only(parse("报名表.docx", form_with("财税", "线上线下服务"))).needs_review
+    assert "service_modes" in only(parse("报名表.docx", form_with("财税", "R线上志愿服务 £线下志愿服务"))).needs_review
+
+
 def test_the_printed_option_list_without_marks_is_not_read_as_every_option_chosen():
     result = only(parse("报名表.docx", form_with(" ".join(EXPERTISE))))
     assert "expertise" in result.needs_review
