@@ -54,7 +54,7 @@ def _office_reader(kind: str) -> Callable[[bytes], list[FormResult]]:
     def read(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
         from parsers.readers.office import read_office
 
-        return read_office(kind, data)
+        return read_office(kind, data, allow_unisolated=(options or DEFAULT_OPTIONS).allow_unisolated_office)
 
     read.__name__ = f"_read_{kind}"
     return read

@@ -49,6 +49,10 @@ class ParseOptions:
 
     ``max_file_bytes``: a file larger than this is not read at all
     (``TooLarge``); the one cap on an attachment's size (20 MiB by default).
+
+    ``allow_unisolated_office``: convert .doc/.wps/.rtf/.odt with LibreOffice
+    even where it cannot be confined to its own folder (no bubblewrap); off,
+    such a file is refused with a status saying why.
     """
 
     engine: str | None = None
@@ -56,6 +60,7 @@ class ParseOptions:
     field_review_below: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_FIELD_REVIEW_BELOW))
     second_opinion: bool = True
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    allow_unisolated_office: bool = False
 
     def __post_init__(self) -> None:
         if self.engine is not None and self.engine not in ENGINE_NAMES:

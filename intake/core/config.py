@@ -331,6 +331,8 @@ class ParsingSettings(_Strict):
     timeout_seconds: float = Field(default=90, gt=0)
     memory_limit_mb: int = Field(default=2048, ge=256)
     max_attachment_mb: float = Field(default=20, gt=0)
+    # Convert .doc/.wps with LibreOffice even where it cannot be confined (no bubblewrap).
+    allow_unisolated_office: bool = False
     # Files parsed at once, each in its own child; None: one per usable CPU.
     workers: int | None = Field(default=None, ge=1, le=64)
 

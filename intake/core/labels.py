@@ -64,6 +64,7 @@ ATTACHMENT_REASON_LABELS: Mapping[str, str] = {
     "encrypted": "设有密码",
     "too_large": "文件过大",
     "unsupported": "格式不支持",
+    "isolation_unavailable": "无法隔离，未转换",
     "timeout": "解析超时",
     "not_a_document": "不是文档",
     "no_form_fields": "未找到报名表字段",

@@ -47,7 +47,8 @@ class MessageReading:
 
 def parse_options(settings: Settings) -> ParseOptions:
     return ParseOptions(engine=settings.parsing.ocr_engine, review_below=settings.parsing.review_below,
-                        max_file_bytes=round(settings.parsing.max_attachment_mb * 1024 * 1024))
+                        max_file_bytes=round(settings.parsing.max_attachment_mb * 1024 * 1024),
+                        allow_unisolated_office=settings.parsing.allow_unisolated_office)
 
 
 def parse_limits(settings: Settings) -> Limits:

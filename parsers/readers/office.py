@@ -20,10 +20,13 @@ Safety of one conversion:
   running macros, no macro-enabling option is passed, and the profile is
   seeded with ``DisableMacrosExecution=true`` and ``MacroSecurityLevel=3``
   (very high) to make that explicit;
-* no network: the profile blocks linked content from untrusted places
-  (``BlockUntrustedRefererLinks``) and never updates links on load; where
-  the kernel allows it (``unshare -rn``, checked once per process) soffice
-  also runs in an empty network namespace with no interfaces but loopback;
+* nothing but its own folder, no network: soffice runs under bubblewrap
+  (``office_jail``), seeing the programs and fonts read-only and only its
+  work folder writable — not the database, the blob store or the config —
+  with no network; where that cannot be built the file is refused unless
+  the caller allows it. The profile also blocks linked content
+  (``BlockUntrustedRefererLinks``), never updates links (``Link`` 0) and the
+  import filter is the one our sniffing chose (``--infilter``);
 * a time limit: soffice runs in its own process group, which is killed
   whole (soffice is a script that starts oosplash, which starts soffice.bin)
   when the limit passes -> ``ParseTimeout``. GNU ``timeout`` wraps the
@@ -51,11 +54,11 @@ import subprocess
 import tempfile
 import zipfile
 import io
-from functools import lru_cache
 from pathlib import Path
 
 from parsers.errors import CorruptFile, EncryptedFile, ParseError, ParseTimeout, UnsupportedFormat
 from parsers.readers.docx import docx_rows
+from parsers.readers.office_jail import jail
 from parsers.readers.sniff import CFB_MAGIC
 from parsers.readers.word97_text import has_cells, rows_from_word97_text, word97_text
 from parsers.results import FormResult
@@ -105,19 +108,6 @@ def find_soffice() -> str | None:
         if found:
             return found
     return next((place for place in _SOFFICE_PLACES if os.access(place, os.X_OK)), None)
-
-
-@lru_cache(maxsize=1)
-def _network_jail() -> tuple[str, ...]:
-    """``unshare -rn`` when this kernel lets us make an empty network namespace."""
-    unshare = shutil.which("unshare")
-    if not unshare:
-        return ()
-    try:
-        probe = subprocess.run([unshare, "-rn", "true"], capture_output=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return ()
-    return (unshare, "-rn") if probe.returncode == 0 else ()
 
 
 def _deadline_wrapper(seconds: float) -> tuple[str, ...]:
@@ -187,12 +177,13 @@ def _kill_group(process: subprocess.Popen) -> None:
         pass
 
 
-def convert_to_docx(kind: str, data: bytes, *, timeout: float = 60) -> bytes:
+def convert_to_docx(kind: str, data: bytes, *, timeout: float = 60, allow_unisolated: bool = False) -> bytes:
     """The document converted to .docx by a headless LibreOffice."""
-    return convert_document(kind, data, target="docx", timeout=timeout)
+    return convert_document(kind, data, target="docx", timeout=timeout, allow_unisolated=allow_unisolated)
 
 
-def convert_document(kind: str, data: bytes, *, target: str, timeout: float = 60) -> bytes:
+def convert_document(kind: str, data: bytes, *, target: str, timeout: float = 60,
+                     allow_unisolated: bool = False) -> bytes:
     """The document converted to ``target`` ("docx" to read it, "pdf" to show it)
     by a headless LibreOffice: its own profile (macros off, no linked content),
     a deadline and no network, whatever the target."""
@@ -211,7 +202,8 @@ def convert_document(kind: str, data: bytes, *, target: str, timeout: float = 60
         out_dir.mkdir()
         source = source_dir / _input_name(kind, data)
         source.write_bytes(data)
-        command = [*_deadline_wrapper(timeout), *_network_jail(), soffice,
+        # Confined to ``root`` (office_jail): or refused, unless running without that is allowed.
+        command = [*_deadline_wrapper(timeout), *jail(root, allow_unisolated=allow_unisolated), soffice,
                    f"-env:UserInstallation={profile.as_uri()}",
                    "--headless", "--invisible", "--nologo", "--nodefault", "--norestore",
                    "--nolockcheck", f"--infilter={_IMPORT_FILTERS[kind]}", "--convert-to", _FILTERS[target],
@@ -247,13 +239,14 @@ def convert_document(kind: str, data: bytes, *, target: str, timeout: float = 60
         return result.read_bytes()
 
 
-def read_office(kind: str, data: bytes, *, timeout: float = CONVERT_TIMEOUT) -> list[FormResult]:
+def read_office(kind: str, data: bytes, *, timeout: float = CONVERT_TIMEOUT,
+                allow_unisolated: bool = False) -> list[FormResult]:
     """Application forms in a .doc/.wps/.rtf/.odt file.
 
     A Word 97 file whose tables LibreOffice could not see (the conversion
     holds no table, the file's own text holds cells) is read from its own
     text instead (``word97_text``), and says so."""
-    docx = convert_to_docx(kind, data, timeout=timeout)
+    docx = convert_to_docx(kind, data, timeout=timeout, allow_unisolated=allow_unisolated)
     try:
         rows = docx_rows(docx)
     except ParseError:
