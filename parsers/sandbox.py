@@ -12,7 +12,8 @@ rather than every child's threads contending for every core.
 
 A child holds an applicant's file and nothing else of the worker's: it
 starts with an environment without secrets (``CHILD_ENVIRONMENT``), closes
-every descriptor it inherited (the database, the mailbox connection), gets
+every descriptor it inherited (the database, the mailbox connection), leaves
+the network (an empty network namespace, where the kernel allows one), gets
 no core dumps and bounded files, open files and processes, and works in a
 temporary folder of its own. It leads its own process group, so the worker
 kills whatever it started (LibreOffice, Tesseract) with it, and removes its
@@ -21,6 +22,7 @@ the next time one starts.
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -201,6 +203,7 @@ def _confine(sender, work_dir: str) -> None:
     """In the child, before the parse: its own process group, folder,
     environment and limits, and none of the worker's descriptors."""
     os.setpgid(0, 0)
+    _leave_the_network()
     kept = {name: value for name, value in os.environ.items()
             if name in CHILD_ENVIRONMENT or name.startswith(CHILD_ENVIRONMENT_PREFIXES)}
     kept.update(HOME=work_dir, TMPDIR=work_dir)
@@ -219,6 +222,26 @@ def _confine(sender, work_dir: str) -> None:
     _lower(resource.RLIMIT_FSIZE, MAX_WRITTEN_FILE_BYTES)
     _lower(resource.RLIMIT_NOFILE, MAX_OPEN_FILES)
     _lower(resource.RLIMIT_NPROC, _processes_of_this_user() + EXTRA_PROCESSES)
+
+
+_CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
+
+
+def _leave_the_network() -> bool:
+    """Move this (single-threaded, just forked) child into an empty network
+    namespace, keeping its own user and group ids; False where the kernel
+    does not allow it (the parse still runs: it needs no network)."""
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
+            return False
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w", encoding="ascii") as mapping:
+                mapping.write(text)
+    except (OSError, AttributeError):
+        return False
+    return True
 
 
 def _lower(which: int, value: int) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import resource
+import socket
 import subprocess
 import tempfile
 import time
@@ -177,3 +178,23 @@ def test_folders_left_by_a_dead_worker_are_removed(tmp_path, monkeypatch):
     (dead / "applicant-form.docx").write_bytes(b"PK")
     sandbox.remove_stale_temp_dirs()
     assert not dead.exists() and alive.exists()
+
+
+def connects_to(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError as exc:
+        return type(exc).__name__
+    return "connected"
+
+
+def test_a_child_cannot_reach_the_network_where_the_kernel_allows_leaving_it():
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        port = listener.getsockname()[1]
+        if not run_isolated(sandbox._leave_the_network):
+            pytest.skip("this kernel does not allow an unprivileged network namespace")
+        assert run_isolated(connects_to, port) != "connected"
+        assert connects_to(port) == "connected"  # the worker itself still can
+    finally:
+        listener.close()
