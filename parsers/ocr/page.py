@@ -23,6 +23,7 @@ from parsers.ocr import tick_marks
 from parsers.ocr.engines import OcrEngine, correct, text_lines
 from parsers.ocr.geometry import Placement
 from parsers.ocr.grid import PageInk, Table, analyse, find_tables
+from parsers.ocr.line_bands import Band, band_ink, split_lines, straighten
 from parsers.ocr.page_images import placement_of
 from parsers.schema import load_schema
 from parsers.text.labels import label_index
@@ -33,10 +34,6 @@ CELL_INSET = 3  # px trimmed inside a cell's rules
 LOOSE_PIECE_GAP = 0.8  # a loose line is cut into pieces at gaps wider than this many line heights …
 LOOSE_CELL_GAP = 1.0  # … and pieces further apart than this are separate cells (as the text-PDF reader)
 MIN_INK = 12  # px of ink below which a cell is empty
-# A loose "line" taller than this many line heights may be several lines
-# touching; it is cut at rows with less than VALLEY of its usual ink.
-TOUCHING_LINES = 1.6
-VALLEY = 0.15
 # A reading less sure than this is not a value but a guess: the cell is
 # treated as unreadable (empty, confidence 0) so the field is flagged, not filled.
 UNREADABLE_BELOW = 0.5
@@ -57,6 +54,11 @@ class _Piece:
     text: str = ""
     confidence: float = 1.0
     has_ink: bool = False
+    band: Band | None = None  # a loose line's slanting band (``line_bands``); None: the box is the line
+
+    @property
+    def line_height(self) -> int:
+        return max(1, self.band.height if self.band else self.box[3] - self.box[1])
 
 
 def normalise_size(grey: np.ndarray) -> np.ndarray:
@@ -83,12 +85,25 @@ def _ink_count(page: PageInk, box) -> int:
     return int(np.count_nonzero(page.ink[y0:y1, x0:x1] & ~page.rules[y0:y1, x0:x1]))
 
 
-def _crop(page: PageInk, box, grey: np.ndarray | None = None) -> np.ndarray:
-    """The grey crop with any rule pixels painted white."""
-    x0, y0, x1, y1 = box
-    crop = (page.grey if grey is None else grey)[y0:y1, x0:x1].copy()
+def _crop(page: PageInk, piece: _Piece, grey: np.ndarray | None = None) -> np.ndarray:
+    """The piece's grey crop (a slanting line levelled) with any rule pixels painted white."""
+    x0, y0, x1, y1 = piece.box
+    grey = page.grey if grey is None else grey
+    if piece.band is not None and piece.band.slope:
+        crop = straighten(grey, piece.band, x0, x1)
+        crop[straighten(page.rules, piece.band, x0, x1, fill=0) > 0] = 255
+        return crop
+    crop = grey[y0:y1, x0:x1].copy()
     crop[page.rules[y0:y1, x0:x1] > 0] = 255
     return crop
+
+
+def _piece_ink(page: PageInk, piece: _Piece) -> np.ndarray:
+    """The piece's ink without the rules, a slanting line levelled."""
+    x0, y0, x1, y1 = piece.box
+    if piece.band is not None and piece.band.slope:
+        return straighten(page.ink & ~page.rules, piece.band, x0, x1, fill=0)
+    return page.ink[y0:y1, x0:x1] & ~page.rules[y0:y1, x0:x1]
 
 
 def _outside_tables(page: PageInk, tables: list[Table]) -> np.ndarray:
@@ -101,8 +116,9 @@ def _outside_tables(page: PageInk, tables: list[Table]) -> np.ndarray:
     return grey
 
 
-def _loose_lines(page: PageInk, tables: list[Table]) -> list[tuple[int, list[tuple[int, int, int, int]]]]:
-    """(top, cell boxes) of each text line outside the tables."""
+def _loose_lines(page: PageInk, tables: list[Table]) -> list[tuple[int, list[_Piece]]]:
+    """(top, pieces) of each text line outside the tables; a line that
+    slants keeps its band, so that it is read levelled."""
     ink = page.ink.copy()
     ink[page.rules > 0] = 0
     for x0, y0, x1, y1 in (t.box for t in tables):
@@ -112,24 +128,31 @@ def _loose_lines(page: PageInk, tables: list[Table]) -> list[tuple[int, list[tup
     line_height = _line_height(page)
     _drop_non_text(ink)
     lines = []
-    for top, bottom in _split_touching(ink, text_lines(255 - ink), line_height):
-        height = bottom - top
+    page_height, page_width = ink.shape
+    for band in split_lines(ink, text_lines(255 - ink), line_height):
+        height = band.height
         if height < 8:
             continue
-        columns = np.where(ink[top:bottom].any(axis=0))[0]
+        columns = np.where(band_ink(ink, band).any(axis=0))[0]
         if len(columns) == 0:
             continue
         gap = LOOSE_PIECE_GAP * height
         boxes, start, last = [], columns[0], columns[0]
         for x in columns[1:]:
             if x - last > gap:
-                boxes.append((int(start), top, int(last) + 1, bottom))
+                boxes.append((int(start), int(last) + 1))
                 start = x
             last = x
-        boxes.append((int(start), top, int(last) + 1, bottom))
+        boxes.append((int(start), int(last) + 1))
         pad = max(2, height // 5)
-        boxes = [(max(0, a - pad), max(0, b - pad), c + pad, d + pad) for a, b, c, d in boxes]
-        lines.append((top, boxes))
+        padded = Band(band.top - pad, band.bottom + pad, band.slope)
+        pieces = []
+        for column, (x0, x1) in enumerate(boxes):
+            x0, x1 = max(0, x0 - pad), min(page_width, x1 + pad)
+            left, top, right, bottom = padded.box(x0, x1)
+            box = (left, max(0, top), right, min(page_height, bottom))
+            pieces.append(_Piece(box, 0, column, band=padded if band.slope else None))
+        lines.append((max(0, padded.box(columns[0], columns[-1])[1] + pad), pieces))
     return lines
 
 
@@ -150,31 +173,6 @@ def _drop_non_text(ink: np.ndarray) -> None:
     ink[outside[labels]] = 0
 
 
-def _split_touching(ink: np.ndarray, spans: list[tuple[int, int]], line_height: int) -> list[tuple[int, int]]:
-    """Spans of several lines that a faint slant or a curl of the sheet
-    joined (no row between them quite free of ink) cut apart at the rows
-    with far less ink than the lines' own."""
-    out = []
-    for top, bottom in spans:
-        if bottom - top <= TOUCHING_LINES * line_height:
-            out.append((top, bottom))
-            continue
-        profile = np.count_nonzero(ink[top:bottom], axis=1)
-        between = profile <= VALLEY * np.percentile(profile, 75)
-        pieces, start = [], None
-        for y, empty in enumerate(between):
-            if not empty and start is None:
-                start = y
-            elif empty and start is not None:
-                pieces.append((top + start, top + y))
-                start = None
-        if start is not None:
-            pieces.append((top + start, bottom))
-        pieces = [(a, b) for a, b in pieces if b - a >= 0.3 * line_height]
-        out.extend(pieces if len(pieces) > 1 else [(top, bottom)])
-    return out
-
-
 def _join_text(left: str, right: str) -> str:
     if left and right and left[-1].isascii() and left[-1].isalnum() and right[0].isascii() and right[0].isalnum():
         return left + " " + right
@@ -190,17 +188,18 @@ def _merge_loose(row: list[_Piece]) -> list[_Piece]:
     for piece in row:
         if not piece.has_ink:
             continue
-        if not piece.text and piece.box[2] - piece.box[0] < piece.box[3] - piece.box[1]:
+        if not piece.text and piece.box[2] - piece.box[0] < piece.line_height:
             continue  # a speck no wider than a character, with nothing read in it
         if cells:
             last = cells[-1]
-            height = max(1, piece.box[3] - piece.box[1])
+            height = piece.line_height
             gap = piece.box[0] - last.box[2]
             if gap <= LOOSE_CELL_GAP * height or (last.text and index.is_label_start(last.text)):
                 box = (min(last.box[0], piece.box[0]), min(last.box[1], piece.box[1]),
                        max(last.box[2], piece.box[2]), max(last.box[3], piece.box[3]))
                 merged = _Piece(box, last.row, last.column, last.hint, _join_text(last.text, piece.text),
-                                min(last.confidence, piece.confidence), True)
+                                min(last.confidence, piece.confidence), True,
+                                last.band if last.band == piece.band else None)
                 cells[-1] = merged
                 continue
         cells.append(piece)
@@ -225,7 +224,7 @@ def _join_paragraphs(placed: list, rows: list[list[_Piece]]) -> tuple[list, list
             if in_table:
                 wrapped, previous_x0 = False, None
             continue
-        height = max(1, row[0].box[3] - row[0].box[1])
+        height = row[0].line_height
         same_column = previous_x0 is not None and abs(row[0].box[0] - previous_x0) <= 2 * height
         if wrapped and same_column and len(row) == 1 and kept_rows and kept_rows[-1] and not kept_placed[-1][3]:
             above, piece = kept_rows[-1][-1], row[0]
@@ -304,8 +303,8 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
                 box = (cell.x0 + CELL_INSET, cell.y0 + CELL_INSET, cell.x1 - CELL_INSET, cell.y1 - CELL_INSET)
                 pieces.append(_Piece(box, 0, column))
             placed.append((top, 0, pieces, True, row_number == 0))
-    for top, boxes in _loose_lines(page, tables):
-        placed.append((top, 1, [_Piece(box, 0, column) for column, box in enumerate(boxes)], False, False))
+    for top, pieces in _loose_lines(page, tables):
+        placed.append((top, 1, pieces, False, False))
     placed.sort(key=lambda item: (item[0], item[1]))
     rows = [pieces for _, _, pieces, _, _ in placed]
 
@@ -317,7 +316,7 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
                 todo.append(piece)
     loose_grey = _outside_tables(page, tables) if tables else page.grey
     loose_pieces = {id(piece) for (_, _, pieces, in_table, _) in placed if not in_table for piece in pieces}
-    crops = [(_crop(page, p.box, loose_grey if id(p) in loose_pieces else None), p.hint) for p in todo]
+    crops = [(_crop(page, p, loose_grey if id(p) in loose_pieces else None), p.hint) for p in todo]
     for piece, (text, confidence) in zip(todo, engine.read_cells(crops)):
         piece.text, piece.confidence = text, confidence
     for number, (_, _, _, in_table, _) in enumerate(placed):
@@ -331,7 +330,7 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
     reread = [p for p in todo if p.hint in ("digits", "date", "email", "name")]
     if reread and engine.rereads_with_hints:
         for piece, (text, confidence) in zip(reread, engine.read_cells(
-                [(_crop(page, p.box, loose_grey if id(p) in loose_pieces else None), p.hint) for p in reread])):
+                [(_crop(page, p, loose_grey if id(p) in loose_pieces else None), p.hint) for p in reread])):
             piece.text, piece.confidence = text, confidence
     else:
         for piece in reread:
@@ -341,8 +340,7 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
         if piece.confidence < UNREADABLE_BELOW:
             piece.text, piece.confidence = "", 0.0
         elif piece.text and piece.hint == "ticks":
-            x0, y0, x1, y1 = piece.box
-            ink = page.ink[y0:y1, x0:x1] & ~page.rules[y0:y1, x0:x1]
+            ink = _piece_ink(page, piece)
             prefix = _inline_label(piece.text)
             text, piece.confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence)
             # "专业领域：□…" on a line of its own: keep the label the options belong to.
