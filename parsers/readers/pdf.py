@@ -29,7 +29,7 @@ from parsers.ocr import DEFAULT_ENGINE, method_name, ocr_available, ocr_options,
 from parsers.ocr.page_images import render_pdf_pages
 from parsers.readers.docx_safety import RESEND_WITHOUT_PASSWORD
 from parsers.readers.pdf_streams import check_stream_sizes
-from parsers.readers.symbol_fonts import symbol_font, symbol_mark
+from parsers.readers.pdf_symbols import decode_symbol_glyphs
 from parsers.results import FormResult
 from parsers.text.assemble import rows_to_results
 from parsers.text.labels import label_index
@@ -106,16 +106,6 @@ def _is_scanned(page) -> bool:
     return sum(not char["text"].isspace() for char in page.chars) < SCANNED_BELOW_CHARS
 
 
-def _decode_symbol_glyphs(page) -> None:
-    """Tick boxes typed in a symbol font (Wingdings, as Word exports them)
-    come out of the text layer as private-use or Latin characters: read them
-    as the marks they show, in place, before words and tables take the text."""
-    for char in page.chars:
-        family = symbol_font(char.get("fontname"))
-        if family is not None:
-            char["text"] = "".join(symbol_mark(family, ch) for ch in char["text"])
-
-
 def _within(thing: dict, box: dict, slack: float = 1.0) -> bool:
     return (thing["x0"] >= box["x0"] - slack and thing["x1"] <= box["x1"] + slack
             and thing["top"] >= box["top"] - slack and thing["bottom"] <= box["bottom"] + slack)
@@ -178,7 +168,7 @@ def _cell_text(text: str) -> str:
 
 def page_rows(page, starts_page: bool) -> list[TextRow]:
     """Rows of one page's text layer, each cell with its box in PDF points."""
-    _decode_symbol_glyphs(page)
+    decode_symbol_glyphs(page)
     _read_drawn_tick_boxes(page)
     placed: list[tuple[float, int, TextRow]] = []
     tables = page.find_tables()

@@ -11,6 +11,13 @@ whose name holds "Wingdings2". One table serves the .docx and PDF readers.
     symbol_font(name) -> family or None     whether a font is one of these
     symbol_mark(family, ch) -> str          what a character in it shows
     symbol_code_mark(font, code) -> str     what a ``w:sym`` shows
+    box_font_of(codes) -> family or None    the one font all these codes are boxes in
+
+A PDF made where the symbol font is not installed keeps the codes
+(U+F052) but draws them in whatever font stood in (OpenSymbol, DejaVu
+Sans), so the font's name no longer says which symbol font they were
+typed in. ``box_font_of`` names it when the codes themselves do: every
+code is a tick box in exactly one of Wingdings and Wingdings 2.
 
 Only glyphs that show a tick box, ticked or not, are listed. Any other glyph
 of the picture fonts (Wingdings, Webdings) comes back as its private-use
@@ -44,6 +51,9 @@ SYMBOL_FONTS: dict[str, dict[int, str]] = {
 # Fonts whose every glyph is a picture: a glyph not listed is no text either.
 _PICTURE_FONTS = ("wingdings", "wingdings2", "webdings")
 _PRIVATE_BASE = 0xF000
+# The fonts Word's "insert symbol" offers for tick boxes; Webdings and Symbol
+# hold too few boxes for a code to point to them.
+_TICK_BOX_FONTS = ("wingdings", "wingdings2")
 
 
 def _family_key(name: str) -> str:
@@ -88,3 +98,19 @@ def symbol_code_mark(font: str | None, code: int) -> str:
     if family is not None:
         return symbol_mark(family, chr(code))
     return chr(code) if 0x20 < code <= 0x10FFFF else ""
+
+
+def is_symbol_code(ch: str) -> bool:
+    """A private-use character where the symbol fonts' codes are moved."""
+    return _PRIVATE_BASE <= ord(ch) <= _PRIVATE_BASE + 0xFF
+
+
+def box_font_of(codes: set[str]) -> str | None:
+    """The symbol font in which every one of these private-use codes
+    (U+F0xx) is a tick box, when exactly one font is; None when they are
+    boxes in both fonts (U+F0A8), in neither, or there are none."""
+    if not codes or not all(is_symbol_code(ch) for ch in codes):
+        return None
+    fitting = [family for family in _TICK_BOX_FONTS
+               if all(ord(ch) - _PRIVATE_BASE in SYMBOL_FONTS[family] for ch in codes)]
+    return fitting[0] if len(fitting) == 1 else None

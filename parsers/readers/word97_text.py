@@ -24,6 +24,9 @@ The cells' rows are not recorded in the text: a row ends with one more
 mark after its last cell, which looks like an empty cell. Two marks in a
 row end a row here; an empty cell in the middle of a row ends it too,
 which leaves a label with no value, never a value with the wrong label.
+Nor are a row's first cell's paragraphs told from paragraphs before a
+table: they come out as paragraphs and the last as the cell, and
+``parsers.text.pairs`` joins such an answer and sends it to review.
 """
 from __future__ import annotations
 

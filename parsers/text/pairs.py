@@ -5,7 +5,8 @@ cells (2, 4 or more columns), "标签：值" inside one cell or paragraph (sever
 per line), "标签　值" set off by spaces without a colon, labels over a row
 of values or a label row over its answer row, a value split over several
 cells (an ID written one digit per box), and long answers continued on the
-next lines or rows.
+next lines or rows (or on paragraphs and then a cell, when a .doc's cell
+lines were read from its text: that answer goes to review).
 
 A value is what lies between its label and the next label, never across
 one: the form's furniture (申请人签字, 照片) and labels this form does not
@@ -35,6 +36,7 @@ REMOVED = "“{label}”一栏{what}"
 NOT_SPLIT = "“{label}”一栏的内容未能分成{parts}，已原样记入各栏，请对照原件核对"
 SHORT_ANSWER_CHARS = 8  # the second of two answers run together ("副院长", "学士")
 LABEL_INSIDE = "“{label}”一栏中夹有另一栏目“{other}”，可能混入了不属于本栏的内容，请对照原件核对"
+EXTENT_UNSURE = "“{label}”一栏的内容在原件中分在表格内外几处，已合并读入，但无法确定是否完整，请对照原件核对"
 # Between the parts of a composite answer ("本科/学士", "某公司　总经理").
 _VALUE_SEPARATORS = ("/", "／", "、", "，", ",", "；", ";")
 _WHITESPACE_RUN = re.compile(r"\s+")
@@ -118,6 +120,7 @@ class _PairReader:
         self.continuing: Pair | None = None  # the answer later lines may extend
         self.unknown_labels: list[str] = []  # notes waiting for a pair to carry them
         self.label_row_above = False  # the last table row held only a label, its value below
+        self.loose_answer = False  # the last row was a paragraph that went into a long answer
 
     # -- values ---------------------------------------------------------------
 
@@ -218,6 +221,10 @@ class _PairReader:
             return
         if self._continues(row):
             pair = self.continuing
+            if row.in_table and row.cells[0].strip():
+                # Lines read as paragraphs, then one as a cell: where the answer
+                # ends is a guess (a .doc's first cell read from its text).
+                pair.review_reason = pair.review_reason or EXTENT_UNSURE.format(label=self.field_labels[pair.key])
             cleaned = clean_value(stripped, self.kinds[pair.key])
             self._note_cleaning(pair, cleaned)
             if cleaned.declaration:
@@ -228,8 +235,11 @@ class _PairReader:
 
     def _continues(self, row: TextRow) -> bool:
         # In a table only a row whose label cell is empty (a vertically
-        # merged label) continues the answer above.
-        return self.continuing is not None and (not row.in_table or not row.cells[0].strip())
+        # merged label) continues the answer above, or a row of one cell
+        # right after paragraphs that went into a long answer: the answer's
+        # last line, the others having lost their cell (see ``value``).
+        return self.continuing is not None and (not row.in_table or not row.cells[0].strip() or (
+            self.loose_answer and self._lone_cell(row) is not None and self.kinds[self.continuing.key] == "longtext"))
 
     # -- labels ---------------------------------------------------------------
 
@@ -308,10 +318,12 @@ class _PairReader:
         pending = self.pending
         if row.in_table and lone is not None and pending is not None and not pending.has_value and not value_below:
             self.label_row_above = True
+            self.loose_answer = False
             return
         # A paragraph label alone on its line takes the next line as value.
         if row.in_table or (pending is not None and pending.has_value):
             self.flush()
+        self.loose_answer = not row.in_table and self.continuing is not None
 
     def header_row(self, labels: list[tuple[Label | None, str]], values: TextRow) -> None:
         self.flush()
@@ -319,6 +331,7 @@ class _PairReader:
             if label is not None:
                 self.emit(label, written, text.strip(), values.confidence(position), values.box(position))
         self.continuing = None
+        self.loose_answer = False
 
     # -- the whole form -------------------------------------------------------
 
@@ -354,6 +367,10 @@ def _header_labels(row: TextRow, next_row: TextRow | None, index: LabelIndex):
     if not row.in_table or next_row is None or not next_row.in_table or next_row.starts_table:
         return None
     labels = [(index.read(cell) if cell.strip() else None, cell.strip()) for cell in row.cells]
+    # An empty cell leading the labels (the photo's column merged down) that
+    # the values' row does not repeat: it labels nothing.
+    while len(labels) > len(next_row.cells) and not labels[0][1]:
+        labels = labels[1:]
     # A photo cell spanning the rows below may stand beyond the values' cells.
     beyond = labels[len(next_row.cells):]
     if len(row.cells) < len(next_row.cells) or len(next_row.cells) < 2 or any(

@@ -32,10 +32,6 @@ NEEDS_OCR = (".jpg", ".png")
 FOLDER_LIMIT_BYTES = 3 * 1024 * 1024
 
 KNOWN_FAILURES = {
-    "04-tick-wingdings2.pdf": (
-        "LibreOffice's PDF keeps the Wingdings 2 boxes as U+F052/U+F0A3 in the fonts it substituted "
-        "(OpenSymbol, DejaVuSans), not in a font named Wingdings 2: gender came out '男 女' and expertise and "
-        "service_modes empty (all three flagged) instead of 女, [政策解读, 财税, 会计] and all three modes"),
     "07-flatbed-scan.jpg": (
         "the name 林翀 is read as 林独 (flagged, as it must be); the 服务形式 row is read as three empty boxes, "
         "so service_modes [线下志愿服务, 精准对接] is missing without a flag"),

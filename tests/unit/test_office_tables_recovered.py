@@ -59,6 +59,41 @@ def test_a_form_read_from_the_word_text_reads_every_field_and_a_check_box_field_
     assert "service_modes" in result.needs_review
 
 
+# The same form with each label over its answer, a long answer on lines of
+# its own in one cell, and the photo's column merged down beside the labels.
+LABELS_ABOVE_WORD97_TEXT = (
+    "湛江市中小企业志愿服务专家报名表\r"
+    "姓名\x07性别\x07出生年月\x07（照片）\x07\x07莫喆\x07男\x071983年11月\x07\x07\x07"
+    "\x07学位\x07技术职称\x07\x07硕士\x07税务师\x07\x07"
+    "主要工作经历\x07\x07"
+    "2001年—2008年\u3000湛江市属国有企业\r2008年—2011年\u3000某律师事务所\r2011年至今\u3000雷州市中粤税务师事务所\x07\x07"
+    "服务中小企业业绩\x07\x07近三年累计辅导中小企业50家；\r参与编写《湛江市外贸工作指引》。\x07\x07"
+    "服务时间安排\x07工作日晚上及周末\x07\x07"
+)
+
+
+def test_a_long_answer_under_its_label_keeps_every_line_and_goes_to_review():
+    """Without the "in a table" marks, the lines of a row's first cell look
+    like paragraphs before a table but the last: every line is kept, and as
+    where the answer ends is read rather than known, staff check it."""
+    from parsers.text.assemble import rows_to_results
+
+    [result] = rows_to_results(rows_from_word97_text(LABELS_ABOVE_WORD97_TEXT), method="docx")
+    assert result.fields["experience"] == (
+        "2001年—2008年 湛江市属国有企业\n2008年—2011年 某律师事务所\n2011年至今 雷州市中粤税务师事务所")
+    assert result.fields["achievements"] == "近三年累计辅导中小企业50家；\n参与编写《湛江市外贸工作指引》。"
+    assert {"experience", "achievements"} <= set(result.needs_review)
+    assert result.fields["available_time"] == "工作日晚上及周末" and "available_time" not in result.needs_review
+
+
+def test_labels_beside_the_photos_column_read_the_answers_below_them():
+    from parsers.text.assemble import rows_to_results
+
+    [result] = rows_to_results(rows_from_word97_text(LABELS_ABOVE_WORD97_TEXT), method="docx")
+    assert (result.fields["degree"], result.fields["title"]) == ("硕士", "税务师")
+    assert (result.fields["name"], result.fields["birth_date"]) == ("莫喆", "1983-11")
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_a_doc_whose_table_libreoffice_loses_still_gives_its_form():
     from devtools.samples.layouts import draw_file

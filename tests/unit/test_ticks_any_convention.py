@@ -24,7 +24,7 @@ from reportlab.pdfgen import canvas
 
 from devtools.samples.forms import build_form_docx, sample_applicants, tick_text
 from parsers import parse
-from parsers.readers.symbol_fonts import symbol_font
+from parsers.readers.symbol_fonts import box_font_of, symbol_font
 from parsers.schema import load_schema
 from parsers.text.ticked_options import read_ticks
 
@@ -209,10 +209,10 @@ def test_each_mark_binds_to_the_option_it_touches(text, ticked, ambiguous):
 
 # ---- PDF --------------------------------------------------------------------
 
-def form_pdf(values: dict[str, str], marks: dict) -> bytes:
+def form_pdf(values: dict[str, str], marks: dict, *, named_as_symbol_font: bool = True) -> bytes:
     """A one-page form; "{1}"/"{0}" in a value is a ticked/blank mark drawn by ``marks``."""
     out = io.BytesIO()
-    page = canvas.Canvas(out)
+    page = canvas.Canvas(out, pageCompression=0)
     font = CJK_FONT
     y = 780
     page.setFont(font, 16)
@@ -236,7 +236,8 @@ def form_pdf(values: dict[str, str], marks: dict) -> bytes:
     # Any TrueType font stood in for the symbol font: give it the symbol
     # font's name, as a PDF exported from Word has it (same length, so the
     # file's offsets still hold).
-    return out.getvalue().replace(b"DejaVuSans", b"Wingdings2")
+    data = out.getvalue()
+    return data.replace(b"DejaVuSans", b"Wingdings2") if named_as_symbol_font else data
 
 
 def test_a_pdf_with_wingdings_ticks_reads_the_options_ticked():
@@ -275,6 +276,53 @@ def test_a_pdf_with_drawn_check_boxes_reads_the_crossed_ones_as_ticked():
     result = only(parse("报名表.pdf", data))
     assert result.fields["expertise"] == ["数字化转型", "法律"]
     assert result.fields["service_modes"] == ["线上志愿服务"]
+
+
+def printed_without_symbol_font(values: dict[str, str], ticked: str, blank: str) -> bytes:
+    """A form whose symbol-font codes (private-use U+F0xx) were printed where
+    the symbol font was not installed: the codes survive in the text layer,
+    drawn in whatever font stood in."""
+    pdfmetrics.registerFont(TTFont("StandIn", STAND_IN_FONT))
+
+    def glyph(code):
+        def draw(page, x, y):
+            page.setFont("StandIn", 11)
+            page.drawString(x, y, chr(ord(code) - 0xF000))
+        return draw
+    data = form_pdf(values, {"{1}": glyph(ticked), "{0}": glyph(blank)}, named_as_symbol_font=False)
+    # The stand-in drew the code's Latin letter ("R"); its ToUnicode map
+    # gives the private-use code instead, as the printed file's does.
+    for code in {ticked, blank}:
+        data = re.sub(rb"(<[0-9A-F]{2}> )<00%02X>" % (ord(code) - 0xF000), rb"\g<1><%04X>" % ord(code), data)
+    return data
+
+
+def test_a_pdf_printed_without_the_symbol_font_reads_the_boxes_by_their_codes():
+    """U+F052/U+F0A3 are tick boxes only in Wingdings 2, U+F0FE/U+F0A8 both
+    only in Wingdings: the codes say which font they were typed in."""
+    values = {"姓名": "张喆", "所在县（市、区）": "霞山区", "专业领域": "{1}政策解读  {0}数字化转型  {1}外贸",
+              "服务形式": "{0}线上志愿服务  {1}精准对接"}
+    for ticked, blank in (("\uf052", "\uf0a3"), ("\uf0fe", "\uf0a8")):
+        result = only(parse("报名表.pdf", printed_without_symbol_font(values, ticked, blank)))
+        assert result.fields["expertise"] == ["政策解读", "外贸"]
+        assert result.fields["service_modes"] == ["精准对接"]
+        assert not {"expertise", "service_modes"} & set(result.needs_review)
+
+
+def test_codes_that_are_boxes_in_either_symbol_font_send_the_field_to_review():
+    """U+F0A8 is an empty box in Wingdings and a ticked one in Wingdings 2."""
+    values = {"姓名": "张喆", "所在县（市、区）": "霞山区", "专业领域": "{1}政策解读  {0}数字化转型  {1}外贸"}
+    result = only(parse("报名表.pdf", printed_without_symbol_font(values, "\uf0a8", "\uf0a8")))
+    assert "expertise" in result.needs_review
+    assert result.fields.get("expertise") in (None, [])
+
+
+@pytest.mark.parametrize("codes,family", [
+    ({"\uf052", "\uf0a3"}, "wingdings2"), ({"\uf0fe", "\uf0a8"}, "wingdings"), ({"\uf0a3"}, "wingdings2"),
+    ({"\uf0a8"}, None), ({"\uf0b7"}, None), ({"\uf052", "\uf0fe"}, None), (set(), None), ({"R"}, None),
+])
+def test_private_use_codes_name_their_symbol_font_only_when_one_fits(codes, family):
+    assert box_font_of(codes) == family
 
 
 @pytest.mark.parametrize("name,family", [
