@@ -13,7 +13,8 @@ import pytest
 from bench.parse_accuracy import score_item, summarise
 from devtools.samples.layouts import draw_file
 from devtools.samples.layouts.non_forms import cover_letter_docx, resume_docx
-from devtools.samples.layouts.people import chinese_number, id_check_char, write_fill_date
+from devtools.samples.layouts.people import chinese_number, write_fill_date
+from parsers.text.checks import id_check_char
 from devtools.samples.layouts.space import ARRANGEMENTS, FAMILIES
 from devtools.samples.layouts.vocabulary import COUNTIES, EXPERTISE_OPTIONS, LABELS, SERVICE_OPTIONS, TICK_STYLES
 from devtools.samples.unseen_corpus import UnseenItem, build_unseen_corpus

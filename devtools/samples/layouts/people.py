@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 
 from devtools.samples.layouts.vocabulary import COUNTIES, COUNTY_WRITINGS, EXPERTISE_OPTIONS, SERVICE_OPTIONS
+from parsers.text.checks import id_check_char
 
 SURNAMES = ("陈 李 黄 林 梁 吴 杨 冯 庞 莫 邓 钟 揭 麦 詹 冼 覃 植 邝 禤 骆 柯 龙 宁 "
             "欧阳 司徒 上官 诸葛 端木 皇甫").split()
@@ -77,12 +78,6 @@ class Person:
     @property
     def age(self) -> int:
         return int(self.fill_date[:4]) - int(self.birth[:4]) - (self.fill_date[5:] < self.birth[5:])
-
-
-def id_check_char(first17: str) -> str:
-    """GB 11643 check character of the first 17 digits."""
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights)) % 11]
 
 
 def make_id(area: str, birth: str, gender: str, rng: random.Random) -> str:
