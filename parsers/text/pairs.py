@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from parsers.text.cleaning import CleanValue, clean_value
+from parsers.text.glued_labels import GLUED_UNSURE, glued_label
 from parsers.text.labels import IGNORED, Label, LabelHit, LabelIndex, label_index
 from parsers.text.rows import SourceBox, TextRow
 from parsers.schema import load_schema
@@ -68,6 +69,7 @@ class _Pending:
     parts: list[str] = field(default_factory=list)
     confidence: float = 1.0
     box: SourceBox | None = None
+    doubt: str | None = None  # why where the label ends is a guess
 
     @property
     def has_value(self) -> bool:
@@ -130,11 +132,12 @@ class _PairReader:
         parts = [part for part in self.pending.parts if part.strip()]
         one_char_boxes = len(parts) > 1 and all(len(part.strip()) == 1 for part in parts)
         raw = ("" if one_char_boxes else "\n").join(part.strip() for part in parts)
-        self.emit(self.pending.label, self.pending.written, raw, self.pending.confidence, self.pending.box)
+        self.emit(self.pending.label, self.pending.written, raw, self.pending.confidence, self.pending.box,
+                  self.pending.doubt)
         self.pending = None
 
     def emit(self, label: Label, written: str, raw: str, confidence: float = 1.0,
-             box: SourceBox | None = None) -> None:
+             box: SourceBox | None = None, doubt: str | None = None) -> None:
         if not label.is_composite and (label.unknown or label.key == IGNORED):
             if label.unknown:
                 self.unknown_labels.append(UNKNOWN_LABEL.format(label=re.sub(r"\s+", "", written)))
@@ -148,7 +151,7 @@ class _PairReader:
                 continue  # the part of a composite this form does not ask ("年龄")
             pair = Pair(key, value, part_label, confidence, box=box)
             self._note_cleaning(pair, cleaned)
-            pair.review_reason = reason
+            pair.review_reason = reason or doubt
             self.pairs.append(pair)
             self.continuing = pair if self.kinds[key] in CONTINUED_KINDS else None
 
@@ -283,6 +286,16 @@ class _PairReader:
 
     def cell(self, text: str, row: TextRow, position: int) -> None:
         hits = self._ending_labels(text, row)
+        glued = None
+        # Not in a value's place: after a label still waiting for its answer,
+        # or inside a long answer going on.
+        waiting = self.pending is not None and not self.pending.has_value
+        if not waiting and not (hits and hits[0].start <= len(text) - len(text.lstrip())) and not (
+                self._continues(row) and self.kinds[self.continuing.key] == "longtext"):
+            following = next((cell for cell in row.cells[position + 1:] if cell.strip()), None)
+            glued = glued_label(self.index, text, following)
+        if glued is not None:
+            hits = [glued.hit, *(hit for hit in hits if hit.start >= glued.hit.end)]
         # "专家姓名　张三": the label and its value in one cell, no colon.
         label_and_value = bool(hits) and not hits[0].colon and not text[:hits[0].start].strip()
         label = None if label_and_value else self.index.read(text)
@@ -298,6 +311,8 @@ class _PairReader:
             self.flush()
             stop = hits[number + 1].start if number + 1 < len(hits) else len(text)
             self.pending = _Pending(hit.label, hit.text)
+            if glued is not None and number == 0 and not glued.sure:
+                self.pending.doubt = GLUED_UNSURE.format(label=hit.text)
             self.value(text[hit.end:stop], row, position)
 
     def _lone_cell(self, row: TextRow) -> str | None:
