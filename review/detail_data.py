@@ -10,6 +10,7 @@ from intake.core.masking import ID_NUMBER_KEYS, PHONE_KEYS, mask_fields, mask_id
 from intake.core.models import Application, ApplicationVersion
 from intake.mail.mime import parse_mail
 from parsers.schema import FieldSpec, FormSchema
+from review.source_boxes import PagePlace
 
 BODY_LIMIT = 20_000
 MASKED_KEYS = ID_NUMBER_KEYS | PHONE_KEYS
@@ -24,7 +25,7 @@ class FieldView:
     state: str            # ok | review | missing | confirmed
     note: str = ""        # why it needs review, or its confidence
     masked: bool = False  # the value shown is masked: the input cannot save it
-    box: Any = None       # the parser's source box on the page, when it records one
+    box: PagePlace | None = None  # where on the original's pages it was read, when known
 
 
 def value_text(value: Any) -> str:
@@ -43,8 +44,9 @@ def mask_value(key: str, value: Any) -> str:
 
 
 def field_views(application: Application, schema: FormSchema, required: Iterable[str],
-                revealed: str | None = None) -> list[FieldView]:
-    """Every field of the form, in form order, with its state and the reason for it."""
+                revealed: str | None = None, places: dict[str, PagePlace] | None = None) -> list[FieldView]:
+    """Every field of the form, in form order, with its state, the reason for it and, from
+    ``places`` (``review.source_boxes.places_of_fields``), where on the original it was read."""
     fields = application.fields or {}
     required = set(required) | set(application.missing_fields or [])
     confirmed = set(application.confirmed_fields or [])
@@ -55,7 +57,8 @@ def field_views(application: Application, schema: FormSchema, required: Iterable
         empty = raw in (None, "", [])
         masked = spec.key in MASKED_KEYS and not empty and spec.key != revealed
         view = FieldView(spec.key, spec.label, spec.kind,
-                         mask_value(spec.key, raw) if masked else value_text(raw), "ok", masked=masked)
+                         mask_value(spec.key, raw) if masked else value_text(raw), "ok", masked=masked,
+                         box=(places or {}).get(spec.key))
         confidence = (application.confidence or {}).get(spec.key)
         if empty and spec.key in required:
             view.state, view.note = "missing", "必填项未填写"

@@ -3,6 +3,8 @@
     previews = PagePreviews(storage_path, blobs, max_bytes)
     previews.page_count(attachment) -> int | None    None: not known until a Word file is converted
     previews.page_png(attachment, number) -> Path    the cached PNG of page ``number`` (1-based)
+    previews.page_sizes(attachment) -> list[(w, h)]  each page's size in the parser's units
+    previews.masked_page_png(attachment, number, places) -> Path   the PNG with those places filled
 
 PDFs are rendered by pypdfium2 at ~110 dpi (at most ``MAX_PAGES`` pages);
 images are decoded by Pillow, turned upright by their EXIF orientation, and
@@ -11,6 +13,13 @@ a headless LibreOffice (``parsers.readers.office``'s safety rules: a fresh
 profile with macros off, a fixed input name, a time limit that kills the
 whole process group) and the PDF is kept beside the PNGs.
 
+The parser records where it read each field in the original's own units
+(PDF points, or an image's full-size upright pixels), so ``page_sizes`` reads
+each page's size in those same units from the original; a box divided by its
+page's size places it on a page image of any scale. A masked page (the ID and
+phone numbers filled in, ``review.page_masking``) is cached beside the plain
+one under a name that says which places were filled.
+
 Everything lands in ``<storage>/pages`` named by the blob's sha256, written
 atomically (temp file + rename), so concurrent requests and processes only
 ever see whole files. Nothing is rendered from a file over the attachment
@@ -18,6 +27,7 @@ size cap or an image over 40 megapixels.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -33,10 +43,13 @@ from intake.core.blobstore import BlobStore
 from intake.core.models import Attachment
 from parsers.errors import ParseError
 from parsers.readers import office
+from review.page_masking import draw_masks
+from review.source_boxes import PagePlace
 
 PAGE_DPI = 110
 MAX_PAGES = 20
 MAX_PIXELS = 40_000_000
+EXIF_ORIENTATION = 0x0112
 MAX_SIDE = 2000  # long side of a served page, in pixels: enough to read handwriting on screen
 CONVERT_TIMEOUT = 60.0
 OFFICE_KINDS = ("docx", "doc", "wps", "rtf", "odt")
@@ -133,6 +146,42 @@ class PagePreviews:
                 write_atomic(target, buffer.getvalue())
         return target
 
+    def page_sizes(self, attachment: Attachment) -> list[tuple[float, float]]:
+        """Each shown page's (width, height) in the units the parser's boxes use: points for a
+        PDF page as pdfium renders it, the full-size upright pixels of an image as sent. Empty
+        when the pages cannot be shown or a Word file is not converted yet."""
+        if self.previewable(attachment) is not None:
+            return []
+        if attachment.kind == "image":
+            size = _image_size(self.blobs.path_for(attachment.sha256))
+            return [size] if size else []
+        pdf = self._pdf_path(attachment, convert=False)
+        if pdf is None:
+            return []
+        try:
+            document = pdfium.PdfDocument(str(pdf))
+        except pdfium.PdfiumError:
+            return []
+        try:
+            return [tuple(document[index].get_size()) for index in range(min(len(document), MAX_PAGES))]
+        finally:
+            document.close()
+
+    def masked_page_png(self, attachment: Attachment, number: int, places: list[PagePlace]) -> Path:
+        """Page ``number`` with a filled rectangle over each place; the plain page when there are none."""
+        plain = self.page_png(attachment, number)
+        if not places:
+            return plain
+        digest = hashlib.sha256(repr(sorted(place.corners for place in places)).encode()).hexdigest()[:16]
+        target = self.root / f"{attachment.sha256}-{number}-masked-{digest}.png"
+        if not target.exists():
+            with Image.open(plain) as page:
+                masked = draw_masks(page, places)
+            buffer = io.BytesIO()
+            masked.save(buffer, "PNG", compress_level=3)
+            write_atomic(target, buffer.getvalue())
+        return target
+
     # ---- sources -------------------------------------------------------------
 
     def _pdf_path(self, attachment: Attachment, *, convert: bool) -> Path | None:
@@ -191,6 +240,22 @@ def _image_page(data: bytes) -> Image.Image:
         raise PreviewUnavailable(f"图片像素过大，{NO_PREVIEW}") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise PreviewUnavailable(f"图片无法识别，{NO_PREVIEW}") from exc
+
+
+def _image_size(path: Path) -> tuple[float, float] | None:
+    """The picture's full size once turned upright by its EXIF orientation, from its header alone."""
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    try:
+        if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+            _register_heif()
+        with Image.open(path) as image:
+            width, height = image.size
+            turned = image.getexif().get(EXIF_ORIENTATION) in (5, 6, 7, 8)  # a quarter turn, mirrored or not
+    except (PreviewUnavailable, Image.DecompressionBombError, UnidentifiedImageError, OSError, ValueError,
+            SyntaxError, EOFError):
+        return None
+    return (float(height), float(width)) if turned else (float(width), float(height))
 
 
 def _register_heif() -> None:

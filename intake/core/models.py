@@ -215,6 +215,14 @@ class Application(Base):
     missing_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     needs_review: Mapped[list[str]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Where the parser read each field on the form's attachment (``FormResult.source``):
+    # {key: {"page": n, "box": [x0, top, x1, bottom]}}, page 1-based, origin top left, in the
+    # original's own units: PDF points for a PDF (typed or scanned), pixels of an image file
+    # as sent, turned upright by its EXIF orientation. The page's size in those units is read
+    # from the original itself (``review.pages.PagePreviews.page_sizes``), so the review app
+    # draws and masks a box on its page image at whatever scale it was rendered. Empty for
+    # formats without pages (Word, WPS) and for forms read before this was kept.
+    field_sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     is_late: Mapped[bool] = mapped_column(Boolean, default=False)  # its first version arrived late
     latest_is_late: Mapped[bool] = mapped_column(Boolean, default=False)  # its latest version arrived late
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(
@@ -310,6 +318,7 @@ class ApplicationVersion(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    field_sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")  # as Application's
     missing_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -213,6 +213,7 @@ def record_without_form(
     missing = list(campaign.required_fields)
     application = _new_application(session=session, campaign=campaign, message=message, missing=missing)
     application.fields, application.confidence, application.needs_review = {}, {}, []
+    application.field_sources = {}
     application.missing_fields, application.warnings = missing, [reason]
     application.message_id = message.id
     application.sync_columns()
@@ -296,6 +297,8 @@ def _add_version(
             message_id=message.id,
             attachment_id=attachment_id,  # the form this mail brought, if any
             fields=dict(application.fields),
+            # Where those fields were read: on the attachment this mail brought, if it brought one.
+            field_sources=dict(application.field_sources or {}) if attachment_id is not None else {},
             missing_fields=list(application.missing_fields),
         )
     )
@@ -305,6 +308,7 @@ def _apply_reading(
     application: Application, found: FormFound, fields: dict[str, Any], missing: list[str], message: Message
 ) -> None:
     application.fields = fields
+    application.field_sources = {key: dict(place) for key, place in found.result.source.items()}
     application.confidence = dict(found.result.confidence)
     application.needs_review = list(found.result.needs_review)
     application.warnings = list(found.result.warnings)

@@ -25,7 +25,7 @@
       next.dataset.page = String(number);
       const nextImage = next.querySelector("img");
       nextImage.alt = nextImage.alt.replace(/\d+/, String(number));
-      nextImage.src = template.replace(/\/0\.png$/, "/" + number + ".png");
+      nextImage.src = template.replace(/\/0\.png(?=\?|$)/, "/" + number + ".png");
       figure.after(next);
       whenFailed(nextImage, () => next.remove());
       probePages(nextImage);
@@ -56,30 +56,30 @@
     image.closest("figure").replaceWith(note);
   }
 
-  // Source boxes: a field's data-box lists "page,x,y,w,h" (fractions of the page) separated by ";".
-  // The parser records none yet; this draws them once it does.
-  function drawBoxes() {
-    const ns = "http://www.w3.org/2000/svg";
-    document.querySelectorAll("form.field[data-box]").forEach((form) => {
-      (form.dataset.box || "").split(";").filter(Boolean).forEach((spec) => {
-        const [page, x, y, w, h] = spec.split(",").map(Number);
-        const svg = document.querySelector(`figure[data-page="${page}"] svg[data-boxes]`);
-        if (!svg) return;
-        svg.setAttribute("viewBox", "0 0 1 1");
-        svg.setAttribute("preserveAspectRatio", "none");
-        const rect = document.createElementNS(ns, "rect");
-        rect.setAttribute("class", "box-rect");
-        rect.setAttribute("x", x); rect.setAttribute("y", y);
-        rect.setAttribute("width", w); rect.setAttribute("height", h);
-        rect.setAttribute("vector-effect", "non-scaling-stroke");
-        rect.dataset.field = form.dataset.field;
-        rect.addEventListener("click", () => { const input = form.querySelector("input[name=value]"); if (input) input.focus(); });
-        svg.append(rect);
-      });
-      form.addEventListener("focusin", () => {
-        document.querySelectorAll(".box-rect").forEach((r) => r.classList.toggle("active", r.dataset.field === form.dataset.field));
-        const first = document.querySelector(`.box-rect[data-field="${form.dataset.field}"]`);
-        if (first) first.scrollIntoView({ block: "center", behavior: "smooth" });
+  // Source boxes: the server draws each field's box over its page (an SVG rect in percentages
+  // of the page), hidden until that field is focused. Focusing a field, or its 原件位置 button,
+  // outlines its box and scrolls the original to it; clicking a box focuses its field.
+  function showSource(form) {
+    const key = form ? form.dataset.field : null;
+    let shown = null;
+    document.querySelectorAll(".box-rect").forEach((rect) => {
+      const mine = rect.dataset.field === key;
+      rect.classList.toggle("active", mine);
+      if (mine && !shown) shown = rect;
+    });
+    if (shown) shown.scrollIntoView({ block: "center", inline: "nearest", behavior: "smooth" });
+  }
+
+  function linkSources() {
+    document.querySelectorAll("form.field").forEach((form) => {
+      form.addEventListener("focusin", () => showSource(form.dataset.box !== undefined ? form : null));
+      const locate = form.querySelector("[data-locate]");
+      if (locate) locate.addEventListener("click", () => showSource(form));
+    });
+    document.querySelectorAll(".box-rect").forEach((rect) => {
+      rect.addEventListener("click", () => {
+        const input = document.querySelector(`form.field[data-field="${rect.dataset.field}"] input[name=value]`);
+        if (input) input.focus();
       });
     });
   }
@@ -90,7 +90,7 @@
       if (image.dataset.probe !== undefined) probePages(image);
       whenFailed(image, () => unavailable(image));
     });
-    drawBoxes();
+    linkSources();
 
     const first = document.querySelector('form.field[data-state="review"] input[name=value], form.field[data-state="missing"] input[name=value]');
     if (first) { first.focus(); first.select(); }

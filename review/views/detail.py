@@ -3,6 +3,11 @@
 Also the attachment downloads (always as a download, or inline only for a PDF
 or an image with its own content type, never as HTML) and the audited reveal
 of a masked ID number or phone number.
+
+Page images are served with the ID and phone numbers located on them filled in
+(``review.page_masking``). The page a reveal returns asks for its images with
+``?reveal=<the reveal's audit entry>``, which shows that one number on them in
+full for a while, to the person who revealed it and only while their role may.
 """
 from __future__ import annotations
 
@@ -16,13 +21,15 @@ from sqlalchemy.orm import selectinload
 
 from intake.core.blobstore import BlobStore
 from intake.core.masking import ID_NUMBER_KEYS, PHONE_KEYS, redact_text
-from intake.core.models import Application, Attachment, AuditEntry, Message
+from intake.core.models import Application, Attachment, AuditEntry, Message, utcnow
 from parsers.schema import load_schema
 from review import audit
 from review.auth import is_admin
 from review.detail_data import details_text, email_text, field_views, version_views
 from review.duplicates import possible_duplicates
+from review.page_masking import Reveal, granted_reveal, plan_page, readings_of
 from review.pages import NO_PREVIEW, NoSuchPage, PagePreviews, PreviewUnavailable, write_atomic
+from review.source_boxes import places_of_fields
 from review.queue_query import STATUS_LABELS, neighbour_id
 from review.request_scope import client_address, db, settings
 from review.views.queue import STATUS_BADGES, local_time
@@ -65,13 +72,13 @@ def reveal(app_id: int):
         abort(400)
     if key in ID_NUMBER_KEYS and not is_admin():
         abort(403)  # reviewers may see phone numbers in full; only the admin sees ID numbers
-    audit.record(db(), "reveal", username=g.user.username, application_id=application.id,
-                 details={"field": key}, address=client_address())
+    entry = audit.record(db(), "reveal", username=g.user.username, application_id=application.id,
+                         details={"field": key}, address=client_address())
     db().commit()
-    return _render(application, revealed=key)
+    return _render(application, revealed=key, reveal_entry=entry.id)
 
 
-def _render(application: Application, revealed: str | None = None):
+def _render(application: Application, revealed: str | None = None, reveal_entry: int | None = None):
     session, campaign, schema = db(), settings().campaign, load_schema()
     queue_args = request.values.get("queue", "")[:2000]
     message = session.get(Message, application.message_id, options=[selectinload(Message.attachments)])
@@ -79,11 +86,18 @@ def _render(application: Application, revealed: str | None = None):
         if message else None
     if form_attachment is None and application.attachment_id:
         form_attachment = session.get(Attachment, application.attachment_id)
-    preview_reason, page_count = None, 0
+    preview_reason, page_count, page_sizes, page_notes = None, 0, [], {}
     if form_attachment is not None:
         previews = _previews()
         preview_reason = previews.previewable(form_attachment)
         page_count = previews.page_count(form_attachment) if preview_reason is None else 0
+        if preview_reason is None:
+            page_sizes = previews.page_sizes(form_attachment)
+            readings = readings_of(session, form_attachment.id)
+            reveal = Reveal(application.id, revealed) if revealed else None
+            page_notes = {number: plan_page(readings, number, page_sizes, required=campaign.required_fields,
+                                            reveal=reveal).note(schema)
+                          for number in range(1, (page_count or 1) + 1)}
     else:
         preview_reason = "这份申请没有表格附件（可能写在邮件正文里）。"
     body = _body_text(message) if message is not None else ""
@@ -94,8 +108,10 @@ def _render(application: Application, revealed: str | None = None):
     return render_template(
         "detail.html", application=application, message=message, form_attachment=form_attachment,
         other_attachments=[a for a in (message.attachments if message else []) if a is not form_attachment],
-        page_count=page_count, preview_reason=preview_reason, no_preview=NO_PREVIEW,
-        fields=field_views(application, schema, campaign.required_fields, revealed),
+        page_count=page_count, preview_reason=preview_reason, no_preview=NO_PREVIEW, page_notes=page_notes,
+        reveal_entry=reveal_entry,
+        fields=field_views(application, schema, campaign.required_fields, revealed,
+                           places_of_fields(application.field_sources, page_sizes)),
         revealed=revealed, body=body, warnings=[redact_text(w) for w in application.warnings or []], versions=version_views(application.versions, schema),
         history=[(entry, audit.ACTION_LABELS.get(entry.action, entry.action), details_text(entry.details, schema))
                  for entry in history],
@@ -121,9 +137,18 @@ def _body_text(message: Message) -> str:
 
 @blueprint.route("/attachments/<int:attachment_id>/pages/<int:number>.png")
 def page_image(attachment_id: int, number: int):
-    attachment = db().get(Attachment, attachment_id) or abort(404)
+    """The page with the ID and phone numbers located on it filled in, but the one a fresh
+    reveal by this person (``?reveal=<audit entry id>``) lets them see."""
+    session = db()
+    attachment = session.get(Attachment, attachment_id) or abort(404)
+    previews = _previews()
+    reveal = granted_reveal(session, request.args.get("reveal", type=int), attachment_id=attachment.id,
+                            username=g.user.username, may_see_id_number=is_admin(), now=utcnow())
     try:
-        path = _previews().page_png(attachment, number)
+        previews.page_png(attachment, number)  # renders (or converts) first: sizes are known after it
+        plan = plan_page(readings_of(session, attachment.id), number, previews.page_sizes(attachment),
+                         required=settings().campaign.required_fields, reveal=reveal)
+        path = previews.masked_page_png(attachment, number, plan.places)
     except NoSuchPage:
         abort(404)
     except PreviewUnavailable as exc:
