@@ -46,6 +46,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from parsers.errors import CorruptFile, EncryptedFile, ParseError, TooLarge
 from parsers.ocr.geometry import Placement, rectify, rectify_mapped
+from parsers.ocr.keystone import square_to_rules
 from parsers.ocr.orientation import detect_rotation, estimate_skew
 
 __all__ = ["load_pages", "render_pdf_pages", "normalise_page", "flatten_sheet", "placement_of", "Placement",
@@ -270,6 +271,10 @@ def normalise_page(page: Image.Image, *, orientation: bool = True, skew: bool = 
         if abs(angle) >= MIN_SKEW:
             straight = page.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
             page, placement = straight, placement.after(_rotation_step(page.size, straight.size, angle))
+    if perspective:
+        squared, back = square_to_rules(np.asarray(page, dtype=np.uint8))
+        if back is not None:
+            page, placement = Image.fromarray(squared, "L"), placement.after(back)
     if contrast:
         page = ImageOps.autocontrast(page, cutoff=1)
     page = page.copy() if page is given else page  # the caller's image is left as it was

@@ -239,6 +239,10 @@ class _ResultBuilder:
             # a doubt; a name's shape and surname are its second opinion.
             for problem in checks.check_name_shape(name) + (checks.check_surname(name) if self.ocr else []):
                 self.flag("name", problem)
+        email = fields.get("email")
+        if email and self.ocr and "email" not in review:
+            for problem in checks.check_email_letters(email):
+                self.flag("email", problem)
         for key, confidence in self.read_confidence.items():
             if confidence < self.threshold(key) and key not in review:
                 label = self.schema.spec_for(key).label

@@ -92,6 +92,16 @@ def check_email(value: str) -> list[str]:
     return [f"电子邮箱“{value}”格式不正确"]
 
 
+def check_email_letters(value: str) -> list[str]:
+    """An address read by OCR: in English and in pinyin a "q" is followed
+    by "u" or "i"; one that is not ("zhanqwei", "linqinq3") is usually a
+    "g" misread, and both engines tend to make the same mistake."""
+    local = (value or "").split("@")[0].lower()
+    if re.search(r"q(?![iu])", local):
+        return [f"电子邮箱“{value}”中的“q”后面不是 u 或 i，可能是“g”识别有误，请对照原件核对"]
+    return []
+
+
 def check_month(value: str) -> list[str]:
     match = MONTH_PATTERN.match(value)
     if match and 1900 <= int(match[1]) <= date.today().year and 1 <= int(match[2]) <= 12:

@@ -38,6 +38,8 @@ _OTHER = "?"  # scorer key: a label of the genre that this form does not ask
 _NOT_IN_LABELS = re.compile(r"[\d@:。，,；;！!？?☑□√✓✔■☐☒]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _BRACKET_NOTE = re.compile(r"\(([^()]*)\)")
+# What a note telling the applicant how to fill the field in says ("选填", "可多选", "请打√", "限200字").
+_INSTRUCTION = re.compile(r"[选填请打写限勾]")
 # An answer written into the printed brackets has room left around it: "（ 主任 ）".
 _PADDED_IN_BRACKETS = re.compile(r"\(\s+[^()]+?\s+\)")
 _SPLIT_COMPOSITE = re.compile(f"[{re.escape(COMPOSITE_SEPARATORS)}]")
@@ -244,7 +246,9 @@ class LabelIndex:
         """The shortest run of whitespace-separated pieces before a colon that
         reads as a label: the last piece, or with padded-out pieces before it ("区　县")."""
         for first in range(len(tokens) - 1, -1, -1):
-            if first < len(tokens) - 1 and len(tokens[first].group()) > PADDED_PIECE_CHARS:
+            # "擅长领域 （可多选）：": a note set apart is still the label's.
+            notes_after = all(_BRACKET_NOTE.fullmatch(token.group()) for token in tokens[first + 1:])
+            if first < len(tokens) - 1 and len(tokens[first].group()) > PADDED_PIECE_CHARS and not notes_after:
                 break
             joined = "".join(token.group() for token in tokens[first:])
             if len(joined) > MAX_LABEL_CHARS + 4:
@@ -377,13 +381,17 @@ class LabelIndex:
             label = self.read(folded[tokens[0].start():end])
             if label is None or label.unknown:
                 continue
-            gap = _WIDE_GAP.search(folded, tokens[count].start(), stop)
-            value = folded[tokens[count].start():gap.start() if gap else stop].strip()
+            after = tokens[count].start()
+            note = _BRACKET_NOTE.match(folded, after)
+            if note and _INSTRUCTION.search(note.group(1)):  # "办公电话 （选填） 0759…": the note is the label's
+                after = note.end() + len(folded[note.end():stop]) - len(folded[note.end():stop].lstrip())
+                end = note.end()
+            gap = _WIDE_GAP.search(folded, after, stop)
+            value = folded[after:gap.start() if gap else stop].strip()
             if _BRACKET_NOTE.fullmatch(value) and not _PADDED_IN_BRACKETS.fullmatch(value):
                 return None  # the label's own note: "联系电话 （办公）"
             if self.read(value) is None and not value.startswith(":"):
-                return LabelHit(label, tokens[0].start(), tokens[count].start(), text[tokens[0].start():end].strip(),
-                                colon=False)
+                return LabelHit(label, tokens[0].start(), after, text[tokens[0].start():end].strip(), colon=False)
             return None
         return None
 

@@ -161,3 +161,11 @@ def test_lines_of_a_paragraph_form_stay_apart_despite_the_sheets_edge_and_grain(
     page = analyse(_paragraph_page(edge_stroke=edge_stroke, grain=grain))
     tops = [top for top, _boxes in _loose_lines(page, [])]
     assert len([top for top in tops if top < 500]) == 8, tops
+
+
+def test_an_email_whose_q_no_word_would_have_is_sent_to_review():
+    from parsers.text.checks import check_email_letters
+
+    assert check_email_letters("zhanqwei20@126.com") and check_email_letters("linqinq3@139.com")
+    # Pinyin and English put u or i after q: these are read as written.
+    assert check_email_letters("qingqiu88@qq.com") == [] and check_email_letters("quentin@163.com") == []

@@ -194,13 +194,15 @@ class RapidEngine(OcrEngine):
         ASCII only) gives the same whole address; else it drops to DOUBTED."""
         if self.second is None:
             return out
-        # An e-mail cell, or a line holding a label and an address ("邮箱：a@b.cn").
+        # An e-mail cell, or any cell holding an address ("邮箱：a@b.cn", "E-mail a@b.cn").
         numbers = [n for n, (_, hint) in enumerate(items)
-                   if out[n][0] and (hint == "email" or (EMAIL_IN_TEXT.search(out[n][0]) and has_cjk(out[n][0])))]
+                   if out[n][0] and (hint == "email" or EMAIL_IN_TEXT.search(out[n][0]))]
         if not numbers:
             return out
-        others = self.second.read_cells([(items[n][0], items[n][1] if items[n][1] == "email" else "chinese")
-                                         for n in numbers])
+        # Read as Latin text even beside a Chinese label: a Chinese reading
+        # drops an underscore as readily as RapidOCR does ("xy_wu" → "xywu"),
+        # and a label read as Latin junk only makes the two disagree.
+        others = self.second.read_cells([(items[n][0], "email") for n in numbers])
         out = list(out)
         for n, (other, _conf) in zip(numbers, others):
             text, confidence = out[n]
