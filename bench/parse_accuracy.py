@@ -32,6 +32,7 @@ import os
 import statistics
 import sys
 import time
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
@@ -97,12 +98,20 @@ def run_parse(items: list[CorpusItem], jobs: int, timeout: float, options, progr
 
 # ---- scoring -----------------------------------------------------------------
 
+_DASHES = str.maketrans({dash: "-" for dash in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d"})
+
+
+def _free_text(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).translate(_DASHES).split())
+
+
 def same_value(got, want) -> bool:
     """Equal to the ground truth; an answer written over several lines is
-    compared with whitespace ignored (a scan cannot tell a line break from
-    wrapping, and a reviewer does not care)."""
+    compared with whitespace, character width and the dash's length ignored
+    (a scan cannot tell a line break from wrapping, nor "；—" from ";-", and
+    a reviewer reading someone's work history does not care)."""
     if isinstance(want, str) and "\n" in want and isinstance(got, str):
-        return "".join(got.split()) == "".join(want.split())
+        return _free_text(got) == _free_text(want)
     return got == want
 
 
