@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from parsers.text.cleaning import CleanValue, clean_value
 from parsers.text.glued_labels import GLUED_UNSURE, glued_label
 from parsers.text.labels import IGNORED, Label, LabelHit, LabelIndex, label_index
-from parsers.text.rows import SourceBox, TextRow
+from parsers.text.rows import SourceBox, TextRow, gathered_under
 from parsers.schema import load_schema
 
 CONTINUED_KINDS = ("longtext", "ticks")
@@ -378,9 +378,11 @@ class _PairReader:
 
 
 def _header_labels(row: TextRow, next_row: TextRow | None, index: LabelIndex):
-    """(label, as written) per cell of a row that heads a row of values below it, else None."""
+    """(label, as written) per cell of a row that heads a row of values
+    below it, and that row's values under them; else None."""
     if not row.in_table or next_row is None or not next_row.in_table or next_row.starts_table:
         return None
+    next_row = gathered_under(row, next_row)
     labels = [(index.read(cell) if cell.strip() else None, cell.strip()) for cell in row.cells]
     # An empty cell leading the labels (the photo's column merged down) that
     # the values' row does not repeat: it labels nothing.
@@ -400,7 +402,7 @@ def _header_labels(row: TextRow, next_row: TextRow | None, index: LabelIndex):
         return None
     if not any(cell.strip() for cell in next_row.cells):
         return None
-    return labels
+    return labels, next_row
 
 
 def read_pairs(rows: list[TextRow]) -> list[Pair]:
@@ -414,7 +416,7 @@ def read_pairs(rows: list[TextRow]) -> list[Pair]:
         following = rows[number + 1] if number + 1 < len(rows) else None
         header = _header_labels(row, following, index)
         if header is not None:
-            reader.header_row(header, following)
+            reader.header_row(*header)
             skip_next = True
             continue
         reader.row(row)

@@ -74,3 +74,35 @@ def unwrap(text: str) -> str:
         glue = " " if _ASCII_WORD_END.search(joined) and _ASCII_WORD_START.match(line) else ""
         joined = f"{joined}{glue}{line}" if joined else line
     return joined
+
+
+def gathered_under(heads: TextRow, values: TextRow) -> TextRow:
+    """``values`` with its cells gathered under the cells of ``heads`` above
+    them, by where each was read: a photo's grid may cut a row of answers
+    into more cells than its row of labels has (a bold bracket read as a
+    rule). ``values`` as it is when it has no more cells, or when a cell
+    with text lies under none of the heads, or positions are unknown."""
+    if len(values.cells) <= len(heads.cells) or heads.boxes is None or values.boxes is None:
+        return values
+    spans = [(box.box[0], box.box[2]) if box is not None else None for box in heads.boxes]
+    if None in spans or len(spans) != len(heads.cells):
+        return values
+    texts: list[list[str]] = [[] for _ in spans]
+    confidences: list[float] = [1.0] * len(spans)
+    boxes: list[SourceBox | None] = [None] * len(spans)
+    for position, text in enumerate(values.cells):
+        box = values.box(position)
+        if box is None:
+            return values
+        centre = (box.box[0] + box.box[2]) / 2
+        column = next((number for number, (x0, x1) in enumerate(spans) if x0 <= centre <= x1), None)
+        if column is None:
+            if text.strip():
+                return values
+            continue
+        if text.strip():
+            texts[column].append(text.strip())
+        confidences[column] = min(confidences[column], values.confidence(position))
+        boxes[column] = box if boxes[column] is None else boxes[column].union(box)
+    return TextRow(tuple(" ".join(parts) for parts in texts), values.in_table, values.starts_page,
+                   values.starts_table, tuple(confidences), tuple(boxes))

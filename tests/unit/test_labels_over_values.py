@@ -1,0 +1,27 @@
+"""A row of labels over a row of answers, the answers' row cut into more
+cells than the labels' (a photo's grid took a bold bracket for a rule)."""
+from __future__ import annotations
+
+from parsers.text.pairs import read_pairs
+from parsers.text.rows import SourceBox, TextRow
+
+
+def row(*cells: tuple[str, float, float]) -> TextRow:
+    return TextRow(tuple(text for text, _, _ in cells), in_table=True,
+                   boxes=tuple(SourceBox(1, (x0, 100.0, x1, 120.0)) for _, x0, x1 in cells))
+
+
+def test_answers_go_under_the_labels_they_stand_below():
+    labels = row(("姓名", 0, 100), ("性别", 100, 200), ("出生年月", 200, 300), ("政治面貌", 300, 400))
+    answers = row(("吴俊杰", 5, 95), ("[男]", 105, 160), ("", 165, 195), ("1967年4月", 205, 295),
+                  ("（共青团员", 305, 380), ("）", 382, 398))
+    pairs = {pair.key: pair.raw for pair in read_pairs([labels, answers])}
+    assert pairs == {"name": "吴俊杰", "gender": "男", "birth_date": "1967年4月", "political_status": "（共青团员 ）"}
+
+
+def test_an_answer_under_no_label_leaves_the_rows_as_read():
+    labels = row(("姓名", 0, 100), ("性别", 100, 200))
+    answers = row(("吴俊杰", 5, 95), ("男", 105, 195), ("备注", 210, 260))
+    pairs = {pair.key: pair.raw for pair in read_pairs([labels, answers])}
+    # Not guessed into columns: the labels are read as labels without answers (flagged as empty).
+    assert pairs["name"] == "" and pairs["gender"] == ""
