@@ -10,6 +10,12 @@ records the outcome. If the process dies between the server's 250 and that
 last commit, the row stays ``sending``; once its lease runs out it is sent
 again with the same Message-ID, so mail clients can fold the duplicate away.
 That narrow window is the only way a reply can go twice.
+
+A flush claims a few rows in one transaction (``CLAIM_AT_ONCE``) but records
+each outcome in its own, right after the server's answer, so that window
+stays one message wide. It sends over one SMTP connection, and with
+``until_none_due`` (``intake poll --once``) goes on batch after batch until
+nothing is due; the scheduled flush sends one batch per tick.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import email
 import hashlib
 import logging
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy as email_policy
@@ -32,8 +39,8 @@ from intake.core.config import OutboxSettings, SmtpSettings
 from intake.core.masking import redact_text
 from intake.core.models import OutboxMail, utcnow
 from intake.core.statuses import OutboxStatus, ReplyKind
-from notifier.send_limits import Hold, hold_for
-from notifier.smtp import PermanentSendError, SendError, TransientSendError, send_message
+from notifier.send_limits import Hold, SendBudget, waiting_for_limits
+from notifier.smtp import PermanentSendError, SendError, SmtpSession, TransientSendError
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +49,15 @@ log = logging.getLogger(__name__)
 # only a crashed flush leaves a row this long. The lease end is kept in
 # next_attempt_at, which a ``sending`` row has no other use for.
 SENDING_LEASE = timedelta(minutes=10)
+# Rows claimed in one transaction: fewer commits, and a crash leaves at most
+# this many leased (sent late, never twice).
+CLAIM_AT_ONCE = 10
 MAX_ERROR_CHARS = 1000
 UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 
 class Sender(Protocol):
-    """How a flush hands one message over: ``notifier.smtp.send_message`` unless a test swaps it."""
+    """How a flush hands one message over: a ``notifier.smtp.SmtpSession`` unless a test swaps it."""
 
     def __call__(self, settings: SmtpSettings, message: EmailMessage, *, to_address: str) -> None: ...
 
@@ -59,8 +69,11 @@ class FlushReport:
     failed: int = 0  # permanently refused or expired this flush
     remaining: int = 0  # rows still unsent (pending or sending) after the flush
     stopped_by: str | None = None  # the server-wide error that ended the flush early, redacted
-    held: int = 0  # waiting for a send limit's window (notifier.send_limits)
+    held: int = 0  # rows held back by a send limit this flush (notifier.send_limits)
     held_because: str | None = None
+    stopped_by_limit: Hold | None = None  # the overall limit, reached: what is still due waits for it too
+    waiting_for_limit: int = 0  # unsent replies a send limit holds back, after the flush
+    held_until: datetime | None = None  # the earliest one of those goes
 
 
 def outbox_message_id(key: str, domain: str) -> str:
@@ -122,61 +135,104 @@ def flush_outbox(
     policy: OutboxSettings,
     *,
     now: Callable[[], datetime] = utcnow,
-    send: Sender = send_message,
+    send: Sender | None = None,
+    until_none_due: bool = False,
 ) -> FlushReport:
-    """Send what is due, one row at a time; stop at the first server-wide failure."""
+    """Send what is due, ``policy.batch_size`` rows (or, ``until_none_due``,
+    batch after batch until nothing is due), over one SMTP connection; stop
+    at the first server-wide failure or when the overall send limit is reached."""
     report = FlushReport()
-    expire_after = timedelta(hours=policy.expire_after_hours)
-    for _ in range(policy.batch_size):
-        claim = _claim_next(session_factory, now())
-        if claim is None:
-            break
-        row_id, attempts, created_at, to_address, raw = claim
-        with session_factory() as session:
-            hold = hold_for(session, to_address, now(), policy)
-        if hold is not None:
-            _record_held(session_factory, row_id, hold, attempts - 1)
-            report.held += 1
-            report.held_because = hold.reason
-            if hold.everyone:
-                break
-            continue
-        try:
-            send(smtp, email.message_from_bytes(raw, policy=email_policy.SMTP), to_address=to_address)
-        except PermanentSendError as exc:
-            _record_failed(session_factory, row_id, _error_text(exc))
-            report.failed += 1
-            log.warning("outbox %s failed permanently: %s", row_id, _error_text(exc))
-        except TransientSendError as exc:
-            t = now()
-            if t - created_at >= expire_after:
-                _record_failed(session_factory, row_id, "expired: " + _error_text(exc))
-                report.failed += 1
-                log.warning("outbox %s expired after %s attempts", row_id, attempts)
-            else:
-                _record_retry(session_factory, row_id, t + _backoff(policy, attempts), _error_text(exc))
-                report.retried += 1
-                log.info("outbox %s will retry (attempt %s): %s", row_id, attempts, _error_text(exc))
-            if exc.server_wide:
-                report.stopped_by = _error_text(exc)
-                report.failed += _expire_unsent(session_factory, t, expire_after, report.stopped_by)
-                log.warning("outbox flush stopped: %s", report.stopped_by)
-                break
-        except SendError as exc:  # an unclassified SendError: be safe, retry later
-            t = now()
-            _record_retry(session_factory, row_id, t + _backoff(policy, attempts), _error_text(exc))
-            report.retried += 1
-        except BaseException as exc:
-            # A bug or an interrupt, not a server answer: don't leave the row
-            # leased for ten minutes, and let the caller see the traceback.
-            _record_retry(session_factory, row_id, now() + _backoff(policy, attempts), _error_text(exc))
-            raise
-        else:
-            crash_points.reached("after_smtp_accepted")
-            _record_sent(session_factory, row_id, now())
-            report.sent += 1
+    with ExitStack() as stack:
+        if send is None:
+            send = stack.enter_context(SmtpSession(smtp))
+        more_due = True
+        while more_due:
+            more_due = _flush_batch(session_factory, smtp, policy, now=now, send=send, report=report) and until_none_due
+    if report.stopped_by:
+        # With the server unusable, what is past its expiry can't go either (rows this flush gave back included).
+        expire_after = timedelta(hours=policy.expire_after_hours)
+        report.failed += _expire_unsent(session_factory, now(), expire_after, report.stopped_by)
+    if report.stopped_by_limit is not None:
+        _hold_due(session_factory, now(), report.stopped_by_limit)
     report.remaining = _count_unsent(session_factory)
+    with session_factory() as session:
+        report.waiting_for_limit, report.held_until = waiting_for_limits(session)
     return report
+
+
+def _flush_batch(session_factory: sessionmaker[Session], smtp: SmtpSettings, policy: OutboxSettings, *,
+                 now: Callable[[], datetime], send: Sender, report: FlushReport) -> bool:
+    """One batch; True when it was full and nothing stopped it (more may be due)."""
+    expire_after = timedelta(hours=policy.expire_after_hours)
+    with session_factory() as session:
+        budget = SendBudget.read(session, now(), policy)
+    handled = 0
+    while handled < policy.batch_size:
+        claims = _claim_due(session_factory, now(), min(CLAIM_AT_ONCE, policy.batch_size - handled))
+        if not claims:
+            return False
+        for position, claim in enumerate(claims):
+            handled += 1
+            try:
+                go_on = _send_claimed(claim, session_factory, smtp, policy, expire_after, now=now, send=send,
+                                      budget=budget, report=report)
+            except BaseException:
+                _release(session_factory, claims[position + 1:], now())
+                raise
+            if not go_on:
+                _release(session_factory, claims[position + 1:], now())
+                return False
+    return True
+
+
+def _send_claimed(claim: Claim, session_factory: sessionmaker[Session], smtp: SmtpSettings, policy: OutboxSettings,
+                  expire_after: timedelta, *, now: Callable[[], datetime], send: Sender, budget: SendBudget,
+                  report: FlushReport) -> bool:
+    """Send one claimed row and record what happened; False when nothing else may go now."""
+    hold = budget.hold_for(claim.to_address, now())
+    if hold is not None:
+        _record_held(session_factory, claim.row_id, hold, claim.attempts - 1)
+        report.held += 1
+        report.held_because = hold.reason
+        if hold.everyone:
+            report.stopped_by_limit = hold
+            return False
+        return True
+    try:
+        send(smtp, email.message_from_bytes(claim.raw, policy=email_policy.SMTP), to_address=claim.to_address)
+    except PermanentSendError as exc:
+        _record_failed(session_factory, claim.row_id, _error_text(exc))
+        report.failed += 1
+        log.warning("outbox %s failed permanently: %s", claim.row_id, _error_text(exc))
+    except TransientSendError as exc:
+        t = now()
+        if t - claim.created_at >= expire_after:
+            _record_failed(session_factory, claim.row_id, "expired: " + _error_text(exc))
+            report.failed += 1
+            log.warning("outbox %s expired after %s attempts", claim.row_id, claim.attempts)
+        else:
+            _record_retry(session_factory, claim.row_id, t + _backoff(policy, claim.attempts), _error_text(exc))
+            report.retried += 1
+            log.info("outbox %s will retry (attempt %s): %s", claim.row_id, claim.attempts, _error_text(exc))
+        if exc.server_wide:
+            report.stopped_by = _error_text(exc)
+            log.warning("outbox flush stopped: %s", report.stopped_by)
+            return False
+    except SendError as exc:  # an unclassified SendError: be safe, retry later
+        _record_retry(session_factory, claim.row_id, now() + _backoff(policy, claim.attempts), _error_text(exc))
+        report.retried += 1
+    except BaseException as exc:
+        # A bug or an interrupt, not a server answer: don't leave the row
+        # leased for ten minutes, and let the caller see the traceback.
+        _record_retry(session_factory, claim.row_id, now() + _backoff(policy, claim.attempts), _error_text(exc))
+        raise
+    else:
+        crash_points.reached("after_smtp_accepted")
+        sent_at = now()
+        _record_sent(session_factory, claim.row_id, sent_at)
+        budget.record_sent(claim.to_address, sent_at)
+        report.sent += 1
+    return True
 
 
 def _backoff(policy: OutboxSettings, attempts: int) -> timedelta:
@@ -186,47 +242,64 @@ def _backoff(policy: OutboxSettings, attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, policy.retry_max_seconds))
 
 
-def _claim_next(session_factory: sessionmaker[Session], t: datetime):
-    """Take the oldest due row: mark it sending and commit before it is sent."""
-    with session_factory() as session:
-        while True:
-            with session.begin():
-                query = (
-                    select(OutboxMail.id, OutboxMail.attempts, OutboxMail.status)
-                    .where(OutboxMail.status.in_(UNSENT), OutboxMail.next_attempt_at <= t)
-                    .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
-                    .limit(1)
-                )
-                if _supports_skip_locked(session):
-                    query = query.with_for_update(skip_locked=True)
-                candidate = session.execute(query).first()
-                if candidate is None:
-                    return None
-                row_id, attempts, status = candidate
-                # Conditional on what we read, so two flushes can't both claim it
-                # (SQLite has no row locks; this is its guard).
-                claimed = session.execute(
-                    update(OutboxMail)
-                    .where(
-                        OutboxMail.id == row_id,
-                        OutboxMail.status == status,
-                        OutboxMail.attempts == attempts,
-                    )
-                    .values(
-                        status=OutboxStatus.SENDING,
-                        attempts=attempts + 1,
-                        next_attempt_at=t + SENDING_LEASE,
-                    )
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                if claimed != 1:
-                    continue
-                if status == OutboxStatus.SENDING:
-                    log.warning("outbox %s was left sending (crash?); sending again with the same Message-ID", row_id)
-                created_at, to_address, raw = session.execute(
-                    select(OutboxMail.created_at, OutboxMail.to_address, OutboxMail.raw).where(OutboxMail.id == row_id)
-                ).one()
-            return row_id, attempts + 1, created_at, to_address, raw
+@dataclass(frozen=True)
+class Claim:
+    row_id: int
+    attempts: int  # counting the attempt this claim starts
+    created_at: datetime
+    to_address: str
+    raw: bytes
+
+
+def _claim_due(session_factory: sessionmaker[Session], t: datetime, limit: int) -> list[Claim]:
+    """Take up to ``limit`` of the oldest due rows: mark them sending and
+    commit, in one transaction, before any is sent."""
+    with session_factory() as session, session.begin():
+        query = (
+            select(OutboxMail.id, OutboxMail.attempts, OutboxMail.status)
+            .where(OutboxMail.status.in_(UNSENT), OutboxMail.next_attempt_at <= t)
+            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+            .limit(limit)
+        )
+        if _supports_skip_locked(session):
+            query = query.with_for_update(skip_locked=True)
+        claimed: dict[int, int] = {}  # row id → attempts, oldest due first
+        for row_id, attempts, status in session.execute(query).all():
+            # Conditional on what we read, so two flushes can't both claim it
+            # (SQLite has no row locks; this is its guard).
+            taken = session.execute(
+                update(OutboxMail)
+                .where(OutboxMail.id == row_id, OutboxMail.status == status, OutboxMail.attempts == attempts)
+                .values(status=OutboxStatus.SENDING, attempts=attempts + 1, next_attempt_at=t + SENDING_LEASE)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if taken != 1:
+                continue
+            if status == OutboxStatus.SENDING:
+                log.warning("outbox %s was left sending (crash?); sending again with the same Message-ID", row_id)
+            claimed[row_id] = attempts + 1
+        if not claimed:
+            return []
+        rows = {row_id: (created_at, to_address, raw) for row_id, created_at, to_address, raw in session.execute(
+            select(OutboxMail.id, OutboxMail.created_at, OutboxMail.to_address, OutboxMail.raw)
+            .where(OutboxMail.id.in_(claimed))
+        )}
+    return [Claim(row_id, attempts, *rows[row_id]) for row_id, attempts in claimed.items()]
+
+
+def _release(session_factory: sessionmaker[Session], claims: list[Claim], t: datetime) -> None:
+    """Give back rows claimed but not tried (the flush stopped first): as they were, due now."""
+    if not claims:
+        return
+    with session_factory() as session, session.begin():
+        for claim in claims:
+            session.execute(
+                update(OutboxMail)
+                .where(OutboxMail.id == claim.row_id, OutboxMail.status == OutboxStatus.SENDING,
+                       OutboxMail.attempts == claim.attempts)
+                .values(status=OutboxStatus.PENDING, attempts=claim.attempts - 1, next_attempt_at=t)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def _record_sent(session_factory: sessionmaker[Session], row_id: int, t: datetime) -> None:
@@ -281,6 +354,17 @@ def _expire_unsent(
 def _count_unsent(session_factory: sessionmaker[Session]) -> int:
     with session_factory() as session:
         return session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.status.in_(UNSENT)))
+
+
+def _hold_due(session_factory: sessionmaker[Session], t: datetime, hold: Hold) -> None:
+    """The overall limit holds every due row, not just the one that met it: each says why it waits."""
+    with session_factory() as session, session.begin():
+        session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.status == OutboxStatus.PENDING, OutboxMail.next_attempt_at <= t)
+            .values(next_attempt_at=hold.until, last_error=hold.reason)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _key_exists(session: Session, key: str) -> bool:

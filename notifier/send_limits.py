@@ -6,9 +6,15 @@ mailbox into a spam relay. The limits are far above what a campaign sends
 (a city's busiest day is a few hundred replies); a reply over a limit is not
 dropped, it waits in the outbox with the reason, and goes when the window
 has room again.
+
+A flush reads what was sent in the last day once (``SendBudget.read``) and
+counts its own sends on top, rather than asking the database four times per
+reply; it reads again every batch, so another flush's sends are seen soon.
 """
 from __future__ import annotations
 
+import bisect
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,37 +26,72 @@ from intake.core.models import OutboxMail
 from intake.core.statuses import OutboxStatus
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-# A held reply is looked at again this much later (a window frees gradually).
-RECHECK = {HOUR: timedelta(minutes=10), DAY: timedelta(hours=1)}
+# How a held reply's reason ends (its last_error), so what waits for a limit can be counted.
+HOLD_NOTE = "稍后自动发送（防止被用来群发邮件）"
 
 
 @dataclass(frozen=True)
 class Hold:
-    until: datetime
+    until: datetime  # when the window that holds it has room again
     reason: str  # Chinese, for staff
     everyone: bool  # the overall limit: nothing else may go either
 
 
+class SendBudget:
+    """The replies sent in the last day, overall and per domain, as the limits count them."""
+
+    def __init__(self, policy: OutboxSettings, sent_times: list[tuple[datetime, str]]) -> None:
+        self.policy = policy
+        self._overall: list[datetime] = []
+        self._by_domain: dict[str, list[datetime]] = defaultdict(list)
+        for sent_at, to_address in sorted(sent_times):
+            self.record_sent(to_address, sent_at)
+
+    @classmethod
+    def read(cls, session: Session, now: datetime, policy: OutboxSettings) -> "SendBudget":
+        rows = session.execute(
+            select(OutboxMail.sent_at, OutboxMail.to_address)
+            .where(OutboxMail.status == OutboxStatus.SENT, OutboxMail.sent_at > now - DAY)
+        ).all()
+        return cls(policy, [(sent_at, to_address) for sent_at, to_address in rows])
+
+    def record_sent(self, to_address: str, sent_at: datetime) -> None:
+        bisect.insort(self._overall, sent_at)
+        bisect.insort(self._by_domain[_domain(to_address)], sent_at)
+
+    def hold_for(self, to_address: str, now: datetime) -> Hold | None:
+        """None when a reply to ``to_address`` may be sent now; else until when it waits, and why."""
+        policy, domain = self.policy, _domain(to_address)
+        checks = [
+            (HOUR, policy.max_per_hour, self._overall, False, f"已达到每小时最多发送 {policy.max_per_hour} 封的上限"),
+            (DAY, policy.max_per_day, self._overall, False, f"已达到每天最多发送 {policy.max_per_day} 封的上限"),
+            (HOUR, policy.max_per_domain_per_hour, self._by_domain[domain], True,
+             f"发往 {domain} 的回复已达到每小时 {policy.max_per_domain_per_hour} 封的上限"),
+            (DAY, policy.max_per_domain_per_day, self._by_domain[domain], True,
+             f"发往 {domain} 的回复已达到每天 {policy.max_per_domain_per_day} 封的上限"),
+        ]
+        for window, limit, sent_times, to_domain, reason in checks:
+            in_window = sent_times[bisect.bisect_right(sent_times, now - window):]
+            if len(in_window) >= limit:
+                # The window has room again once enough of what it holds has aged out of it.
+                room_at = in_window[len(in_window) - limit] + window
+                return Hold(room_at, f"{reason}，{HOLD_NOTE}", not to_domain)
+        return None
+
+
 def hold_for(session: Session, to_address: str, now: datetime, policy: OutboxSettings) -> Hold | None:
-    """None when a reply to ``to_address`` may be sent now; else until when it waits, and why."""
-    domain = to_address.rsplit("@", 1)[-1].lower()
-    checks = [
-        (HOUR, policy.max_per_hour, None, f"已达到每小时最多发送 {policy.max_per_hour} 封的上限"),
-        (DAY, policy.max_per_day, None, f"已达到每天最多发送 {policy.max_per_day} 封的上限"),
-        (HOUR, policy.max_per_domain_per_hour, domain,
-         f"发往 {domain} 的回复已达到每小时 {policy.max_per_domain_per_hour} 封的上限"),
-        (DAY, policy.max_per_domain_per_day, domain,
-         f"发往 {domain} 的回复已达到每天 {policy.max_per_domain_per_day} 封的上限"),
-    ]
-    for window, limit, to_domain, reason in checks:
-        if _sent_since(session, now - window, to_domain) >= limit:
-            return Hold(now + RECHECK[window], f"{reason}，稍后自动发送（防止被用来群发邮件）", to_domain is None)
-    return None
+    """``SendBudget.hold_for`` for a single reply, read fresh from the database."""
+    return SendBudget.read(session, now, policy).hold_for(to_address, now)
 
 
-def _sent_since(session: Session, since: datetime, domain: str | None) -> int:
-    query = select(func.count()).select_from(OutboxMail).where(
-        OutboxMail.status == OutboxStatus.SENT, OutboxMail.sent_at >= since)
-    if domain is not None:
-        query = query.where(func.lower(OutboxMail.to_address).like(f"%@{domain}"))
-    return session.scalar(query) or 0
+def waiting_for_limits(session: Session) -> tuple[int, datetime | None]:
+    """How many unsent replies a send limit holds back, and the earliest time one of them goes."""
+    count, earliest = session.execute(
+        select(func.count(), func.min(OutboxMail.next_attempt_at))
+        .where(OutboxMail.status == OutboxStatus.PENDING, OutboxMail.last_error.like(f"%{HOLD_NOTE}"))
+    ).one()
+    return count or 0, earliest
+
+
+def _domain(to_address: str) -> str:
+    return to_address.rsplit("@", 1)[-1].lower()

@@ -20,6 +20,11 @@ small family below so the outbox can decide retry / fail / stop:
     NetEase treats as an attack and answers by locking the mailbox.
 
 The rule underneath: a failure that is not about this message never fails it.
+
+``SmtpSession`` sends many messages over one connection (one login, not one
+per reply): before it reuses the connection it asks the server whether it is
+still there (NOOP), and logs in again when not, so a connection the server
+dropped while idle never turns into a failure of the next message.
 """
 from __future__ import annotations
 
@@ -65,6 +70,68 @@ def send_message(settings: SmtpSettings, message: EmailMessage, *, to_address: s
         _transaction(client, envelope_sender(settings), to_address, message)
     finally:
         _close_quietly(client)
+
+
+# Servers close a session after some number of messages (often with a 421
+# that would stop the flush); a new login well before that is cheap.
+MESSAGES_PER_CONNECTION = 50
+
+
+class SmtpSession:
+    """Messages sent one after another over one connection, as ``send_message`` sends one.
+
+    Use as a context manager; calling it has ``send_message``'s signature,
+    so the outbox can hand it over wherever it takes a sender.
+    """
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self.logins = 0
+        self._client: smtplib.SMTP | None = None
+        self._sent_on_client = 0
+
+    def __enter__(self) -> "SmtpSession":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __call__(self, settings: SmtpSettings, message: EmailMessage, *, to_address: str) -> None:
+        if settings != self.settings:  # not the account this session logged in to
+            send_message(settings, message, to_address=to_address)
+            return
+        _check_to_header(message, to_address)
+        client = self._usable_client()
+        try:
+            _transaction(client, envelope_sender(settings), to_address, message)
+        except SendError as exc:
+            if exc.server_wide:
+                self.close()
+            raise
+        finally:
+            self._sent_on_client += 1
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        _close_quietly(client)
+
+    def _usable_client(self) -> smtplib.SMTP:
+        if self._client is not None and (self._sent_on_client >= MESSAGES_PER_CONNECTION or not _answers(self._client)):
+            self.close()
+        if self._client is None:
+            self._client = _connect_and_login(self.settings)
+            self._sent_on_client = 0
+            self.logins += 1
+        return self._client
+
+
+def _answers(client: smtplib.SMTP) -> bool:
+    """Whether the server still takes commands on this connection (it may have closed an idle one)."""
+    try:
+        code, _text = client.noop()
+    except (smtplib.SMTPException, OSError):
+        return False
+    return code == 250
 
 
 def envelope_sender(settings: SmtpSettings) -> str:

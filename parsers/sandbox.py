@@ -9,6 +9,12 @@ starting one costs milliseconds, not an interpreter start-up.
 there are CPUs, each child pinned to a core of its own: the OCR models
 then run one thread per child (``parsers.ocr.engines.rapid_models``)
 rather than every child's threads contending for every core.
+``ParsePool`` does the same for a stream of files, and may let a child
+parse up to ``calls_per_child`` of them one after another (a fork and a
+cold start per file cost more than a .docx takes to read). Every file
+still gets the child's limits afresh (time, memory, CPU), an emptied
+folder, and no helper left behind by the file before; a child that fails
+in any way, leaves a helper running or has grown is retired, never reused.
 
 A child holds an applicant's file and nothing else of the worker's: it
 starts with an environment without secrets (``CHILD_ENVIRONMENT``), closes
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -33,6 +40,7 @@ import signal
 import tempfile
 import time
 import traceback
+from collections import deque
 from pathlib import Path
 from dataclasses import dataclass
 from multiprocessing.connection import wait
@@ -80,16 +88,6 @@ def parsing_workers(configured: int | None = None) -> int:
     return max(1, configured or len(_cores()) or os.cpu_count() or 1)
 
 
-@dataclass
-class _Run:
-    index: int
-    child: Any
-    receiver: Any
-    started: float
-    core: int | None = None
-    work_dir: str | None = None
-
-
 def _cores() -> list[int]:
     """The CPUs this process may run on."""
     try:
@@ -107,74 +105,157 @@ def map_isolated(func: Callable[..., Any], calls: Sequence[tuple], *, limits: Li
     ParseError it raised (returned, not raised: one bad file does not stop
     the rest). Children are forked from the calling thread only.
     """
-    remove_stale_temp_dirs()
-    workers = parsing_workers(workers)
-    # Several at once: each child on a core of its own (the OCR then runs
-    # one thread per child instead of every child spinning on every core).
-    cores = _cores() if workers > 1 and len(calls) > 1 else []
-    context = multiprocessing.get_context("fork")
-    outcomes: list[Any] = [None] * len(calls)
-    waiting = list(range(len(calls)))[::-1]
-    running: list[_Run] = []
-    done = 0
-    try:
-        while waiting or running:
-            while waiting and len(running) < workers:
-                index = waiting.pop()
-                taken = {run.core for run in running}
-                core = next((c for c in cores if c not in taken), None)
-                receiver, sender = context.Pipe(duplex=False)
-                work_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
-                child = context.Process(target=_child_main,
-                                        args=(sender, func, calls[index], limits, core, work_dir), daemon=True)
-                try:
-                    child.start()
-                finally:
-                    sender.close()
-                running.append(_Run(index, child, receiver, time.monotonic(), core, work_dir))
-            deadline = min(run.started for run in running) + limits.timeout_seconds
-            ready = wait([run.receiver for run in running], timeout=max(0.0, deadline - time.monotonic()))
-            for run in list(running):
-                if run.receiver in ready:
-                    outcomes[run.index] = _collect(run)
-                elif time.monotonic() - run.started >= limits.timeout_seconds:
-                    outcomes[run.index] = ParseTimeout(
-                        f"解析超时（超过 {limits.timeout_seconds:g} 秒），请人工查看原件。")
+    outcomes: dict[int, Any] = {}
+    with ParsePool(func, limits=limits, workers=min(parsing_workers(workers), max(1, len(calls)))) as pool:
+        tickets = [pool.submit(args) for args in calls]
+        while pool.busy():
+            for ticket, outcome in pool.collect():
+                outcomes[ticket] = outcome
+                if progress:
+                    progress(len(outcomes), len(calls))
+    return [outcomes[ticket] for ticket in tickets]
+
+
+@dataclass
+class _Child:
+    process: Any
+    tasks: Any  # the worker's end of the pipe calls go down
+    results: Any  # the worker's end of the pipe outcomes come up
+    core: int | None
+    work_dir: str
+    calls_done: int = 0
+    ticket: int | None = None  # the call it is running
+    started: float = 0.0
+
+
+class ParsePool:
+    """Confined children running ``func`` on calls as they are submitted, up
+    to ``workers`` at once; a child runs at most ``calls_per_child`` calls,
+    one at a time, and is retired early after any failure (see the module
+    docstring). Use as a context manager: leaving it kills every child."""
+
+    def __init__(self, func: Callable[..., Any], *, limits: Limits = Limits(), workers: int | None = None,
+                 calls_per_child: int = 1) -> None:
+        remove_stale_temp_dirs()
+        self.func, self.limits = func, limits
+        self.workers = parsing_workers(workers)
+        self.calls_per_child = max(1, calls_per_child)
+        # Several at once: each child on a core of its own (the OCR then runs
+        # one thread per child instead of every child spinning on every core).
+        self._cores = _cores() if self.workers > 1 else []
+        self._context = multiprocessing.get_context("fork")
+        self._children: list[_Child] = []
+        self._queue: deque[tuple[int, tuple]] = deque()
+        self._tickets = itertools.count()
+
+    def __enter__(self) -> "ParsePool":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def submit(self, args: tuple) -> int:
+        """Queue ``func(*args)``; the ticket its outcome comes back with from ``collect``."""
+        ticket = next(self._tickets)
+        self._queue.append((ticket, args))
+        self._dispatch()
+        return ticket
+
+    def busy(self) -> bool:
+        return bool(self._queue) or any(child.ticket is not None for child in self._children)
+
+    def collect(self, timeout: float | None = None) -> list[tuple[int, Any]]:
+        """Outcomes (ticket, return value or ParseError) of the calls that
+        finish within ``timeout`` seconds; None: wait until one does."""
+        waited_until = None if timeout is None else time.monotonic() + timeout
+        finished: list[tuple[int, Any]] = []
+        while not finished:
+            running = [child for child in self._children if child.ticket is not None]
+            if not running:
+                break
+            now = time.monotonic()
+            cut_off = min(child.started for child in running) + self.limits.timeout_seconds
+            until = cut_off if waited_until is None else min(cut_off, waited_until)
+            ready = wait([child.results for child in running], timeout=max(0.0, until - now))
+            for child in running:
+                if child.results in ready:
+                    outcome, retire = self._receive(child)
+                elif time.monotonic() - child.started >= self.limits.timeout_seconds:
+                    outcome, retire = ParseTimeout(
+                        f"解析超时（超过 {self.limits.timeout_seconds:g} 秒），请人工查看原件。"), True
                 else:
                     continue
-                _finish(run)
-                running.remove(run)
-                done += 1
-                if progress:
-                    progress(done, len(calls))
-    finally:
-        for run in running:
-            _finish(run)
-    return outcomes
+                finished.append((child.ticket, outcome))
+                child.ticket, child.calls_done = None, child.calls_done + 1
+                if retire or child.calls_done >= self.calls_per_child:
+                    self._retire(child)
+            self._dispatch()
+            if waited_until is not None and time.monotonic() >= waited_until:
+                break
+        return finished
 
+    def close(self) -> None:
+        for child in list(self._children):
+            self._retire(child)
+        self._queue.clear()
 
-def _collect(run: _Run) -> Any:
-    try:
-        return run.receiver.recv()
-    except (EOFError, OSError):
-        run.child.join(5)
-        if run.child.exitcode == -signal.SIGKILL:
-            return TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。")
-        return ChildCrashed(f"解析进程异常退出（退出码 {run.child.exitcode}），请人工查看原件。")
+    def _dispatch(self) -> None:
+        """Hand queued calls to idle children, starting children up to ``workers``."""
+        while self._queue:
+            child = next((c for c in self._children if c.ticket is None), None)
+            if child is None:
+                if len(self._children) >= self.workers:
+                    return
+                child = self._start_child()
+            ticket, args = self._queue.popleft()
+            try:
+                child.tasks.send(args)
+            except OSError:  # it died idle; the call goes to another
+                self._retire(child)
+                self._queue.appendleft((ticket, args))
+                continue
+            child.ticket, child.started = ticket, time.monotonic()
 
+    def _start_child(self) -> _Child:
+        taken = {child.core for child in self._children}
+        core = next((c for c in self._cores if c not in taken), None)
+        task_receiver, task_sender = self._context.Pipe(duplex=False)
+        result_receiver, result_sender = self._context.Pipe(duplex=False)
+        work_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+        process = self._context.Process(
+            target=_child_main, daemon=True,
+            args=(task_receiver, result_sender, self.func, self.limits, self.calls_per_child, core, work_dir))
+        try:
+            process.start()
+        finally:
+            task_receiver.close()
+            result_sender.close()
+        child = _Child(process, task_sender, result_receiver, core, work_dir)
+        self._children.append(child)
+        return child
 
-def _finish(run: _Run) -> None:
-    run.receiver.close()
-    # The whole group: a LibreOffice or Tesseract the child started dies with it.
-    try:
-        os.killpg(run.child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if run.child.is_alive():
-        run.child.kill()
-    run.child.join(5)
-    if run.work_dir:
-        shutil.rmtree(run.work_dir, ignore_errors=True)
+    def _receive(self, child: _Child) -> tuple[Any, bool]:
+        try:
+            return child.results.recv()
+        except (EOFError, OSError):
+            child.process.join(5)
+            if child.process.exitcode == -signal.SIGKILL:
+                return TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。"), True
+            return ChildCrashed(f"解析进程异常退出（退出码 {child.process.exitcode}），请人工查看原件。"), True
+
+    def _retire(self, child: _Child) -> None:
+        self._children.remove(child)
+        child.tasks.close()
+        child.results.close()
+        # The whole group: a LibreOffice or Tesseract the child started dies with it.
+        try:
+            os.killpg(child.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if child.process.is_alive():
+            child.process.kill()
+        child.process.join(5)
+        shutil.rmtree(child.work_dir, ignore_errors=True)
 
 
 def remove_stale_temp_dirs() -> None:
@@ -199,9 +280,9 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
-def _confine(sender, work_dir: str) -> None:
+def _confine(pipes: Sequence[Any], work_dir: str) -> None:
     """In the child, before the parse: its own process group, folder,
-    environment and limits, and none of the worker's descriptors."""
+    environment and limits, and none of the worker's descriptors but its ``pipes``."""
     os.setpgid(0, 0)
     _leave_the_network()
     kept = {name: value for name, value in os.environ.items()
@@ -211,7 +292,7 @@ def _confine(sender, work_dir: str) -> None:
     os.environ.update(kept)
     tempfile.tempdir = work_dir
     os.chdir(work_dir)
-    keep = {0, 1, 2, sender.fileno()}
+    keep = {0, 1, 2, *(pipe.fileno() for pipe in pipes)}
     for name in os.listdir("/proc/self/fd"):
         if name.isdigit() and int(name) not in keep:
             try:
@@ -284,42 +365,128 @@ def _address_space() -> int:
     return 0
 
 
-def _child_main(sender, func, args, limits: Limits, core: int | None = None, work_dir: str | None = None) -> None:
-    # A collection in the child would walk (and so copy) every object the
-    # parent owns; the child lives for one parse, so let it skip them.
-    gc.disable()
+def _child_main(tasks, results, func, limits: Limits, calls: int = 1, core: int | None = None,
+                work_dir: str | None = None) -> None:
+    # The child's garbage collector leaves what it inherited alone: walking
+    # the worker's objects would touch (and so copy) every page they are on.
+    gc.freeze()
     try:
         if work_dir is not None:
-            _confine(sender, work_dir)
+            _confine([tasks, results], work_dir)
         if core is not None:
             os.sched_setaffinity(0, {core})
+        budget = _ChildBudget(limits, calls)
+        for number in range(1, calls + 1):
+            try:
+                args = tasks.recv()
+            except (EOFError, OSError):
+                return
+            budget.before_call()
+            outcome = _call(func, args)
+            retire = (number == calls or isinstance(outcome, ParseError) or not budget.room_for_another()
+                      or _helpers_left() or not _emptied(work_dir))
+            try:
+                results.send((outcome, retire))
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                results.send((ParseError(f"解析结果无法传回：{exc}"), True))
+                return
+            if retire:
+                return
+    finally:
+        results.close()
+        os._exit(0)
+
+
+def _call(func, args: tuple) -> Any:
+    try:
+        return func(*args)
+    except ParseError as exc:
+        return exc
+    except MemoryError:
+        return TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。")
+    except RecursionError:
+        return ParseError("文件结构嵌套过深，无法解析，请人工查看原件。")
+    except Exception as exc:  # a parser bug must still come back as a status
+        summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return ParseError(f"解析失败：{summary[:500]}")
+
+
+# How much a reused child may grow (caches, a fragmented heap) before it is
+# retired: below it, every call still gets ``Limits.memory_mb`` on top.
+MAX_GROWTH_BYTES = 256 * 1024 * 1024
+
+
+class _ChildBudget:
+    """The child's memory and CPU limits, set so that each call gets the whole of them."""
+
+    def __init__(self, limits: Limits, calls: int) -> None:
+        self.memory = limits.memory_mb * 1024 * 1024
         # The limit is on top of what the child inherits: a parent that has
         # already mapped a gigabyte (libraries, models) must not leave its
         # children nothing to parse with.
-        limit = _address_space() + limits.memory_mb * 1024 * 1024
+        self.started_at = _address_space()
+        hard = self.started_at + MAX_GROWTH_BYTES + self.memory if calls > 1 else self.started_at + self.memory
         # A service started under its own address-space cap (ulimit -v) keeps it:
         # the child may not raise a hard limit, only stay at or under it.
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        cpu = int(limits.timeout_seconds) + 5
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        inherited = resource.getrlimit(resource.RLIMIT_AS)[1]
+        self.memory_hard = hard if inherited == resource.RLIM_INFINITY else min(hard, inherited)
+        resource.setrlimit(resource.RLIMIT_AS, (min(self.started_at + self.memory, self.memory_hard), self.memory_hard))
+        # RLIMIT_CPU counts the whole life of the process: each call may use
+        # ``cpu`` seconds more than the calls before it used.
+        self.cpu = int(limits.timeout_seconds) + 5
+        cpu_hard = int(_cpu_seconds()) + calls * self.cpu + 5
+        resource.setrlimit(resource.RLIMIT_CPU, (self.cpu, cpu_hard))
+        self.cpu_hard = cpu_hard
+
+    def before_call(self) -> None:
+        memory = min(_address_space() + self.memory, self.memory_hard)
+        resource.setrlimit(resource.RLIMIT_AS, (memory, self.memory_hard))
+        cpu = min(int(_cpu_seconds()) + self.cpu, self.cpu_hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, self.cpu_hard))
+
+    def room_for_another(self) -> bool:
+        return _address_space() <= self.started_at + MAX_GROWTH_BYTES
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _helpers_left() -> bool:
+    """Whether anything this child started is still running (in its process
+    group, or still its child after leaving the group)."""
+    me = os.getpid()
+    while True:  # reap what has exited
         try:
-            outcome = func(*args)
-        except ParseError as exc:
-            outcome = exc
-        except MemoryError:
-            outcome = TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。")
-        except RecursionError:
-            outcome = ParseError("文件结构嵌套过深，无法解析，请人工查看原件。")
-        except Exception as exc:  # a parser bug must still come back as a status
-            summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            outcome = ParseError(f"解析失败：{summary[:500]}")
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
         try:
-            sender.send(outcome)
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            sender.send(ParseError(f"解析结果无法传回：{exc}"))
-    finally:
-        sender.close()
-        os._exit(0)
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and (fields[1] == str(me) or fields[2] == str(me)):
+            return True
+    return False
+
+
+def _emptied(work_dir: str | None) -> bool:
+    """The child's folder emptied for the next call: nothing one file left is seen by the next."""
+    if work_dir is None:
+        return True
+    for entry in os.scandir(work_dir):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+    return not os.listdir(work_dir)

@@ -149,17 +149,27 @@ def _echo_result(path: Path, result) -> None:
 @click.option("--once", is_flag=True, help="Poll once and exit (the default; kept for scripts).")
 @click.pass_context
 def poll(ctx: click.Context, once: bool) -> None:
-    """Fetch new mail, process it, send what is due, exit."""
+    """Fetch new mail, process it, send every reply that is due, exit."""
     runtime = _runtime(ctx)
     try:
-        report = run_once(runtime, progress=_progress_printer())
+        report = run_once(runtime, progress=_progress_printer(), send_all_due=True)
     except AlreadyRunning as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         runtime.close()
     print_run_report(report)
+    _print_waiting_for_send_limit(report.outbox, runtime.settings.campaign.tz)
     if not report.ok:
         sys.exit(1)
+
+
+def _print_waiting_for_send_limit(outbox, tz) -> None:
+    """Replies a send limit keeps back go by themselves later; staff are told how many, and from when."""
+    if outbox is None or not outbox.waiting_for_limit:
+        return
+    since = f"，{outbox.held_until.astimezone(tz):%Y-%m-%d %H:%M} 起" if outbox.held_until else ""
+    click.echo(f"  因发送上限等待的回复 {outbox.waiting_for_limit} 封{since}陆续自动发送"
+               f"（intake run 或下次 intake poll 时）")
 
 
 def _progress_printer():

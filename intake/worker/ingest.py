@@ -5,11 +5,18 @@ server's \\Seen flag does not. A message seen again — the same UID, the same
 bytes, or the same Message-ID with the same body (a duplicate delivery, or
 old mail after a UIDVALIDITY change) — is linked to the message already
 stored and creates nothing new.
+
+Mail is stored a fetch batch (``mailbox.batch_size``) at a time: every raw
+mail of the batch durable on disk first (written side by side), then one
+transaction for their rows and the cursor. A crash before that commit
+leaves the cursor where it was, so the batch is fetched again and stored
+once.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email import policy
@@ -68,84 +75,101 @@ def fetch_new_messages(
 
     uids = mailbox.uids_after(last_uid)
     batch_size = settings.batch_size
-    for start in range(0, len(uids), batch_size):
-        batch = uids[start : start + batch_size]
-        for fetched in mailbox.fetch(batch, max_bytes=round(settings.max_message_mb * 1024 * 1024)):
-            crash_points.reached("after_fetch")
-            if fetched.headers_only:
-                report.too_large += 1
-                report.alerts.append(too_large_notice(fetched.size, settings.max_message_mb))
-            is_new = store_fetched_mail(
-                fetched, session_factory=session_factory, blobs=blobs,
-                account=account, folder=folder, uidvalidity=mailbox.uidvalidity,
-            )
-            report.seen += 1
-            if is_new:
-                report.stored += 1
-            else:
-                report.duplicates += 1
-            if progress:
-                progress(report.seen, len(uids))
+    # fsync waits on the disk, not the CPU: several blobs are made durable at once.
+    with ThreadPoolExecutor(max_workers=BLOB_WRITERS) as writers:
+        for start in range(0, len(uids), batch_size):
+            fetched = []
+            for mail in mailbox.fetch(uids[start : start + batch_size],
+                                      max_bytes=round(settings.max_message_mb * 1024 * 1024)):
+                crash_points.reached("after_fetch")
+                fetched.append(mail)
+            raw_shas = list(writers.map(blobs.put, [mail.raw for mail in fetched]))
+            for is_new, mail in zip(store_fetched_batch(fetched, raw_shas, session_factory=session_factory,
+                                                        account=account, folder=folder,
+                                                        uidvalidity=mailbox.uidvalidity), fetched):
+                if mail.headers_only:
+                    report.too_large += 1
+                    report.alerts.append(too_large_notice(mail.size, settings.max_message_mb))
+                report.seen += 1
+                if is_new:
+                    report.stored += 1
+                else:
+                    report.duplicates += 1
+                if progress:
+                    progress(report.seen, len(uids))
     return report
 
 
-def store_fetched_mail(
-    fetched: FetchedMail,
+BLOB_WRITERS = 8
+
+
+def store_fetched_batch(
+    batch: list[FetchedMail],
+    raw_sha256s: list[str],
     *,
     session_factory: sessionmaker[Session],
-    blobs: BlobStore,
     account: str,
     folder: str,
     uidvalidity: int,
-) -> bool:
-    """Store one fetched mail; True when it is a message intake has not seen before."""
-    raw_sha = blobs.put(fetched.raw)  # durable on disk before the row that points at it
-    crash_points.reached("after_blob")
+) -> list[bool]:
+    """Rows for fetched mail whose raw bytes are durable (``raw_sha256s``),
+    and the cursor past them, in one transaction; for each, True when it is
+    a message intake has not seen before."""
+    for _ in batch:
+        crash_points.reached("after_blob")
     with session_factory() as session, session.begin():
         cursor = _cursor(session, account, folder, uidvalidity)
-        cursor.last_uid = max(cursor.last_uid, fetched.uid)
-        seen = session.scalars(
-            select(MailboxEntry).where(
-                MailboxEntry.account == account,
-                MailboxEntry.folder == folder,
-                MailboxEntry.uidvalidity == uidvalidity,
-                MailboxEntry.uid == fetched.uid,
-            )
-        ).first()
-        if seen is not None:
-            return False
-        message_id_header = read_message_id(fetched.raw)
-        body_sha = hashlib.sha256(_body_bytes(fetched.raw)).hexdigest()
-        existing = find_same_message(
-            session=session, raw_sha256=raw_sha, message_id_header=message_id_header, body_sha256=body_sha
-        )
-        if existing is None:
-            message = Message(
-                raw_sha256=raw_sha,
-                size=fetched.size if fetched.headers_only else len(fetched.raw),
-                message_id_header=message_id_header,
-                body_sha256=body_sha,
-                received_at=fetched.internaldate,
-                status=MessageStatus.TOO_LARGE if fetched.headers_only else MessageStatus.STORED,
-                defects=[too_large_notice(fetched.size, None)] if fetched.headers_only else [],
-            )
-            if fetched.headers_only:  # never processed: who sent it, for staff, from the header block
-                headers = parse_mail(fetched.raw)
-                message.subject, message.from_name = headers.subject[:2000], headers.from_name[:500]
-                message.from_address = headers.from_address
-            session.add(message)
-            session.flush()
-        else:
-            message = existing
-        session.add(
-            MailboxEntry(
-                account=account, folder=folder, uidvalidity=uidvalidity, uid=fetched.uid,
-                raw_sha256=raw_sha, message_id=message.id, is_duplicate=existing is not None,
-            )
-        )
-        is_new = existing is None
-    crash_points.reached("after_message_commit")
+        is_new = [_store_row(mail, raw_sha, session=session, account=account, folder=folder, uidvalidity=uidvalidity)
+                  for mail, raw_sha in zip(batch, raw_sha256s)]
+        if batch:
+            cursor.last_uid = max(cursor.last_uid, *(mail.uid for mail in batch))
+    for _ in batch:
+        crash_points.reached("after_message_commit")
     return is_new
+
+
+def _store_row(fetched: FetchedMail, raw_sha: str, *, session: Session, account: str, folder: str,
+               uidvalidity: int) -> bool:
+    seen = session.scalars(
+        select(MailboxEntry).where(
+            MailboxEntry.account == account,
+            MailboxEntry.folder == folder,
+            MailboxEntry.uidvalidity == uidvalidity,
+            MailboxEntry.uid == fetched.uid,
+        )
+    ).first()
+    if seen is not None:
+        return False
+    message_id_header = read_message_id(fetched.raw)
+    body_sha = hashlib.sha256(_body_bytes(fetched.raw)).hexdigest()
+    existing = find_same_message(
+        session=session, raw_sha256=raw_sha, message_id_header=message_id_header, body_sha256=body_sha
+    )
+    if existing is None:
+        message = Message(
+            raw_sha256=raw_sha,
+            size=fetched.size if fetched.headers_only else len(fetched.raw),
+            message_id_header=message_id_header,
+            body_sha256=body_sha,
+            received_at=fetched.internaldate,
+            status=MessageStatus.TOO_LARGE if fetched.headers_only else MessageStatus.STORED,
+            defects=[too_large_notice(fetched.size, None)] if fetched.headers_only else [],
+        )
+        if fetched.headers_only:  # never processed: who sent it, for staff, from the header block
+            headers = parse_mail(fetched.raw)
+            message.subject, message.from_name = headers.subject[:2000], headers.from_name[:500]
+            message.from_address = headers.from_address
+        session.add(message)
+        session.flush()
+    else:
+        message = existing
+    session.add(
+        MailboxEntry(
+            account=account, folder=folder, uidvalidity=uidvalidity, uid=fetched.uid,
+            raw_sha256=raw_sha, message_id=message.id, is_duplicate=existing is not None,
+        )
+    )
+    return existing is None
 
 
 def too_large_notice(size: int, cap_mb: float | None) -> str:

@@ -61,7 +61,9 @@ def single_runner(storage_path: Path) -> Iterator[None]:
 
 
 def run_once(runtime: Runtime, *, progress: Callable[[str, int, int], None] | None = None,
-             send: bool = True) -> RunReport:
+             send: bool = True, send_all_due: bool = False) -> RunReport:
+    """``send_all_due``: send every reply that is due (batch after batch, as
+    ``intake poll --once`` does), not only one batch (``outbox.batch_size``)."""
     settings = runtime.settings
     report = RunReport()
     with single_runner(settings.storage.path):
@@ -82,7 +84,8 @@ def run_once(runtime: Runtime, *, progress: Callable[[str, int, int], None] | No
         if settings.mailbox.move_to and report.mailbox_error is None:
             report.moved = _move(runtime, report)
         if send:
-            report.outbox = flush_outbox(runtime.session_factory, settings.smtp, settings.outbox)
+            report.outbox = flush_outbox(runtime.session_factory, settings.smtp, settings.outbox,
+                                         until_none_due=send_all_due)
     return report
 
 

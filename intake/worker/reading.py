@@ -7,11 +7,18 @@ carries them.
 Nothing here writes to the database: a message is read (its forms parsed in
 child processes, outside any transaction) before ``record`` writes what was
 read in one transaction.
+
+``MessageReader`` reads a stream of stored messages a few ahead of the one
+the caller records, so the parse children work while the worker writes;
+each child (``parse_pool``) parses up to ``FILES_PER_PARSE_CHILD`` files,
+one at a time, each with the whole of the configured limits.
 """
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import parsers
 from intake.core.blobstore import BlobStore
@@ -22,7 +29,7 @@ from intake.worker.second_opinions import MailFacts, mail_facts, with_second_opi
 from parsers.errors import ParseError
 from parsers.options import ParseOptions
 from parsers.results import FormResult
-from parsers.sandbox import Limits, map_isolated
+from parsers.sandbox import Limits, ParsePool
 
 
 @dataclass
@@ -55,33 +62,98 @@ def parse_limits(settings: Settings) -> Limits:
     return Limits(settings.parsing.timeout_seconds, settings.parsing.memory_limit_mb)
 
 
-def read_messages(raw_sha256s: Sequence[str], settings: Settings, *,
-                  blobs: BlobStore) -> list[MessageReading | Exception]:
-    """Stored messages read, their attachments parsed together, each file in
-    a child process of its own (``parsing.workers`` at once) with the
-    configured limits. A message that cannot be read comes back as its
-    exception, in its place."""
-    readings: list[MessageReading | Exception] = []
-    jobs: list[tuple[AttachmentReading, MailFacts]] = []
-    for sha in raw_sha256s:
-        try:
-            mail = parse_mail(blobs.get(sha))
-            attachments = [prepare_attachment(a, blobs=blobs) for a in mail.attachments]
-        except Exception as exc:  # noqa: BLE001 - this message fails, the others go on
-            readings.append(exc)
-            continue
-        readings.append(MessageReading(mail=mail, attachments=attachments))
-        jobs.extend((reading, mail_facts(mail, reading.attachment)) for reading in attachments if reading.to_parse)
+# Files one parse child reads before it is replaced by a fresh one. A fork
+# and a cold start cost several times what a .docx takes to read; reuse is
+# bounded because a child that a hostile file took over (a parser bug, not a
+# limit: it still has no network, no secrets and its own limits) could see
+# the files after it, until it is replaced.
+FILES_PER_PARSE_CHILD = 25
+
+
+@contextmanager
+def parse_pool(settings: Settings) -> Iterator[ParsePool]:
+    """Parse children (``parsing.workers`` at once) with the configured limits and options."""
     options = parse_options(settings)
 
     def parse(filename: str, data: bytes, kind: str) -> list[FormResult]:
         return parsers.parse(filename, data, options=options, kind=kind)  # sniffed once, in prepare_attachment
 
-    outcomes = map_isolated(parse, [(job.attachment.filename, job.attachment.data, job.kind) for job, _ in jobs],
-                            limits=parse_limits(settings), workers=settings.parsing.workers)
-    for (job, facts), outcome in zip(jobs, outcomes):
-        apply_parse_outcome(job, outcome, facts)
-    return readings
+    with ParsePool(parse, limits=parse_limits(settings), workers=settings.parsing.workers,
+                   calls_per_child=FILES_PER_PARSE_CHILD) as pool:
+        yield pool
+
+
+@dataclass
+class _Reading:
+    key: Hashable
+    reading: MessageReading | Exception
+    parsing: dict[int, tuple[AttachmentReading, MailFacts]]  # by the pool's ticket
+
+
+class MessageReader:
+    """Stored messages, given as (key, raw sha256), read in that order: up
+    to ``ahead`` of them are read and their attachments handed to the parse
+    children before the first is asked for. A message that cannot be read
+    comes back as its exception, in its place."""
+
+    def __init__(self, messages: Iterable[tuple[Hashable, str]], *, blobs: BlobStore, pool: ParsePool,
+                 ahead: int) -> None:
+        self._messages = iter(messages)
+        self._blobs, self._pool, self._ahead = blobs, pool, max(1, ahead)
+        self._reading: deque[_Reading] = deque()
+        self._by_ticket: dict[int, _Reading] = {}
+        self._exhausted = False
+
+    def __iter__(self) -> "MessageReader":
+        return self
+
+    def __next__(self) -> tuple[Hashable, MessageReading | Exception]:
+        self._read_ahead()
+        if not self._reading:
+            raise StopIteration
+        while self._reading[0].parsing:
+            self._apply(self._pool.collect())
+        head = self._reading.popleft()
+        self._read_ahead()
+        return head.key, head.reading
+
+    def next_is_ready(self) -> bool:
+        """Whether the next message is read already (never waits: it only hands the children more work)."""
+        self._read_ahead()
+        self._apply(self._pool.collect(timeout=0))
+        return bool(self._reading) and not self._reading[0].parsing
+
+    def _read_ahead(self) -> None:
+        while not self._exhausted and len(self._reading) < self._ahead:
+            try:
+                key, raw_sha256 = next(self._messages)
+            except StopIteration:
+                self._exhausted = True
+                return
+            entry = _Reading(key, self._read_one(raw_sha256), {})
+            if isinstance(entry.reading, MessageReading):
+                mail = entry.reading.mail
+                for attachment in entry.reading.attachments:
+                    if attachment.to_parse:
+                        ticket = self._pool.submit(
+                            (attachment.attachment.filename, attachment.attachment.data, attachment.kind))
+                        entry.parsing[ticket] = (attachment, mail_facts(mail, attachment.attachment))
+                        self._by_ticket[ticket] = entry
+            self._reading.append(entry)
+
+    def _read_one(self, raw_sha256: str) -> MessageReading | Exception:
+        try:
+            mail = parse_mail(self._blobs.get(raw_sha256))
+            return MessageReading(mail=mail, attachments=[prepare_attachment(a, blobs=self._blobs)
+                                                          for a in mail.attachments])
+        except Exception as exc:  # noqa: BLE001 - this message fails, the others go on
+            return exc
+
+    def _apply(self, finished: list[tuple[int, list[FormResult] | ParseError]]) -> None:
+        for ticket, outcome in finished:
+            entry = self._by_ticket.pop(ticket)
+            attachment, facts = entry.parsing.pop(ticket)
+            apply_parse_outcome(attachment, outcome, facts)
 
 
 def prepare_attachment(attachment: MailAttachment, *, blobs: BlobStore) -> AttachmentReading:

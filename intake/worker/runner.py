@@ -1,17 +1,21 @@
-"""Runs the stored messages through reading and recording, a batch at a time.
+"""Runs the stored messages through reading and recording, as a stream.
 
-Batches (several messages' attachments parsed at once, one child process
-per CPU), commits and failure marking live here; what one message becomes
-is ``record.record_message``. One transaction per message: the attachments,
-applications and outbox rows of a message commit together or not at all. A
-message that fails is marked ``failed`` with its error (staff see it;
-``intake retry`` runs it again) and never blocks the rest of the batch.
+Reading (a message's attachments parsed in the pool of parse children,
+``reading.MessageReader``) runs a few messages ahead of recording, so the
+children parse while the worker writes; what one message becomes is
+``record.record_message``. Each message is recorded in a savepoint of its
+own: its attachments, applications and outbox rows are kept together or not
+at all. Messages already read are recorded together in one transaction (up
+to ``RECORD_GROUP``, one commit for them all), never one that would wait for
+a parse: no transaction stays open while a file is parsed. A message that
+fails is marked ``failed`` with its error (staff see it; ``intake retry``
+runs it again) and never blocks the rest.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,8 +27,8 @@ from intake.core.config import Settings
 from intake.core.masking import redact_text
 from intake.core.models import Message
 from intake.core.statuses import MessageStatus
-from intake.worker.reading import MessageReading, read_messages
-from intake.worker.record import record_message
+from intake.worker.reading import MessageReader, MessageReading, parse_pool
+from intake.worker.record import MessageOutcome, record_message
 from parsers.sandbox import parsing_workers
 
 log = logging.getLogger(__name__)
@@ -54,68 +58,85 @@ def process_stored_messages(
 ) -> ProcessReport:
     wanted = [MessageStatus.STORED] + ([MessageStatus.FAILED] if include_failed else [])
     with session_factory() as session:
-        ids = session.scalars(select(Message.id).where(Message.status.in_(wanted)).order_by(Message.id)).all()
+        waiting = session.execute(
+            select(Message.id, Message.raw_sha256).where(Message.status.in_(wanted)).order_by(Message.id)
+        ).all()
     report = ProcessReport()
-    if ids:
-        parsers.preload()
-    # Messages are read a batch at a time so the attachments of several can
-    # be parsed at once (one child process per file, one per CPU); each is
-    # then recorded in its own transaction, in order.
-    batch_size = BATCH_PER_WORKER * parsing_workers(settings.parsing.workers)
+    if not waiting:
+        return report
+    parsers.preload()
     done = 0
-    for start in range(0, len(ids), batch_size):
-        batch = ids[start:start + batch_size]
-        readings = _read_batch(batch, settings, session_factory=session_factory, blobs=blobs)
-        for message_id in batch:
-            _record_reading(message_id, readings.get(message_id), settings, session_factory=session_factory,
-                            report=report)
-            done += 1
-            if progress:
-                progress(done, len(ids))
+    with parse_pool(settings) as pool:
+        ahead = READ_AHEAD_PER_WORKER * parsing_workers(settings.parsing.workers)
+        reader = MessageReader(((message_id, sha) for message_id, sha in waiting), blobs=blobs, pool=pool,
+                               ahead=ahead)
+        for first in reader:
+            for _ in _record_group(first, reader, settings, session_factory=session_factory, report=report):
+                done += 1
+                if progress:
+                    progress(done, len(waiting))
     return report
 
 
-BATCH_PER_WORKER = 4  # messages read per parsing worker before they are recorded
-
+READ_AHEAD_PER_WORKER = 8  # messages read (attachments handed to the children) per parsing worker
+RECORD_GROUP = 20  # messages already read that are recorded in one transaction
 
 TO_PROCESS = (MessageStatus.STORED, MessageStatus.FAILED)
 
 
-def _read_batch(
-    ids: Sequence[int], settings: Settings, *, session_factory: sessionmaker[Session], blobs: BlobStore
-) -> dict[int, MessageReading | Exception]:
-    """Each message of ``ids`` still waiting, read (attachments parsed), or
-    the exception it could not be read for; one another runner took is left out."""
-    with session_factory() as session:
-        waiting = session.execute(
-            select(Message.id, Message.raw_sha256).where(Message.id.in_(ids), Message.status.in_(TO_PROCESS))
-        ).all()
-    # Parsing (child processes, up to a minute and a half per file) happens
-    # outside any write transaction, so the database stays free for staff.
-    readings = read_messages([sha for _, sha in waiting], settings, blobs=blobs)
-    return {message_id: reading for (message_id, _), reading in zip(waiting, readings)}
+def _record_group(first: tuple[int, MessageReading | Exception], reader: MessageReader, settings: Settings, *,
+                  session_factory: sessionmaker[Session], report: ProcessReport) -> list[int]:
+    """``first`` and the messages after it that are read already, recorded
+    and committed together; their ids, once committed."""
+    outcomes: list[tuple[int, MessageOutcome | Exception | None]] = []
+    with session_factory() as session, session.begin():
+        message_id, reading = first
+        while True:
+            outcomes.append((message_id, _record_one(message_id, reading, settings, session=session)))
+            # Only what is read already: a parse may take a minute, the transaction must not wait for it.
+            if len(outcomes) >= RECORD_GROUP or not reader.next_is_ready():
+                break
+            message_id, reading = next(reader)
+    for message_id, outcome in outcomes:
+        if isinstance(outcome, MessageOutcome):
+            crash_points.reached("after_record_commit")
+        _count(message_id, outcome, report)
+    return [message_id for message_id, _ in outcomes]
 
 
-def _record_reading(
-    message_id: int, reading: MessageReading | Exception | None, settings: Settings, *,
-    session_factory: sessionmaker[Session], report: ProcessReport,
-) -> None:
-    if reading is None:
-        return
+def _record_one(message_id: int, reading: MessageReading | Exception, settings: Settings, *,
+                session: Session) -> MessageOutcome | Exception | None:
+    """What the message became; the exception it failed with (it is marked
+    ``failed``); None when it is no longer waiting (another run took it)."""
+    message = session.get(Message, message_id)
+    if message is None or message.status not in TO_PROCESS:
+        return None
     if isinstance(reading, Exception):
-        _mark_failed(message_id, reading, session_factory=session_factory, report=report)
+        error: Exception = reading
+    else:
+        crash_points.reached("before_record")
+        try:
+            with session.begin_nested():
+                return record_message(message, reading, settings, session=session)
+        except Exception as exc:  # one bad message must not stop the rest; the row carries the error
+            error = exc
+    message = session.get(Message, message_id)
+    message.status = MessageStatus.FAILED
+    message.error = _error_text(error)
+    message.attempts += 1
+    log.debug("traceback of message %s", message_id, exc_info=error)
+    return error
+
+
+def _count(message_id: int, outcome: MessageOutcome | Exception | None, report: ProcessReport) -> None:
+    if outcome is None:
         return
-    crash_points.reached("before_record")
-    try:
-        with session_factory() as session, session.begin():
-            message = session.get(Message, message_id)
-            if message is None or message.status not in TO_PROCESS:
-                return
-            outcome = record_message(message, reading, settings, session=session)
-    except Exception as exc:  # one bad message must not stop the batch; the row carries the error
-        _mark_failed(message_id, exc, session_factory=session_factory, report=report)
+    if isinstance(outcome, Exception):
+        error = _error_text(outcome)
+        log.error("message %s failed: %s", message_id, error)
+        report.failed += 1
+        report.errors.append(f"message {message_id}: {error}")
         return
-    crash_points.reached("after_record_commit")
     if outcome.ignored:
         report.ignored += 1
     else:
@@ -125,18 +146,5 @@ def _record_reading(
     report.replies_queued += outcome.replies_queued
 
 
-def _mark_failed(message_id: int, exc: Exception, *, session_factory: sessionmaker[Session],
-                 report: ProcessReport) -> None:
-    error = redact_text(f"{type(exc).__name__}: {exc}")[:2000]
-    log.error("message %s failed: %s", message_id, error)
-    log.debug("traceback of message %s", message_id, exc_info=exc)
-    with session_factory() as session, session.begin():
-        message = session.get(Message, message_id)
-        if message is not None:
-            message.status = MessageStatus.FAILED
-            message.error = error
-            message.attempts += 1
-    report.failed += 1
-    report.errors.append(f"message {message_id}: {error}")
-
-
+def _error_text(exc: Exception) -> str:
+    return redact_text(f"{type(exc).__name__}: {exc}")[:2000]
