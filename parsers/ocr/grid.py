@@ -98,15 +98,21 @@ def _vertical_rules(ink: np.ndarray, horizontal: np.ndarray) -> np.ndarray:
     beside = cv2.bitwise_and(ink, cv2.bitwise_not(
         cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 5)))))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
-    keep = np.zeros(count, dtype=bool)
+    out = np.zeros_like(vertical)
     for number in range(1, count):
         x, y, w, h, _area = stats[number]
         if w > max(8, h // 2):
             continue  # a blob, not a line
-        top_end = touch[y:y + 2, x:x + w].any()
-        bottom_end = touch[max(0, y + h - 2):y + h, x:x + w].any()
-        keep[number] = top_end and bottom_end and _stands_alone(beside, labels, number, x, y, w, h)
-    return (keep[labels] * 255).astype(np.uint8)
+        # The run between the first and last rule it meets: a tick box
+        # drawn against the table's edge may carry the run on past them.
+        meets = np.nonzero(touch[y:y + h, x:x + w].any(axis=1))[0]
+        if len(meets) < 2 or meets[-1] - meets[0] < length:
+            continue
+        top, bottom = y + int(meets[0]), y + int(meets[-1]) + 1
+        own = labels[top:bottom, x:x + w] == number
+        if own[:2].any() and own[-2:].any() and _stands_alone(beside, labels, number, x, top, w, bottom - top):
+            out[top:bottom, x:x + w][own] = 255
+    return out
 
 
 STROKE_NEIGHBOURS = 0.5  # a run with ink beside it on more than this share of its rows is a stroke

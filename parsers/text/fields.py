@@ -67,6 +67,16 @@ def _text(text: str, spec: FieldSpec) -> str:
     return _HALF_WIDTH_PARENS.sub(r"（\1）", text)
 
 
+_SPACE_BESIDE_HAN = re.compile(r"(?<=[\u3400-\u9fff\u3000-\u303f\uff08\uff09])[ \t\u3000]+|[ \t\u3000]+(?=[\u3400-\u9fff\u3000-\u303f\uff08\uff09])")
+
+
+def _line(text: str, spec: FieldSpec) -> str:
+    # Chinese is written without spaces: one beside a Han character in a
+    # one-line answer is layout ("南桥南路 77 号", an OCR gap, a padded cell),
+    # while one between Latin words ("TCL Technology") is kept.
+    return _SPACE_BESIDE_HAN.sub("", _text(text, spec))
+
+
 def _name(text: str, spec: FieldSpec) -> str:
     # "张  喆" is padding, not part of the name.
     return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", text)
@@ -210,7 +220,7 @@ def _ticks(text: str, spec: FieldSpec) -> Optional[list[str]]:
 
 
 _NORMALISERS = {
-    "text": _text, "longtext": _text, "name": _name, "gender": _gender,
+    "text": _line, "longtext": _text, "name": _name, "gender": _gender,
     "month": _month, "day": _day, "ethnicity": _ethnicity,
     "political_status": _political_status, "id_number": _id_number,
     "mobile": _mobile, "office_phone": _office_phone, "email": _email,

@@ -126,3 +126,25 @@ def test_text_at_the_top_edge_of_a_cut_page_is_kept():
     ink[100:110, 290:298] = 255  # a blotch in the side band
     cleaned = clear_edges(ink)
     assert cleaned[4:24, 100:160].all() and not cleaned[100:110, 290:].any()
+
+
+def test_a_tick_box_drawn_against_the_tables_edge_does_not_cost_it_its_rule():
+    # The table's right rule runs on into a ☒ printed just below the table
+    # (the last option of a list beside it): the rule is still the rule.
+    page = ruled_page(700, 900, (100, 160, 220), (100, 450, 800), paper=245, ink=20)
+    page[222:262, 800:803] = 20  # the box's left side, continuing the rule
+    page[222:225, 800:840] = 20
+    page[259:262, 800:840] = 20
+    page[222:262, 837:840] = 20
+    [table] = find_tables(analyse(page))
+    assert [len(row) for row in table.rows] == [2, 2]
+
+
+def test_one_line_answers_lose_the_spaces_chinese_has_none_of():
+    from parsers.schema import load_schema
+    from parsers.text.fields import normalise
+
+    address = load_schema().spec_for("address")
+    assert normalise(address, "广东省湛江市廉江市南桥南路 77 号丽景湾 B 座1206") == "广东省湛江市廉江市南桥南路77号丽景湾B座1206"
+    employer = load_schema().spec_for("employer")
+    assert normalise(employer, "TCL Technology 湛江分公司") == "TCL Technology湛江分公司"
