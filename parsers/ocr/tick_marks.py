@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from parsers.schema import load_schema
-from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS
+from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS, short_form
 
 # The marks a docx uses, and what OCR makes of them.
 TICKED_LOOKALIKES = TICKED_MARKS + "回国团図田区凶囚VvY∨～~丶"
@@ -61,9 +61,33 @@ def tick_fields() -> dict[str, tuple[str, ...]]:
 
 
 def options_in(text: str, options: tuple[str, ...]) -> list[tuple[int, int, str]]:
-    """(start, end, option) of each option name in the text, in order."""
+    """(start, end, option) of each option in the text, in order: named in
+    full, or by short forms in what is left ("线上 □线下 ☑对接"; with the
+    marks between them lost, "线下对接" is two short forms)."""
     names = "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
-    return [(m.start(), m.end(), m.group(0)) for m in re.finditer(names, text)]
+    found = [(m.start(), m.end(), m.group(0)) for m in re.finditer(names, text)]
+    # Marks (and what OCR makes of them: 口, 国) part the words, unless an option uses the character.
+    in_options = set("".join(options))
+    masked = [" " if ch in TICKED_LOOKALIKES + UNTICKED_LOOKALIKES and ch not in in_options else ch for ch in text]
+    for start, end, _ in found:
+        masked[start:end] = " " * (end - start)
+    for stretch in re.finditer(r"[\u4e00-\u9fff]{2,16}", "".join(masked)):
+        found.extend((stretch.start() + start, stretch.start() + end, option)
+                     for start, end, option in _short_forms(stretch.group(0), options))
+    return sorted(found)
+
+
+def _short_forms(stretch: str, options: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """``stretch`` cut wholly into short forms of distinct options, else []."""
+    ways: list[list[tuple[int, int, str]] | None] = [[]] + [None] * len(stretch)
+    for end in range(2, len(stretch) + 1):
+        for start in range(0, end - 1):
+            before = ways[start]
+            option = short_form(stretch[start:end], options) if before is not None else None
+            if option and all(option != taken for _, _, taken in before):
+                ways[end] = [*before, (start, end, option)]
+                break
+    return ways[-1] or []
 
 
 def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int) -> Box | None:

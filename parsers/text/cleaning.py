@@ -68,6 +68,18 @@ def _cut_tail(text: str, pattern: re.Pattern, note: str, result: CleanValue) -> 
     return text
 
 
+def _without_lone_bracket(text: str) -> str:
+    """"（共青团员": the half of a fill-in bracket the answer's cell kept
+    (a photo's grid cut the other half off) is no part of the answer."""
+    stripped = text.strip()
+    opening, closing = "(（[【", ")）]】"
+    if stripped[:1] in opening and not any(ch in closing for ch in stripped):
+        return stripped[1:]
+    if stripped[-1:] in closing and not any(ch in opening for ch in stripped):
+        return stripped[:-1]
+    return text
+
+
 def clean_value(raw: str, kind: str = "text") -> CleanValue:
     """The answer in ``raw`` without the furniture around it, for a field of ``kind``."""
     result = CleanValue(raw or "")
@@ -89,6 +101,8 @@ def clean_value(raw: str, kind: str = "text") -> CleanValue:
     inside = _WRITTEN_IN_BRACKETS.match(text.strip())
     if inside and kind != "ticks":
         text = inside.group(1) or inside.group(2)
+    if kind not in TICK_KINDS and kind != "longtext":
+        text = _without_lone_bracket(text)
     if kind not in TICK_KINDS and _EMPTY_BRACKETS.search(text):
         text = _EMPTY_BRACKETS.sub(" ", text)
         quiet.append(BRACKETS_CUT)

@@ -55,3 +55,12 @@ def test_one_box_missing_leaves_the_reading_in_doubt():
         _box(ink, x, 2, filled=filled)
     text, confidence = rewrite("口线上志愿服务口线下志愿服务精准对接", ink, 27, 0.99)
     assert confidence < 0.8
+
+
+def test_short_forms_are_options_even_with_the_marks_between_them_lost():
+    from parsers.ocr.tick_marks import options_in, tick_fields
+
+    modes = tick_fields()["service_modes"]
+    # "☑线上 □线下 ☑对接" as OCR read it: the ☑ lost, the □ read as 口.
+    assert [option for _, _, option in options_in("线上口线下对接", modes)] == list(modes)
+    assert options_in("服务方式可多选", modes) == []

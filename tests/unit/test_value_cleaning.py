@@ -81,3 +81,11 @@ def test_a_continued_answer_is_cleaned_line_by_line():
 ])
 def test_an_answer_written_into_the_printed_brackets_is_kept_without_them(raw, kind, expected):
     assert clean_value(raw, kind).text == expected
+
+
+def test_half_a_fill_in_bracket_is_no_part_of_the_answer():
+    from parsers.text.cleaning import clean_value
+
+    assert clean_value("（共青团员", "political_status").text == "共青团员"
+    assert clean_value("技术总监）", "text").text == "技术总监"
+    assert clean_value("湛江某公司（普通合伙）", "text").text == "湛江某公司（普通合伙）"
