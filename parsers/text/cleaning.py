@@ -33,12 +33,14 @@ _PHOTO_NOTE = re.compile(rf"[(（][^()（）]{{0,10}}{_PHOTO_WORDS}[^()（）]{{
 _PHOTO_WORD = re.compile(rf"(?:^|(?<=\s))\S{{0,6}}{_PHOTO_WORDS}\S{{0,4}}(?=\s|$)", re.M)
 # An answer written inside the printed fill-in brackets: "（ 主任 ）".
 _WRITTEN_IN_BRACKETS = re.compile(
-    r"^(?:[(（][ \t\u3000]+([^()（）]+?)[ \t\u3000]+[)）]|[\[【]\s*([^\[\]【】]+?)\s*[\]】])$")
+    r"^(?:[(（][ \t\u3000]+([^()（）]+?)[ \t\u3000]+[)）]|[\[【［〔]\s*([^\[\]【】［］〔〕]+?)\s*[\]】］〕])$")
 _EMPTY_BRACKETS = re.compile(r"[(（][\s_＿]*[)）]")
 _BLANK_DATE = re.compile(r"(?:^|(?<=\s))(?:日期)?[:：]?[\s_＿]*年[\s_＿]*月[\s_＿]*日[\s_＿]*$")
 # Underscores to write on: any full-width ones, a run of two or more, or a
 # single one not inside a word ("zhang_san@163.com" keeps its own).
 _UNDERSCORES = re.compile(r"＿+|_{2,}|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+_LEADING_MARKS = re.compile(r"^[\s·•.。、,，:：;；…]+")
 
 SIGNATURE_CUT = "去除了签名、盖章或日期栏“{text}”"
 PHOTO_CUT = "去除了照片占位文字“{text}”"
@@ -72,7 +74,7 @@ def _without_lone_bracket(text: str) -> str:
     """"（共青团员": the half of a fill-in bracket the answer's cell kept
     (a photo's grid cut the other half off) is no part of the answer."""
     stripped = text.strip()
-    opening, closing = "(（[【", ")）]】"
+    opening, closing = "(（[【［〔", ")）]】］〕"
     if stripped[:1] in opening and not any(ch in closing for ch in stripped):
         return stripped[1:]
     if stripped[-1:] in closing and not any(ch in opening for ch in stripped):
@@ -101,6 +103,9 @@ def clean_value(raw: str, kind: str = "text") -> CleanValue:
     inside = _WRITTEN_IN_BRACKETS.match(text.strip())
     if inside and kind != "ticks":
         text = inside.group(1) or inside.group(2)
+    if kind not in TICK_KINDS:
+        # A colon read as dots, a leader: no answer starts with punctuation.
+        text = _LEADING_MARKS.sub("", text)
     if kind not in TICK_KINDS and kind != "longtext":
         text = _without_lone_bracket(text)
     if kind not in TICK_KINDS and _EMPTY_BRACKETS.search(text):

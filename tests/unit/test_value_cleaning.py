@@ -89,3 +89,7 @@ def test_half_a_fill_in_bracket_is_no_part_of_the_answer():
     assert clean_value("（共青团员", "political_status").text == "共青团员"
     assert clean_value("技术总监）", "text").text == "技术总监"
     assert clean_value("湛江某公司（普通合伙）", "text").text == "湛江某公司（普通合伙）"
+    # OCR mixes the widths of one pair of brackets: "[硕士］".
+    assert clean_value("[硕士］", "text").text == "硕士"
+    # A colon OCR read as dots is no part of the number after it.
+    assert clean_value("··（0759) 3631732", "office_phone").text == "（0759) 3631732"
