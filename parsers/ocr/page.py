@@ -26,6 +26,7 @@ from parsers.ocr.grid import PageInk, Table, analyse, find_tables
 from parsers.ocr.line_bands import Band, band_ink, split_lines, straighten
 from parsers.ocr.page_images import placement_of
 from parsers.schema import load_schema
+from parsers.text.glued_labels import glued_label
 from parsers.text.labels import label_index
 from parsers.text.rows import SourceBox, TextRow, unwrap
 
@@ -241,11 +242,14 @@ def _join_paragraphs(placed: list, rows: list[list[_Piece]]) -> tuple[list, list
 
 
 def _inline_label(text: str) -> str:
-    """"专业领域：" when the text starts with a label and its colon, else ""."""
-    found = label_index().find_inline(text)
-    if not found or found[0][1] != 0:
-        return ""
-    return text[:found[0][2]]
+    """"专业领域：" when the text starts with a label and its colon — or,
+    the gap OCR lost, with its answer run on ("参与方式线上…") — else ""."""
+    index = label_index()
+    found = index.find_inline(text)
+    if found and found[0][1] == 0:
+        return text[:found[0][2]]
+    glued = glued_label(index, text, None)
+    return text[:glued.hit.end] if glued is not None and glued.hit.start == 0 else ""
 
 
 def _value_hints(rows: list[list[_Piece]]) -> None:
@@ -277,7 +281,9 @@ def _tick_hints(rows: list[list[_Piece]]) -> None:
         for position, piece in enumerate(row):
             if piece.hint == "ticks" or not piece.text:
                 continue
-            if any(key in tick_keys for key, _, _ in index.find_inline(piece.text)):
+            label = _inline_label(piece.text)
+            if any(key in tick_keys for key, _, _ in index.find_inline(piece.text)) or (
+                    label and index.read(label) is not None and index.read(label).key in tick_keys):
                 piece.hint = "ticks"
             elif number and position and not row[0].text.strip() and position < len(rows[number - 1]):
                 if rows[number - 1][position].hint == "ticks":
@@ -342,7 +348,8 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
         elif piece.text and piece.hint == "ticks":
             ink = _piece_ink(page, piece)
             prefix = _inline_label(piece.text)
-            text, piece.confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence)
+            text, piece.confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence,
+                                                        labelled=bool(prefix))
             # "专业领域：□…" on a line of its own: keep the label the options belong to.
             piece.text = prefix + text if prefix and not text.startswith(prefix) else text
 

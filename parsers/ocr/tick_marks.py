@@ -244,10 +244,13 @@ def _odd_bracket_marks(text: str, found: list[tuple[int, int, str]]) -> bool:
     return False
 
 
-def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: float) -> tuple[str, float]:
+def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: float, *,
+            labelled: bool = False) -> tuple[str, float]:
     """The option cell as "☑a □b …" and how sure the reading is.
 
     Text that names no option of any tick field comes back unchanged.
+    ``labelled``: the text starts with the question's label, whose note
+    may show a sample box ("请在□内打√").
     """
     flat = re.sub(r"\s*\n\s*", "", text)
     for options in tick_fields().values():
@@ -261,6 +264,8 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
     # Marks in brackets after the options: no boxes to look for, but the
     # brackets, and what is written inside them.
     boxes = find_boxes(ink, line_height) if ink is not None and not bracketed else []
+    if labelled and len(boxes) == len(found) + 1:
+        boxes = boxes[1:]  # the label's sample box, first on the line
     brackets = find_brackets(ink, line_height) if ink is not None and bracketed else []
     if all(mark is None for mark in text_marks) and len(boxes) != len(found):
         return text, confidence  # options named in prose, not tick boxes

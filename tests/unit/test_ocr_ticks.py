@@ -64,3 +64,12 @@ def test_short_forms_are_options_even_with_the_marks_between_them_lost():
     # "☑线上 □线下 ☑对接" as OCR read it: the ☑ lost, the □ read as 口.
     assert [option for _, _, option in options_in("线上口线下对接", modes)] == list(modes)
     assert options_in("服务方式可多选", modes) == []
+
+
+def test_a_tick_question_whose_label_ran_into_its_options_is_still_read_as_ticks():
+    from parsers.ocr.page import _inline_label
+
+    # OCR lost the gap after the label: the line is still the question's tick list.
+    assert _inline_label("参与方式线上志愿服务线下志愿服务精准对接") == "参与方式"
+    assert _inline_label("专业领域：□政策解读") == "专业领域："
+    assert _inline_label("熟悉政策解读等业务") == ""
