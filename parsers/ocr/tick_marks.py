@@ -150,8 +150,20 @@ def find_boxes(ink: np.ndarray, line_height: int) -> list[Box]:
                 boxes.append(box)
         elif w / h > 1.33:
             boxes.extend(_carve(ink, labels[y:y + h, x:x + w] == label, x, y, w, h, line_height))
-    boxes.sort(key=lambda b: (b.y0 // max(1, line_height), b.x0))
-    return boxes
+    return _reading_order(boxes, line_height)
+
+
+def _reading_order(boxes: list[Box], line_height: int) -> list[Box]:
+    """Line by line, left to right: a box starts a new line when it sits
+    half a line below the line's first box (not at a fixed grid of rows,
+    which splits one line whose boxes differ by a pixel)."""
+    lines: list[list[Box]] = []
+    for box in sorted(boxes, key=lambda b: b.y0):
+        if lines and box.y0 - lines[-1][0].y0 < 0.5 * line_height:
+            lines[-1].append(box)
+        else:
+            lines.append([box])
+    return [box for line in lines for box in sorted(line, key=lambda b: b.x0)]
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,6 @@ KNOWN_FAILURES = {
     "07-flatbed-scan.jpg": (
         "the name 林翀 is read as 林独 (flagged, as it must be); the 服务形式 row is read as three empty boxes, "
         "so service_modes [线下志愿服务, 精准对接] is missing without a flag"),
-    "10-glued-labels-scan.jpg": (
-        "every glued label is cut right (职务财务负责人 flagged, as it must be), but the 专业领域 list on paragraph "
-        "lines loses its ☑ marks in OCR (口 for □, nothing for ☑): expertise [财税, 会计] is read as "
-        "[企业管理, 其他] (flagged)"),
     "13-tick-box-against-table.jpg": (
         "the table's right column (所在区县, 电子邮箱) is read, but the 专业领域 list printed against the table's "
         "bottom rule is misread by OCR (专业预域（可多远厂…) and its second line loses its boxes: expertise "

@@ -73,3 +73,11 @@ def test_a_tick_question_whose_label_ran_into_its_options_is_still_read_as_ticks
     assert _inline_label("参与方式线上志愿服务线下志愿服务精准对接") == "参与方式"
     assert _inline_label("专业领域：□政策解读") == "专业领域："
     assert _inline_label("熟悉政策解读等业务") == ""
+
+
+def test_boxes_of_one_line_stay_in_order_whatever_pixel_they_start_on():
+    from parsers.ocr.tick_marks import Box, _reading_order
+
+    # One line's boxes at y 49 and 50 (line height 50), then nothing below.
+    boxes = [Box(207, 50, 230, 73, 0.3), Box(38, 49, 61, 72, 0.0), Box(122, 49, 145, 72, 0.0), Box(300, 5, 323, 28, 0.0)]
+    assert [box.x0 for box in _reading_order(boxes, 50)] == [300, 38, 122, 207]
