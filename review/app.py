@@ -21,7 +21,7 @@ from intake.core.config import ConfigError, Settings
 from intake.core.labels import field_label, reason_label, status_label
 from review import auth
 from review.request_scope import close_session
-from review.views import BLUEPRINTS
+from review.views import BLUEPRINTS, health
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
@@ -45,6 +45,7 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session]) -> Fl
     app.register_blueprint(auth.blueprint)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(health.blueprint)  # /healthz and /metrics, for machines (no sign-in)
     app.before_request(auth.load_user)
     app.teardown_appcontext(close_session)
     app.after_request(_security_headers)

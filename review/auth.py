@@ -22,7 +22,7 @@ from review.request_scope import client_address, db, settings
 
 blueprint = Blueprint("auth", __name__)
 
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz", "health.metrics"}  # metrics: loopback only (views/health)
 ADDRESS_ATTEMPTS_FACTOR = 4  # an office behind one address has several people
 
 

@@ -1,4 +1,4 @@
-"""The ``intake`` command: parse, poll, run, export, status, retry, db, demo."""
+"""The ``intake`` command: parse, poll, run, export, status, health, retry, db, demo."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,7 +13,7 @@ from waitress import serve
 
 import parsers
 from intake.cli.export import export_applications
-from intake.cli.reporting import print_run_report, print_status
+from intake.cli.reporting import health_checks, print_campaigns, print_health, print_run_report, print_status
 from intake.cli.reminders_command import reminders
 from intake.cli.templates_command import templates
 from intake.core.config import ConfigError, Settings, config_path_from, load_settings
@@ -224,13 +224,25 @@ def export(ctx: click.Context, fmt: str, output: Path | None, roster: bool, reve
 @cli.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:
-    """Counts by status, and the messages and replies that failed (with their errors)."""
+    """Counts by status, each campaign's queue and replies waiting, and what failed (with its errors)."""
     runtime = _runtime(ctx)
     try:
         with runtime.session_factory() as session:
             print_status(session=session)
+            print_campaigns(session=session, mailbox_campaign=runtime.settings.campaign.name)
     finally:
         runtime.close()
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: ok, and each check with what it found.")
+@click.pass_context
+def health(ctx: click.Context, as_json: bool) -> None:
+    """Exit 0 when the database answers and a scheduler (intake run) is active; else 1, saying what to do."""
+    checks = health_checks(_settings(ctx))
+    print_health(checks, as_json=as_json)
+    if not all(check.ok for check in checks):
+        sys.exit(1)
 
 
 @cli.command()

@@ -1,15 +1,28 @@
-"""Human-readable summaries for the command line (Simplified Chinese, like the staff UI)."""
+"""Human-readable summaries for the command line (Simplified Chinese, like the staff UI),
+and the checks of ``intake health``."""
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
 from enum import Enum
+from pathlib import Path
 
 import click
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from intake.core.config import Settings
+from intake.core.db import make_engine, make_session_factory
 from intake.core.labels import reason_label, status_label
+from intake.core.migrate import current_revision, head_revision
 from intake.core.models import Application, Attachment, Message, OutboxMail
+from intake.core.operations import CampaignOperations, campaign_operations, database_answers
 from intake.core.statuses import ApplicationStatus, AttachmentStatus, MessageStatus, OutboxStatus
+from intake.worker.leadership import leadership_for
+from notifier.send_limits import HOLD_NOTE
 
 
 def print_run_report(report) -> None:
@@ -61,3 +74,100 @@ def print_status(*, session: Session) -> None:
     dead = session.scalars(select(OutboxMail).where(OutboxMail.status == OutboxStatus.FAILED)).all()
     for row in dead:
         click.echo(f"  发送失败 #{row.id} → {row.to_address}: {row.last_error}")
+
+
+def print_campaigns(*, session: Session, mailbox_campaign: str) -> None:
+    """Each campaign's queue, failures and replies waiting (``intake.core.operations``)."""
+    now = datetime.now(timezone.utc)
+    for figures in campaign_operations(session, mailbox_campaign=mailbox_campaign, held_note=HOLD_NOTE):
+        _print_campaign(figures, now)
+
+
+def _print_campaign(figures: CampaignOperations, now: datetime) -> None:
+    click.echo(f"活动「{figures.campaign}」：")
+    age = figures.oldest_unparsed_age(now)
+    waited = f"，最早一封已等待 {age_text(age)}" if age is not None else ""
+    click.echo(f"  待处理队列：{figures.queue_depth} 封{waited}")
+    failed = "（修复后运行 intake retry）" if figures.failed_mails else ""
+    click.echo(f"  处理失败：{figures.failed_mails} 封{failed}；无法读取的附件 {figures.unreadable_attachments} 个")
+    held = f"（其中 {figures.replies_held} 封因发送上限暂缓）" if figures.replies_held else ""
+    click.echo(f"  待发送回复：{figures.replies_waiting} 封{held}；已发送 {figures.replies[OutboxStatus.SENT]} 封，"
+               f"发送失败 {figures.replies[OutboxStatus.FAILED]} 封")
+    if figures.parse_times:
+        times = "，".join(f"{kind} {times.count} 个平均 {times.seconds / times.count:.1f} 秒"
+                         for kind, times in figures.parse_times.items())
+        click.echo(f"  解析耗时：{times}")
+
+
+def age_text(age: timedelta) -> str:
+    """How long, as staff say it: 2 天 3 小时, 1 小时 5 分钟, 12 分钟, 不到 1 分钟."""
+    minutes = int(age.total_seconds() // 60)
+    days, hours, minutes = minutes // (24 * 60), minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days} 天 {hours} 小时"
+    if hours:
+        return f"{hours} 小时 {minutes} 分钟"
+    return f"{minutes} 分钟" if minutes else "不到 1 分钟"
+
+
+@dataclass
+class HealthCheck:
+    name: str  # "database", "scheduler"
+    ok: bool
+    detail: str  # Chinese: what was found, and when wrong, what to do
+
+
+def health_checks(settings: Settings) -> list[HealthCheck]:
+    """Whether this deployment works: the database answers on the latest schema, and a
+    scheduler (``intake run``, on any machine) holds the lead. Nothing is created or changed."""
+    database = _database_check(settings)
+    if not database.ok:
+        return [database, HealthCheck("scheduler", False, "数据库不可用时无法确认调度进程。")]
+    return [database, _scheduler_check(settings)]
+
+
+def _database_check(settings: Settings) -> HealthCheck:
+    url = make_url(settings.database.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).exists():
+        return HealthCheck("database", False, "数据库尚未建立：请运行 intake db upgrade。")
+    engine = make_engine(settings.database.url)
+    try:
+        revision = current_revision(settings.database.url)
+        if revision is not None:
+            with make_session_factory(engine)() as session:
+                database_answers(session)
+    except SQLAlchemyError as exc:
+        return HealthCheck("database", False, f"数据库无法访问（{type(exc).__name__}）：请检查数据库服务是否运行、"
+                                               "config.yaml 的 database.url 是否正确。")
+    finally:
+        engine.dispose()
+    if revision is None:
+        return HealthCheck("database", False, "数据库尚未建立：请运行 intake db upgrade。")
+    if revision != head_revision():
+        return HealthCheck("database", False, f"数据库结构版本 {revision} 不是最新（{head_revision()}）："
+                                               "请运行 intake db upgrade。")
+    return HealthCheck("database", True, f"正常（结构版本 {revision}）")
+
+
+def _scheduler_check(settings: Settings) -> HealthCheck:
+    # Taking the lead succeeds only when nobody holds it: then no scheduler runs,
+    # and the lead is given back at once (a standby scheduler asks again in seconds).
+    leadership = leadership_for(settings.database.url, settings.storage.path)
+    try:
+        if leadership.try_acquire():
+            return HealthCheck("scheduler", False,
+                               "没有在运行的调度进程：请启动 intake run（或其系统服务），并查看它的日志。")
+        return HealthCheck("scheduler", True, f"正常（在岗：{leadership.holder()}）")
+    finally:
+        leadership.release()
+
+
+def print_health(checks: list[HealthCheck], *, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"ok": all(check.ok for check in checks), "checks": [asdict(c) for c in checks]},
+                              ensure_ascii=False))
+        return
+    names = {"database": "数据库", "scheduler": "调度进程"}
+    for check in checks:
+        click.echo(f"{names[check.name]}：{check.detail}", err=not check.ok)

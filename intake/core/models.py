@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -164,6 +165,7 @@ class Attachment(Base):
     reason: Mapped[str | None] = mapped_column(String(40))
     error: Mapped[str | None] = mapped_column(Text)
     forms_found: Mapped[int] = mapped_column(Integer, default=0)
+    parse_seconds: Mapped[float | None] = mapped_column(Float)  # how long its parse took; None: never timed
 
     message: Mapped[Message] = relationship(back_populates="attachments")
 
