@@ -190,10 +190,27 @@ def named_options(text: str, options: tuple[str, ...]) -> Optional[list[str]]:
     named = set()
     for part in (part for part in re.split(r"[、,，;；/／\s]+", text) if part):
         option = part if part in options else short_form(part, options) or _said_at_length(part, options)
-        if option is None:
+        if option is not None:
+            named.add(option)
+            continue
+        # "财税会计": options run together when the 、 between them was lost (OCR).
+        run = _run_of_options(part, options)
+        if run is None:
             return None
-        named.add(option)
+        named.update(run)
     return [option for option in options if option in named] or None
+
+
+def _run_of_options(part: str, options: tuple[str, ...]) -> Optional[list[str]]:
+    """``part`` as option names written back to back, each in full, else None."""
+    if not part:
+        return []
+    for option in sorted(options, key=len, reverse=True):
+        if part.startswith(option):
+            rest = _run_of_options(part[len(option):], options)
+            if rest is not None:
+                return [option, *rest]
+    return None
 
 
 def merge_readings(readings: list[TickReading], options: tuple[str, ...]) -> TickReading:

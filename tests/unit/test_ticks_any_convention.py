@@ -332,3 +332,11 @@ def test_private_use_codes_name_their_symbol_font_only_when_one_fits(codes, fami
 ])
 def test_symbol_fonts_are_known_by_name_however_it_is_spelt(name, family):
     assert symbol_font(name) == family
+
+
+def test_a_plain_list_whose_commas_were_lost_still_names_its_options():
+    from parsers.text.ticked_options import named_options
+
+    expertise = ("政策解读", "数字化转型", "智能制造", "行业发展", "科技创新", "外贸", "法律", "财税", "会计", "企业管理", "其他")
+    assert named_options("智能制造会计企业管理", expertise) == ["智能制造", "会计", "企业管理"]
+    assert named_options("外贸法律区块链", expertise) is None  # not wholly options: left as written, for review
