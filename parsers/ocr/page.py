@@ -107,13 +107,23 @@ def _piece_ink(page: PageInk, piece: _Piece) -> np.ndarray:
     return page.ink[y0:y1, x0:x1] & ~page.rules[y0:y1, x0:x1]
 
 
+def _table_area(page: PageInk, tables: list[Table]) -> np.ndarray:
+    """Where the tables are: their cells and their rules — not the box
+    around them, which would cut into a line of text set close under the
+    table (its ticks and the tops of its characters)."""
+    area = page.rules > 0
+    for table in tables:
+        for cell in (cell for row in table.rows for cell in row if cell is not None):
+            area[cell.y0:cell.y1, cell.x0:cell.x1] = True
+    return cv2.dilate(area.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
+
 def _outside_tables(page: PageInk, tables: list[Table]) -> np.ndarray:
     """The grey page with the tables painted white: a loose line's crop
     (title, signature line) must not pick up the text of a table row it
     overlaps."""
     grey = page.grey.copy()
-    for x0, y0, x1, y1 in (t.box for t in tables):
-        grey[max(0, y0 - 2):y1 + 2, max(0, x0 - 2):x1 + 2] = 255
+    grey[_table_area(page, tables)] = 255
     return grey
 
 
@@ -121,9 +131,7 @@ def _loose_lines(page: PageInk, tables: list[Table]) -> list[tuple[int, list[_Pi
     """(top, pieces) of each text line outside the tables; a line that
     slants keeps its band, so that it is read levelled."""
     ink = page.ink.copy()
-    ink[page.rules > 0] = 0
-    for x0, y0, x1, y1 in (t.box for t in tables):
-        ink[max(0, y0 - 2):y1 + 2, max(0, x0 - 2):x1 + 2] = 0
+    ink[_table_area(page, tables)] = 0
     # Specks (scanner dust) are not text.
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     line_height = _line_height(page)
@@ -343,15 +351,20 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
             piece.text = correct(piece.text, piece.hint)
     line_height = _line_height(page)
     for piece in todo:
-        if piece.confidence < UNREADABLE_BELOW:
-            piece.text, piece.confidence = "", 0.0
-        elif piece.text and piece.hint == "ticks":
+        if piece.text and piece.hint == "ticks":
             ink = _piece_ink(page, piece)
             prefix = _inline_label(piece.text)
-            text, piece.confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence,
-                                                        labelled=bool(prefix))
-            # "专业领域：□…" on a line of its own: keep the label the options belong to.
-            piece.text = prefix + text if prefix and not text.startswith(prefix) else text
+            text, confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence,
+                                                  labelled=bool(prefix))
+            # The boxes in the ink decide, however unsure OCR was of the
+            # line (its box glyphs are what it reads worst).
+            if text != piece.text or piece.confidence >= UNREADABLE_BELOW:
+                # "专业领域：□…" on a line of its own: keep the label the options belong to.
+                piece.text = prefix + text if prefix and not text.startswith(prefix) else text
+                piece.confidence = confidence
+                continue
+        if piece.confidence < UNREADABLE_BELOW:
+            piece.text, piece.confidence = "", 0.0
 
     out: list[TextRow] = []
     for (_, _, _, in_table, starts_table), row in zip(placed, rows):

@@ -148,3 +148,13 @@ def test_one_line_answers_lose_the_spaces_chinese_has_none_of():
     assert normalise(address, "广东省湛江市廉江市南桥南路 77 号丽景湾 B 座1206") == "广东省湛江市廉江市南桥南路77号丽景湾B座1206"
     employer = load_schema().spec_for("employer")
     assert normalise(employer, "TCL Technology 湛江分公司") == "TCL Technology湛江分公司"
+
+
+def test_a_line_set_close_under_the_table_is_not_cut_by_the_tables_area():
+    from parsers.ocr.page import _table_area
+
+    page = ruled_page(700, 900, (100, 160, 220), (100, 450, 800), paper=245, ink=20)
+    page[228:250, 120:400] = 20  # a line of text 6 px under the table's bottom rule
+    ink = analyse(page)
+    area = _table_area(ink, find_tables(ink))
+    assert area[150, 300] and not area[232:250, 120:400].any()
