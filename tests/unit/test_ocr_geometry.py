@@ -154,7 +154,9 @@ def test_a_line_set_close_under_the_table_is_not_cut_by_the_tables_area():
     from parsers.ocr.page import _table_area
 
     page = ruled_page(700, 900, (100, 160, 220), (100, 450, 800), paper=245, ink=20)
-    page[228:250, 120:400] = 20  # a line of text 6 px under the table's bottom rule
+    for x in range(120, 400, 28):  # a line of text 6 px under the table's bottom rule
+        page[228:250, x:x + 3] = 20
+        page[238:241, x:x + 20] = 20
     ink = analyse(page)
     area = _table_area(ink, find_tables(ink))
     assert area[150, 300] and not area[232:250, 120:400].any()
