@@ -249,6 +249,14 @@ def _join_paragraphs(placed: list, rows: list[list[_Piece]]) -> tuple[list, list
     return kept_placed, kept_rows
 
 
+def _reads_as_label(text: str) -> bool:
+    """An unsure reading that is wholly one of the form's labels: the
+    labels are a known vocabulary, so the guess is checked; dropping it
+    would run the answers before and after it together."""
+    label = label_index().read(text) if text.strip() else None
+    return label is not None and not label.unknown
+
+
 def _inline_label(text: str) -> str:
     """"专业领域：" when the text starts with a label and its colon — or,
     the gap OCR lost, with its answer run on ("参与方式线上…") — else ""."""
@@ -363,14 +371,14 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
                 piece.text = prefix + text if prefix and not text.startswith(prefix) else text
                 piece.confidence = confidence
                 continue
-        if piece.confidence < UNREADABLE_BELOW:
+        if piece.confidence < UNREADABLE_BELOW and not _reads_as_label(piece.text):
             piece.text, piece.confidence = "", 0.0
 
     out: list[TextRow] = []
     for (_, _, _, in_table, starts_table), row in zip(placed, rows):
         cells = tuple(unwrap(p.text) for p in row)
-        if not any(cells) and not in_table:
-            continue
+        if not any(cells) and not in_table and not any(p.has_ink for p in row):
+            continue  # an unreadable line is kept (empty, confidence 0): a long answer it was part of is flagged
         # A cell with ink that could not be read (handwriting, a smudge)
         # is empty text with confidence 0: missing, and flagged for review.
         confidences = tuple(p.confidence if p.has_ink else 1.0 for p in row)

@@ -213,6 +213,8 @@ class _PairReader:
             # An empty cell OCR could not read (confidence 0) still counts.
             self.pending.confidence = min(self.pending.confidence, confidence)
         if not text.strip():
+            if confidence == 0.0 and self.pending is None and self._continues(row):
+                self.continuing.confidence = 0.0  # a line of it could not be read
             return
         if self.pending is not None:
             self.pending.parts.append(text)

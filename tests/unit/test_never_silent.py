@@ -94,3 +94,21 @@ def test_a_photo_whose_outline_was_not_the_sheet_is_read_whole(monkeypatch):
     assert result.fields["id_number"] == applicant.id_number
     x0, top, x1, bottom = result.source["name"]["box"]
     assert bottom < 0.5 * height  # a box on the whole picture, not on the patch
+
+
+def test_a_line_of_a_long_answer_ocr_could_not_read_sends_the_answer_to_review():
+    from parsers.text.pairs import read_pairs
+
+    rows = [TextRow(("主要工作经历：",)), TextRow(("2015年—2019年深圳某科技公司从事会计相关工作；",)),
+            TextRow(("",), confidences=(0.0,)),  # ink there, nothing readable
+            TextRow(("2019年至今廉江市金沙湾管理咨询有限公司部门经理。",))]
+    [pair] = [pair for pair in read_pairs(rows) if pair.key == "experience"]
+    assert pair.confidence == 0.0
+
+
+def test_an_unsure_reading_that_is_one_of_the_forms_labels_is_kept():
+    from parsers.ocr.page import _reads_as_label
+
+    # Dropped, it would run the answer above into the one below it.
+    assert _reads_as_label("主要工作经历（限500字）··")
+    assert not _reads_as_label("熟悉会计等业务") and not _reads_as_label("")
