@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from parsers.text.cleaning import CleanValue, clean_value
+from parsers.text.composite_answers import split_composite
 from parsers.text.glued_labels import GLUED_UNSURE, glued_label
 from parsers.text.labels import IGNORED, Label, LabelHit, LabelIndex, label_index
 from parsers.text.rows import SourceBox, TextRow, gathered_under
@@ -38,10 +39,6 @@ NOT_SPLIT = "“{label}”一栏的内容未能分成{parts}，已原样记入�
 SHORT_ANSWER_CHARS = 8  # the second of two answers run together ("副院长", "学士")
 LABEL_INSIDE = "“{label}”一栏中夹有另一栏目“{other}”，可能混入了不属于本栏的内容，请对照原件核对"
 EXTENT_UNSURE = "“{label}”一栏的内容在原件中分在表格内外几处，已合并读入，但无法确定是否完整，请对照原件核对"
-# Between the parts of a composite answer ("本科/学士", "某公司　总经理").
-_VALUE_SEPARATORS = ("/", "／", "、", "，", ",", "；", ";")
-_WHITESPACE_RUN = re.compile(r"\s+")
-_BRACKETED_PART = re.compile(r"^([^()（）]+)[(（]([^()（）]+)[)）]$")
 
 
 @dataclass
@@ -78,36 +75,6 @@ class _Pending:
 
 def _joined(box: SourceBox | None, other: SourceBox | None) -> SourceBox | None:
     return other if box is None else box.union(other)
-
-
-def split_composite(value: str, count: int, bracketed: bool = False, first_asked: bool | None = None) -> list[str] | None:
-    """A composite label's answer cut into ``count`` parts: on a separator
-    written once per cut ("本科/学士"), else on the widest run of whitespace
-    ("某公司　　总经理"); None when it does not cut into that many. The
-    answer to a label written "学历（学位）" may be written the same way.
-    ``first_asked``: only the first (True) or the last (False) part is
-    asked, and the separator may occur inside it ("1990/12/02/34岁")."""
-    value = value.strip()
-    if count < 2 or not value:
-        return [value] + [""] * (count - 1) if count >= 1 else None
-    in_brackets = _BRACKETED_PART.match(value) if bracketed and count == 2 else None
-    if in_brackets:
-        return [in_brackets.group(1).strip(), in_brackets.group(2).strip()]
-    for separator in _VALUE_SEPARATORS:
-        if value.count(separator) == count - 1:
-            return [part.strip() for part in value.split(separator)]
-    used = next((separator for separator in _VALUE_SEPARATORS if separator in value), None)
-    if first_asked is not None and used is not None:
-        cut = value.rsplit(used, count - 1) if first_asked else value.split(used, count - 1)
-        return [part.strip() for part in cut]
-    runs = list(_WHITESPACE_RUN.finditer(value))
-    if runs:
-        widest = max(len(run.group()) for run in runs)
-        cuts = [run for run in runs if len(run.group()) == widest]
-        if len(cuts) == count - 1:
-            edges = [0] + [edge for run in cuts for edge in run.span()] + [len(value)]
-            return [value[edges[n]:edges[n + 1]].strip() for n in range(0, len(edges), 2)]
-    return None
 
 
 class _PairReader:

@@ -11,7 +11,8 @@ from docx import Document
 from parsers import parse
 from parsers.text.checks import id_check_char
 from parsers.text.labels import IGNORED, label_index, label_key_text
-from parsers.text.pairs import read_pairs, split_composite
+from parsers.text.composite_answers import split_composite
+from parsers.text.pairs import read_pairs
 from parsers.text.rows import TextRow
 
 TITLE = "湛江市中小企业志愿服务专家报名表"
