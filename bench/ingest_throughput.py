@@ -8,10 +8,11 @@ mailbox) to a private Dovecot, then times one ``run_once`` against it as
 ``intake poll --once`` runs it: fetch + store, parse + record, and sending
 every acknowledgement to a local SMTP sink (in a process of its own, as a
 real server would be). Prints seconds per stage,
-messages per second, and the peak memory of the worker and its parse
-children (sampled from /proc while the poll runs: the most resident at
-once, and the proportional share, which counts the pages a forked child
-shares with the worker once).
+messages per second, the CPU time of the worker and of the parse children
+(steadier than seconds on a shared machine), and the peak memory of the
+worker, its parse template and the children (sampled from /proc while the
+poll runs: the most resident at once, and the proportional share, which
+counts the pages a forked child shares with its parent once).
 """
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ def build_messages(count: int, forms: str = "docx") -> list[tuple[bytes, object]
 
 
 class TreeMemory:
-    """Peak memory of this process and its forked children (the parse
-    children are the only ones running this same program), sampled."""
+    """Peak memory of this process, its parse template and the parse
+    children, sampled."""
 
     def __init__(self, interval: float = 0.1, *, leave_out: tuple[int, ...] = ()) -> None:
         self.interval, self.leave_out = interval, set(leave_out)
@@ -82,15 +83,23 @@ class TreeMemory:
             self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
 
     def _tree(self) -> list[int]:
+        """This process and its descendants running this same program: the
+        parse template and the children it forks (not LibreOffice, not the SMTP sink)."""
         me = os.getpid()
         program = _read(f"/proc/{me}/comm")
-        pids = [me]
+        children: dict[int, list[int]] = {}
         for entry in os.listdir("/proc"):
-            if entry.isdigit() and int(entry) != me and int(entry) not in self.leave_out:
+            if entry.isdigit():
                 stat = _read(f"/proc/{entry}/stat")
-                # ppid is the field after the parenthesised command name
-                if stat and stat.rsplit(")", 1)[-1].split()[1] == str(me) and _read(f"/proc/{entry}/comm") == program:
-                    pids.append(int(entry))
+                if stat:  # ppid is the field after the parenthesised command name
+                    children.setdefault(int(stat.rsplit(")", 1)[-1].split()[1]), []).append(int(entry))
+        pids, waiting = [me], list(children.get(me, []))
+        while waiting:
+            pid = waiting.pop()
+            if pid in self.leave_out or _read(f"/proc/{pid}/comm") != program:
+                continue
+            pids.append(pid)
+            waiting.extend(children.get(pid, []))
         return pids
 
 
@@ -177,12 +186,12 @@ def run(tmp: str, messages, options) -> None:
             if done == total:
                 marks[f"{stage}-done"] = time.perf_counter()
 
-        load_before = os.getloadavg()
+        load_before, cpu_before = os.getloadavg(), os.times()
         with TreeMemory(leave_out=(sink_pid,)) as memory:
             started = time.perf_counter()
             report = run_once(runtime, progress=progress, send_all_due=True)
             total = time.perf_counter() - started
-        load_after = os.getloadavg()
+        load_after, cpu_after = os.getloadavg(), os.times()
         runtime.close()
 
     n = report.ingest.stored
@@ -201,6 +210,13 @@ def run(tmp: str, messages, options) -> None:
     print(f"peak memory:     worker + parse children {memory.peak_rss / 1024:.0f} MB resident at once "
           f"({memory.peak_pss / 1024:.0f} MB proportional), worker alone {memory.peak_worker_rss / 1024:.0f} MB "
           f"(target ≤ {TARGET_RSS_MB:.0f} MB)")
+    # Steadier than seconds on a shared machine. The parse children are
+    # counted once reaped: the pool has closed when run_once returns.
+    worker_cpu = cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system
+    children_cpu = (cpu_after.children_user + cpu_after.children_system
+                    - cpu_before.children_user - cpu_before.children_system)
+    print(f"CPU time:        worker {worker_cpu:.1f} s, parse children {children_cpu:.1f} s "
+          f"({(worker_cpu + children_cpu) / n * 1000 if n else 0:.0f} ms a message)")
     print(f"load average:    {load_before[0]:.2f} before, {load_after[0]:.2f} after "
           f"(shared machine: other work slows the figures)")
 

@@ -1,77 +1,80 @@
-"""Run a parser in a child process with a time limit and a memory limit.
+"""Run a parser in a child process of its own, with a time limit and a memory limit.
 
 A pathological file (a decompression bomb, a parser bug looping forever) can
-then only kill its own child: the worker records a status and moves on.
-The child is forked from a parent that has already imported the parsers, so
-starting one costs milliseconds, not an interpreter start-up.
+then only kill its own child: the worker records a status and moves on. A
+file that takes over its child (a bug in native code: lxml, pdfium, OpenCV)
+sees that one file and nothing of the worker's: every file gets a fresh
+child, which reads exactly one file and exits.
 
-``map_isolated`` runs several files at once, one child each, as many as
-there are CPUs, each child pinned to a core of its own: the OCR models
-then run one thread per child (``parsers.ocr.engines.rapid_models``)
-rather than every child's threads contending for every core.
-``ParsePool`` does the same for a stream of files, and may let a child
-parse up to ``calls_per_child`` of them one after another (a fork and a
-cold start per file cost more than a .docx takes to read). Every file
-still gets the child's limits afresh (time, memory, CPU), an emptied
-folder, and no helper left behind by the file before; a child that fails
-in any way, leaves a helper running or has grown is retired, never reused.
+The children are forked from a template (``parsers.sandbox_template``), one
+process per pool, started with it: a fork of the caller, holding the
+function to run (any callable: a closure, a test's lambda), or, asked for
+with ``ParsePool(fresh_template=True)`` as the worker does, a fresh
+interpreter that imports the function by name (one of the parsers' own:
+``functools.partial(parsers.parse, options=…)``) and so holds nothing of the
+worker's memory. The template confines itself, imports the readers and
+builds what every parse needs, so a child costs a fork, not an interpreter
+start-up and its imports; it never opens a file itself. A child confines
+itself further (``parsers.sandbox_confinement``): its own process group
+(whatever it started, LibreOffice or Tesseract, is killed with it), a
+temporary folder of its own (the template removes it once the child has
+exited; folders of a template that died are removed when the pool notices,
+or the next time a pool starts), its own time, memory, CPU, file and process
+limits, no secrets in its environment, no inherited descriptors and no
+network (where the kernel allows leaving it).
 
-A child holds an applicant's file and nothing else of the worker's: it
-starts with an environment without secrets (``CHILD_ENVIRONMENT``), closes
-every descriptor it inherited (the database, the mailbox connection), leaves
-the network (an empty network namespace, where the kernel allows one), gets
-no core dumps and bounded files, open files and processes, and works in a
-temporary folder of its own. It leads its own process group, so the worker
-kills whatever it started (LibreOffice, Tesseract) with it, and removes its
-folder, on every way out; folders left by a worker that died are removed
-the next time one starts.
+``map_isolated`` runs several files at once, as many as there are CPUs,
+each child pinned to a core of its own: the OCR models then run one thread
+per child (``parsers.ocr.engines.rapid_models``) rather than every child's
+threads contending for every core. ``ParsePool`` does the same for a stream
+of files. A template that dies is started again for the next file.
+
+What a child sends back is read as plain values and the parsers' own
+classes only (``sandbox_wire.read_outcome``): a child a hostile file took over cannot
+make the worker run anything by what it sends.
 """
 from __future__ import annotations
 
-import ctypes
-import gc
+import functools
 import itertools
-import multiprocessing
 import os
 import pickle
-import resource
 import shutil
 import signal
+import socket
+import sys
 import tempfile
 import time
-import traceback
 from collections import deque
-from pathlib import Path
 from dataclasses import dataclass
 from multiprocessing.connection import wait
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from parsers.errors import ParseError, ParseTimeout, TooLarge
+from parsers.sandbox_confinement import Limits, template_environment
+from parsers.sandbox_template import TEMP_PREFIX, template_command, template_main
+from parsers.sandbox_wire import STARTED, TEMPLATE_MESSAGE, read_outcome, receive_frame, send_frame
+from parsers.sandbox_confinement import leave_the_network as _leave_the_network  # noqa: F401 - tests call it in a child
 
-
-@dataclass(frozen=True)
-class Limits:
-    timeout_seconds: float = 60.0
-    memory_mb: int = 2048  # address space the parse may add to what the child inherits
+__all__ = ["Limits", "ChildCrashed", "ParsePool", "map_isolated", "run_isolated", "parsing_workers",
+           "remove_stale_temp_dirs", "TEMP_PREFIX"]
 
 
 class ChildCrashed(ParseError):
     reason = "crashed"
 
 
-# What a child keeps of the worker's environment: locale, search path and
-# the thread caps; never a password, a database URL or a session key.
-CHILD_ENVIRONMENT = ("PATH", "LANG", "LANGUAGE", "TZ", "TESSDATA_PREFIX")
-CHILD_ENVIRONMENT_PREFIXES = ("LC_", "OMP_", "OPENBLAS_", "MKL_")
-MAX_OPEN_FILES = 1024  # LibreOffice opens fonts and its profile; far more means a runaway
-MAX_WRITTEN_FILE_BYTES = 512 * 1024 * 1024  # a converted document or a page image
-EXTRA_PROCESSES = 64  # the child's helpers (soffice, tesseract) on top of what the user runs
-TEMP_PREFIX = "intake-parse-"
+# How long a child whose socket closed without an outcome is given for the
+# template to report its exit code (a kill by the kernel reads as TooLarge).
+EXIT_CODE_WAIT_SECONDS = 5.0
+TEMPLATE_EXIT_SECONDS = 5.0  # for the template to kill its children and exit once told to
+MAX_OUTCOME_BYTES = 64 * 1024 * 1024  # forms are kilobytes; more is a child misbehaving
 _stale_checked = False
 
 
 def run_isolated(func: Callable[..., Any], *args: Any, limits: Limits = Limits()) -> Any:
-    """``func(*args)`` in a forked child; its return value or its ParseError come back.
+    """``func(*args)`` in a child of its own; its return value or its ParseError come back.
 
     Any other exception in the child comes back as a ParseError carrying the
     child's traceback summary, so no foreign exception crosses this line.
@@ -98,12 +101,12 @@ def _cores() -> list[int]:
 
 def map_isolated(func: Callable[..., Any], calls: Sequence[tuple], *, limits: Limits = Limits(),
                  workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> list[Any]:
-    """``func(*args)`` for each args in ``calls``, each in a forked child of
-    its own, up to ``workers`` (default: one per usable CPU) at once.
+    """``func(*args)`` for each args in ``calls``, each in a child of its
+    own, up to ``workers`` (default: one per usable CPU) at once.
 
     Returns, in the order of ``calls``, each child's return value or the
     ParseError it raised (returned, not raised: one bad file does not stop
-    the rest). Children are forked from the calling thread only.
+    the rest). The template is forked from the calling thread.
     """
     outcomes: dict[int, Any] = {}
     with ParsePool(func, limits=limits, workers=min(parsing_workers(workers), max(1, len(calls)))) as pool:
@@ -117,36 +120,54 @@ def map_isolated(func: Callable[..., Any], calls: Sequence[tuple], *, limits: Li
 
 
 @dataclass
-class _Child:
-    process: Any
-    tasks: Any  # the worker's end of the pipe calls go down
-    results: Any  # the worker's end of the pipe outcomes come up
+class _Template:
+    pid: int
+    control: socket.socket  # closes (reads empty) when the template is gone
+
+
+@dataclass
+class _Parse:
+    """One call, in one child, as the pool sees it."""
+
+    ticket: int
+    args: tuple[tuple, dict[str, Any]]  # kept until the outcome: a call whose template died is run again
+    channel: socket.socket  # the pool's end of the child's own socket
     core: int | None
-    work_dir: str
-    calls_done: int = 0
-    ticket: int | None = None  # the call it is running
-    started: float = 0.0
+    started: float
+    pid: int | None = None  # once the template says it forked the child
+    exit_code: int | None = None  # once the template says it has exited
+    hung_up_at: float | None = None  # the channel closed without an outcome
+    orphaned: bool = False  # its template died: no exit code will come
 
 
 class ParsePool:
-    """Confined children running ``func`` on calls as they are submitted, up
-    to ``workers`` at once; a child runs at most ``calls_per_child`` calls,
-    one at a time, and is retired early after any failure (see the module
-    docstring). Use as a context manager: leaving it kills every child."""
+    """Calls of ``func`` as they are submitted, each in a fresh child of the
+    template, up to ``workers`` at once (see the module docstring). Use as a
+    context manager: leaving it kills every child and the template.
+
+    ``fresh_template``: start the template as a fresh interpreter, for a
+    long stream of files (it costs half a second once, and then every fork is
+    of a small process holding nothing of the caller's); ``func`` must then
+    be one of the parsers' own functions. Otherwise the template is a fork of
+    the caller, ready at once."""
 
     def __init__(self, func: Callable[..., Any], *, limits: Limits = Limits(), workers: int | None = None,
-                 calls_per_child: int = 1) -> None:
+                 fresh_template: bool = False) -> None:
+        if fresh_template and not _named_in_parsers(func):
+            raise ValueError("a fresh template imports its function by name: give one of the parsers' own")
         remove_stale_temp_dirs()
         self.func, self.limits = func, limits
+        self._fresh = fresh_template
+        self._temp_root = tempfile.gettempdir()
         self.workers = parsing_workers(workers)
-        self.calls_per_child = max(1, calls_per_child)
         # Several at once: each child on a core of its own (the OCR then runs
         # one thread per child instead of every child spinning on every core).
         self._cores = _cores() if self.workers > 1 else []
-        self._context = multiprocessing.get_context("fork")
-        self._children: list[_Child] = []
-        self._queue: deque[tuple[int, tuple]] = deque()
+        self._template: _Template | None = None
+        self._running: dict[int, _Parse] = {}
+        self._queue: deque[tuple[int, tuple[tuple, dict[str, Any]]]] = deque()  # (ticket, (args, kwargs))
         self._tickets = itertools.count()
+        self._retried: set[int] = set()  # calls whose template died before forking their child
 
     def __enter__(self) -> "ParsePool":
         return self
@@ -154,112 +175,222 @@ class ParsePool:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def submit(self, args: tuple) -> int:
-        """Queue ``func(*args)``; the ticket its outcome comes back with from ``collect``."""
+    def submit(self, args: tuple, kwargs: dict[str, Any] | None = None) -> int:
+        """Queue ``func(*args, **kwargs)``; the ticket its outcome comes back with from ``collect``."""
         ticket = next(self._tickets)
-        self._queue.append((ticket, args))
+        self._queue.append((ticket, (args, kwargs or {})))
         self._dispatch()
         return ticket
 
     def busy(self) -> bool:
-        return bool(self._queue) or any(child.ticket is not None for child in self._children)
+        return bool(self._queue or self._running)
 
     def collect(self, timeout: float | None = None) -> list[tuple[int, Any]]:
         """Outcomes (ticket, return value or ParseError) of the calls that
         finish within ``timeout`` seconds; None: wait until one does."""
         waited_until = None if timeout is None else time.monotonic() + timeout
         finished: list[tuple[int, Any]] = []
-        while not finished:
-            running = [child for child in self._children if child.ticket is not None]
-            if not running:
-                break
-            now = time.monotonic()
-            cut_off = min(child.started for child in running) + self.limits.timeout_seconds
-            until = cut_off if waited_until is None else min(cut_off, waited_until)
-            ready = wait([child.results for child in running], timeout=max(0.0, until - now))
-            for child in running:
-                if child.results in ready:
-                    outcome, retire = self._receive(child)
-                elif time.monotonic() - child.started >= self.limits.timeout_seconds:
-                    outcome, retire = ParseTimeout(
-                        f"解析超时（超过 {self.limits.timeout_seconds:g} 秒），请人工查看原件。"), True
-                else:
+        while not finished and self._running:
+            until = min(self._decision_due(parse) for parse in self._running.values())
+            if waited_until is not None:
+                until = min(until, waited_until)
+            listening = [parse.channel for parse in self._running.values() if parse.hung_up_at is None]
+            if self._template is not None:
+                listening.append(self._template.control)
+            ready = wait(listening, timeout=max(0.0, until - time.monotonic()))
+            if self._template is not None and self._template.control in ready:
+                self._hear_from_template()
+            for parse in list(self._running.values()):
+                outcome = self._outcome(parse, parse.channel in ready)
+                if outcome is _NOT_YET:
                     continue
-                finished.append((child.ticket, outcome))
-                child.ticket, child.calls_done = None, child.calls_done + 1
-                if retire or child.calls_done >= self.calls_per_child:
-                    self._retire(child)
+                self._end(parse)
+                if outcome is _NEVER_STARTED:
+                    self._queue.appendleft((parse.ticket, parse.args))
+                    self._retried.add(parse.ticket)
+                else:
+                    finished.append((parse.ticket, outcome))
+                    self._retried.discard(parse.ticket)
             self._dispatch()
             if waited_until is not None and time.monotonic() >= waited_until:
                 break
         return finished
 
     def close(self) -> None:
-        for child in list(self._children):
-            self._retire(child)
         self._queue.clear()
+        for parse in list(self._running.values()):
+            self._kill(parse)
+            self._end(parse)
+        self._stop_template()
+
+    # ---- starting children -------------------------------------------------
 
     def _dispatch(self) -> None:
-        """Hand queued calls to idle children, starting children up to ``workers``."""
-        while self._queue:
-            child = next((c for c in self._children if c.ticket is None), None)
-            if child is None:
-                if len(self._children) >= self.workers:
-                    return
-                child = self._start_child()
+        while self._queue and len(self._running) < self.workers:
             ticket, args = self._queue.popleft()
-            try:
-                child.tasks.send(args)
-            except OSError:  # it died idle; the call goes to another
-                self._retire(child)
-                self._queue.appendleft((ticket, args))
-                continue
-            child.ticket, child.started = ticket, time.monotonic()
+            self._running[ticket] = self._start(ticket, args)
 
-    def _start_child(self) -> _Child:
-        taken = {child.core for child in self._children}
+    def _start(self, ticket: int, args: tuple[tuple, dict[str, Any]]) -> _Parse:
+        taken = {parse.core for parse in self._running.values()}
         core = next((c for c in self._cores if c not in taken), None)
-        task_receiver, task_sender = self._context.Pipe(duplex=False)
-        result_receiver, result_sender = self._context.Pipe(duplex=False)
-        work_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
-        process = self._context.Process(
-            target=_child_main, daemon=True,
-            args=(task_receiver, result_sender, self.func, self.limits, self.calls_per_child, core, work_dir))
+        ours, theirs = socket.socketpair()
+        parse = _Parse(ticket, args, ours, core, time.monotonic())
         try:
-            process.start()
+            template = self._template or self._start_template()
+            socket.send_fds(template.control, [pickle.dumps((ticket, core))], [theirs.fileno()])
+        except OSError:  # the template is gone (or could not start): the call waits for the next one
+            parse.hung_up_at, parse.orphaned = time.monotonic(), True
+            self._stop_template()
+            return parse
         finally:
-            task_receiver.close()
-            result_sender.close()
-        child = _Child(process, task_sender, result_receiver, core, work_dir)
-        self._children.append(child)
-        return child
-
-    def _receive(self, child: _Child) -> tuple[Any, bool]:
+            theirs.close()
+        # Until the child has read them, the arguments wait here; a child that
+        # ends first (or a template that dies before forking it) makes the send fail.
+        ours.settimeout(self.limits.timeout_seconds)
         try:
-            return child.results.recv()
-        except (EOFError, OSError):
-            child.process.join(5)
-            if child.process.exitcode == -signal.SIGKILL:
-                return TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。"), True
-            return ChildCrashed(f"解析进程异常退出（退出码 {child.process.exitcode}），请人工查看原件。"), True
+            send_frame(ours, pickle.dumps(args))
+        except OSError:
+            pass  # its exit code, or its timeout, decides the outcome
+        return parse
 
-    def _retire(self, child: _Child) -> None:
-        self._children.remove(child)
-        child.tasks.close()
-        child.results.close()
-        # The whole group: a LibreOffice or Tesseract the child started dies with it.
+    def _start_template(self) -> _Template:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            os.killpg(child.process.pid, signal.SIGKILL)
+            if self._fresh:
+                os.set_inheritable(theirs.fileno(), True)
+                pid = os.posix_spawn(sys.executable, template_command(theirs.fileno()), template_environment())
+                ours.send(pickle.dumps((self.func, self.limits, self._temp_root)))
+            else:
+                pid = os.fork()
+                if pid == 0:
+                    template_main(theirs, self.func, self.limits, self._temp_root)  # never returns
+        finally:
+            theirs.close()
+        self._template = _Template(pid, ours)
+        return self._template
+
+    def _stop_template(self) -> None:
+        """Close the template's socket (it then kills its children and exits) and reap it."""
+        template, self._template = self._template, None
+        if template is None:
+            return
+        template.control.close()
+        _reap_template(template.pid)
+        # Its children's folders, if it died without removing them.
+        for folder in Path(self._temp_root).glob(f"{TEMP_PREFIX}{template.pid}-*"):
+            shutil.rmtree(folder, ignore_errors=True)
+        for parse in self._running.values():
+            if parse.exit_code is None:
+                parse.orphaned = True
+
+    def _hear_from_template(self) -> None:
+        while self._template is not None:
+            try:
+                message = self._template.control.recv(TEMPLATE_MESSAGE.size, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            except OSError:
+                message = b""
+            if len(message) != TEMPLATE_MESSAGE.size:  # it died: started again for the next call
+                self._stop_template()
+                return
+            event, ticket, value = TEMPLATE_MESSAGE.unpack(message)
+            parse = self._running.get(ticket)
+            if parse is not None and event == STARTED:
+                parse.pid = value
+            elif parse is not None:
+                parse.exit_code = value
+
+    # ---- a call's outcome --------------------------------------------------
+
+    def _decision_due(self, parse: _Parse) -> float:
+        if parse.hung_up_at is not None:
+            return parse.hung_up_at if parse.exit_code is not None or parse.orphaned \
+                else parse.hung_up_at + EXIT_CODE_WAIT_SECONDS
+        return parse.started + self.limits.timeout_seconds
+
+    def _outcome(self, parse: _Parse, readable: bool) -> Any:
+        """The call's outcome once known; else ``_NOT_YET``, or
+        ``_NEVER_STARTED`` when its template died before forking it (it then
+        waits for the next template, once: a file that kills templates fails)."""
+        now = time.monotonic()
+        if readable and parse.hung_up_at is None:
+            parse.channel.settimeout(max(0.01, parse.started + self.limits.timeout_seconds - now))
+            try:
+                frame = receive_frame(parse.channel, MAX_OUTCOME_BYTES)
+            except OSError:  # includes a child that stalled halfway through its outcome
+                frame = None
+            if frame is not None:
+                try:
+                    return read_outcome(frame)
+                except Exception:  # noqa: BLE001 - whatever the child sent, the file gets a status
+                    return ChildCrashed("解析进程传回的结果无法识别，已拒绝读取，请人工查看原件。")
+            parse.hung_up_at = now
+        if parse.hung_up_at is not None:
+            if parse.orphaned and parse.pid is None and parse.ticket not in self._retried:
+                return _NEVER_STARTED
+            if parse.exit_code is not None or parse.orphaned or now >= self._decision_due(parse):
+                return _crashed(parse.exit_code)
+            return _NOT_YET
+        if now - parse.started >= self.limits.timeout_seconds:
+            self._kill(parse)
+            return ParseTimeout(f"解析超时（超过 {self.limits.timeout_seconds:g} 秒），请人工查看原件。")
+        return _NOT_YET
+
+    def _kill(self, parse: _Parse) -> None:
+        """The child's whole group: a LibreOffice or Tesseract it started dies with it."""
+        if parse.pid is None and self._template is not None:
+            self._hear_from_template()  # which child it is may be waiting there
+        if parse.pid is None or parse.exit_code is not None:
+            return
+        try:
+            os.killpg(parse.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        if child.process.is_alive():
-            child.process.kill()
-        child.process.join(5)
-        shutil.rmtree(child.work_dir, ignore_errors=True)
+
+    def _end(self, parse: _Parse) -> None:
+        del self._running[parse.ticket]
+        parse.channel.close()
+
+
+_NOT_YET, _NEVER_STARTED = object(), object()
+
+
+def _named_in_parsers(func: Callable[..., Any]) -> bool:
+    """Whether ``func`` is one of the parsers' own functions (or a
+    ``functools.partial`` of one, its arguments plain values), which a fresh
+    interpreter imports by name."""
+    target = func.func if isinstance(func, functools.partial) else func
+    if getattr(target, "__module__", "").split(".")[0] != "parsers":
+        return False
+    try:
+        pickle.dumps(func)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _reap_template(pid: int) -> None:
+    deadline = time.monotonic() + TEMPLATE_EXIT_SECONDS
+    try:
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() >= deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return
+            time.sleep(0.01)
+    except ChildProcessError:
+        pass
+
+
+def _crashed(exit_code: int | None) -> ParseError:
+    if exit_code == -signal.SIGKILL:
+        return TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。")
+    return ChildCrashed(f"解析进程异常退出（退出码 {'未知' if exit_code is None else exit_code}），请人工查看原件。")
 
 
 def remove_stale_temp_dirs() -> None:
-    """Remove children's folders whose worker is gone (killed, machine rebooted); once per process."""
+    """Remove children's folders whose template is gone (killed, machine rebooted); once per process."""
     global _stale_checked
     if _stale_checked:
         return
@@ -278,215 +409,3 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _confine(pipes: Sequence[Any], work_dir: str) -> None:
-    """In the child, before the parse: its own process group, folder,
-    environment and limits, and none of the worker's descriptors but its ``pipes``."""
-    os.setpgid(0, 0)
-    _leave_the_network()
-    kept = {name: value for name, value in os.environ.items()
-            if name in CHILD_ENVIRONMENT or name.startswith(CHILD_ENVIRONMENT_PREFIXES)}
-    kept.update(HOME=work_dir, TMPDIR=work_dir)
-    os.environ.clear()
-    os.environ.update(kept)
-    tempfile.tempdir = work_dir
-    os.chdir(work_dir)
-    keep = {0, 1, 2, *(pipe.fileno() for pipe in pipes)}
-    for name in os.listdir("/proc/self/fd"):
-        if name.isdigit() and int(name) not in keep:
-            try:
-                os.close(int(name))
-            except OSError:
-                pass
-    _lower(resource.RLIMIT_CORE, 0)
-    _lower(resource.RLIMIT_FSIZE, MAX_WRITTEN_FILE_BYTES)
-    _lower(resource.RLIMIT_NOFILE, MAX_OPEN_FILES)
-    _lower(resource.RLIMIT_NPROC, _processes_of_this_user() + EXTRA_PROCESSES)
-
-
-_CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
-
-
-def _leave_the_network() -> bool:
-    """Move this (single-threaded, just forked) child into an empty network
-    namespace, keeping its own user and group ids; False where the kernel
-    does not allow it (the parse still runs: it needs no network)."""
-    uid, gid = os.getuid(), os.getgid()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
-            return False
-        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-            with open(f"/proc/self/{name}", "w", encoding="ascii") as mapping:
-                mapping.write(text)
-    except (OSError, AttributeError):
-        return False
-    return True
-
-
-def _lower(which: int, value: int) -> None:
-    """Set a limit no higher than the one inherited (a child may not raise it)."""
-    soft, hard = resource.getrlimit(which)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    try:
-        resource.setrlimit(which, (value, value))
-    except (ValueError, OSError):
-        pass
-
-
-def _processes_of_this_user() -> int:
-    uid = str(os.getuid())
-    count = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as status:
-                for line in status:
-                    if line.startswith("Uid:"):
-                        count += line.split()[1] == uid
-                        break
-        except OSError:
-            continue
-    return count
-
-
-def _address_space() -> int:
-    """Bytes of address space this process has mapped (0 if unknown)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def _child_main(tasks, results, func, limits: Limits, calls: int = 1, core: int | None = None,
-                work_dir: str | None = None) -> None:
-    # The child's garbage collector leaves what it inherited alone: walking
-    # the worker's objects would touch (and so copy) every page they are on.
-    gc.freeze()
-    try:
-        if work_dir is not None:
-            _confine([tasks, results], work_dir)
-        if core is not None:
-            os.sched_setaffinity(0, {core})
-        budget = _ChildBudget(limits, calls)
-        for number in range(1, calls + 1):
-            try:
-                args = tasks.recv()
-            except (EOFError, OSError):
-                return
-            budget.before_call()
-            outcome = _call(func, args)
-            retire = (number == calls or isinstance(outcome, ParseError) or not budget.room_for_another()
-                      or _helpers_left() or not _emptied(work_dir))
-            try:
-                results.send((outcome, retire))
-            except (pickle.PicklingError, TypeError, AttributeError) as exc:
-                results.send((ParseError(f"解析结果无法传回：{exc}"), True))
-                return
-            if retire:
-                return
-    finally:
-        results.close()
-        os._exit(0)
-
-
-def _call(func, args: tuple) -> Any:
-    try:
-        return func(*args)
-    except ParseError as exc:
-        return exc
-    except MemoryError:
-        return TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。")
-    except RecursionError:
-        return ParseError("文件结构嵌套过深，无法解析，请人工查看原件。")
-    except Exception as exc:  # a parser bug must still come back as a status
-        summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return ParseError(f"解析失败：{summary[:500]}")
-
-
-# How much a reused child may grow (caches, a fragmented heap) before it is
-# retired: below it, every call still gets ``Limits.memory_mb`` on top.
-MAX_GROWTH_BYTES = 256 * 1024 * 1024
-
-
-class _ChildBudget:
-    """The child's memory and CPU limits, set so that each call gets the whole of them."""
-
-    def __init__(self, limits: Limits, calls: int) -> None:
-        self.memory = limits.memory_mb * 1024 * 1024
-        # The limit is on top of what the child inherits: a parent that has
-        # already mapped a gigabyte (libraries, models) must not leave its
-        # children nothing to parse with.
-        self.started_at = _address_space()
-        hard = self.started_at + MAX_GROWTH_BYTES + self.memory if calls > 1 else self.started_at + self.memory
-        # A service started under its own address-space cap (ulimit -v) keeps it:
-        # the child may not raise a hard limit, only stay at or under it.
-        inherited = resource.getrlimit(resource.RLIMIT_AS)[1]
-        self.memory_hard = hard if inherited == resource.RLIM_INFINITY else min(hard, inherited)
-        resource.setrlimit(resource.RLIMIT_AS, (min(self.started_at + self.memory, self.memory_hard), self.memory_hard))
-        # RLIMIT_CPU counts the whole life of the process: each call may use
-        # ``cpu`` seconds more than the calls before it used.
-        self.cpu = int(limits.timeout_seconds) + 5
-        cpu_hard = int(_cpu_seconds()) + calls * self.cpu + 5
-        resource.setrlimit(resource.RLIMIT_CPU, (self.cpu, cpu_hard))
-        self.cpu_hard = cpu_hard
-
-    def before_call(self) -> None:
-        memory = min(_address_space() + self.memory, self.memory_hard)
-        resource.setrlimit(resource.RLIMIT_AS, (memory, self.memory_hard))
-        cpu = min(int(_cpu_seconds()) + self.cpu, self.cpu_hard)
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, self.cpu_hard))
-
-    def room_for_another(self) -> bool:
-        return _address_space() <= self.started_at + MAX_GROWTH_BYTES
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _helpers_left() -> bool:
-    """Whether anything this child started is still running (in its process
-    group, or still its child after leaving the group)."""
-    me = os.getpid()
-    while True:  # reap what has exited
-        try:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            break
-        if pid == 0:
-            break
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
-                fields = stat.read().rsplit(")", 1)[-1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and (fields[1] == str(me) or fields[2] == str(me)):
-            return True
-    return False
-
-
-def _emptied(work_dir: str | None) -> bool:
-    """The child's folder emptied for the next call: nothing one file left is seen by the next."""
-    if work_dir is None:
-        return True
-    for entry in os.scandir(work_dir):
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                pass
-    return not os.listdir(work_dir)

@@ -10,11 +10,13 @@ read in one transaction.
 
 ``MessageReader`` reads a stream of stored messages a few ahead of the one
 the caller records, so the parse children work while the worker writes;
-each child (``parse_pool``) parses up to ``FILES_PER_PARSE_CHILD`` files,
-one at a time, each with the whole of the configured limits.
+every file is parsed in a fresh child of its own (``parse_pool``), forked
+from a warm template, with the configured limits: no file is read in a
+process that has read another applicant's.
 """
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
@@ -62,24 +64,14 @@ def parse_limits(settings: Settings) -> Limits:
     return Limits(settings.parsing.timeout_seconds, settings.parsing.memory_limit_mb)
 
 
-# Files one parse child reads before it is replaced by a fresh one. A fork
-# and a cold start cost several times what a .docx takes to read; reuse is
-# bounded because a child that a hostile file took over (a parser bug, not a
-# limit: it still has no network, no secrets and its own limits) could see
-# the files after it, until it is replaced.
-FILES_PER_PARSE_CHILD = 25
-
-
 @contextmanager
 def parse_pool(settings: Settings) -> Iterator[ParsePool]:
-    """Parse children (``parsing.workers`` at once) with the configured limits and options."""
-    options = parse_options(settings)
-
-    def parse(filename: str, data: bytes, kind: str) -> list[FormResult]:
-        return parsers.parse(filename, data, options=options, kind=kind)  # sniffed once, in prepare_attachment
-
+    """Parse children (``parsing.workers`` at once) with the configured limits
+    and options; ``parsers.parse`` itself, so the template they are forked
+    from is a fresh interpreter holding nothing of the worker's."""
+    parse = functools.partial(parsers.parse, options=parse_options(settings))
     with ParsePool(parse, limits=parse_limits(settings), workers=settings.parsing.workers,
-                   calls_per_child=FILES_PER_PARSE_CHILD) as pool:
+                   fresh_template=True) as pool:
         yield pool
 
 
@@ -135,8 +127,8 @@ class MessageReader:
                 mail = entry.reading.mail
                 for attachment in entry.reading.attachments:
                     if attachment.to_parse:
-                        ticket = self._pool.submit(
-                            (attachment.attachment.filename, attachment.attachment.data, attachment.kind))
+                        ticket = self._pool.submit(  # the kind sniffed once, in prepare_attachment
+                            (attachment.attachment.filename, attachment.attachment.data), {"kind": attachment.kind})
                         entry.parsing[ticket] = (attachment, mail_facts(mail, attachment.attachment))
                         self._by_ticket[ticket] = entry
             self._reading.append(entry)
