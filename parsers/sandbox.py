@@ -168,6 +168,8 @@ class ParsePool:
         self._queue: deque[tuple[int, tuple[tuple, dict[str, Any]]]] = deque()  # (ticket, (args, kwargs))
         self._tickets = itertools.count()
         self._retried: set[int] = set()  # calls whose template died before forking their child
+        # Seconds each finished call ran in its child (not its wait in the queue), by ticket; the caller pops them.
+        self.seconds: dict[int, float] = {}
 
     def __enter__(self) -> "ParsePool":
         return self
@@ -210,6 +212,7 @@ class ParsePool:
                     self._retried.add(parse.ticket)
                 else:
                     finished.append((parse.ticket, outcome))
+                    self.seconds[parse.ticket] = time.monotonic() - parse.started
                     self._retried.discard(parse.ticket)
             self._dispatch()
             if waited_until is not None and time.monotonic() >= waited_until:

@@ -46,6 +46,7 @@ class AttachmentReading:
     error: str | None = None
     results: list[FormResult] = field(default_factory=list)
     to_parse: bool = False  # sorted, waiting for its parse outcome
+    parse_seconds: float | None = None  # how long its parse ran in its child
 
 
 @dataclass
@@ -146,6 +147,7 @@ class MessageReader:
             entry = self._by_ticket.pop(ticket)
             attachment, facts = entry.parsing.pop(ticket)
             apply_parse_outcome(attachment, outcome, facts)
+            attachment.parse_seconds = self._pool.seconds.pop(ticket, None)
 
 
 def prepare_attachment(attachment: MailAttachment, *, blobs: BlobStore) -> AttachmentReading:

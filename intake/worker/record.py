@@ -146,6 +146,7 @@ def _attachment_row(reading: AttachmentReading, message: Message, *, session: Se
         sha256=reading.sha256, size=len(attachment.data), origin=attachment.origin,
         container=attachment.container[:400] if attachment.container else None, kind=reading.kind,
         status=reading.status, reason=reading.reason, error=reading.error, forms_found=len(reading.results),
+        parse_seconds=reading.parse_seconds,
     )
     message.attachments.append(row)
     session.flush()

@@ -20,7 +20,6 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-import parsers
 from intake.core import crash_points
 from intake.core.blobstore import BlobStore
 from intake.core.config import Settings
@@ -64,8 +63,7 @@ def process_stored_messages(
     report = ProcessReport()
     if not waiting:
         return report
-    parsers.preload()
-    done = 0
+    done = 0  # the parse template preloads the readers, not this process
     with parse_pool(settings) as pool:
         ahead = READ_AHEAD_PER_WORKER * parsing_workers(settings.parsing.workers)
         reader = MessageReader(((message_id, sha) for message_id, sha in waiting), blobs=blobs, pool=pool,
