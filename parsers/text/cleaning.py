@@ -40,7 +40,7 @@ _BLANK_DATE = re.compile(r"(?:^|(?<=\s))(?:日期)?[:：]?[\s_＿]*年[\s_＿]*�
 # single one not inside a word ("zhang_san@163.com" keeps its own).
 _UNDERSCORES = re.compile(r"＿+|_{2,}|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
-_LEADING_MARKS = re.compile(r"^[\s·•.。、,，:：;；…]+")
+_LEADING_MARKS = re.compile(r"^[\s·•・‧∙⋅.。、,，:：;；…]+")
 
 SIGNATURE_CUT = "去除了签名、盖章或日期栏“{text}”"
 PHOTO_CUT = "去除了照片占位文字“{text}”"

@@ -28,8 +28,8 @@ CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "一": 1, "二": 2, "三": 3, "四": 
 # A number in Chinese numerals: one under a hundred written with 十 ("十",
 # "十二", "二十", "三十一"), or digits one by one ("二〇二〇", "一九七五").
 _CN_NUMBER = re.compile(r"[一二三四五六七八九]?十[一二三四五六七八九]?|[〇零○一二三四五六七八九]+")
-# A letter O beside a Chinese digit is the zero 〇 typed or read as a letter.
-_LETTER_ZERO = re.compile(r"(?<=[〇零○一二三四五六七八九])[Oo]|[Oo](?=[〇零○一二三四五六七八九])")
+# A letter O (or a digit 0) beside a Chinese digit is the zero 〇 typed or read as one.
+_LETTER_ZERO = re.compile(r"(?<=[〇零○一二三四五六七八九])[Oo0]|[Oo0](?=[〇零○一二三四五六七八九])")
 # Symbol-font glyphs nobody could decode (Unicode private-use area) are no
 # part of a written value; where tick marks may stand they are kept, so
 # that an unreadable mark sends the field to review.
@@ -165,8 +165,8 @@ def _mobile(text: str, spec: FieldSpec) -> str:
 
 
 def _office_phone(text: str, spec: FieldSpec) -> str:
-    # Spaces inside the number are layout (or PDF character spacing).
-    folded = re.sub(r"(?<=\d)\s+(?=\d)", "", fold(text).strip())
+    # Spaces inside the number (or its brackets) are layout, PDF character spacing or an OCR gap.
+    folded = re.sub(r"(?<=\d)\s+(?=\d)|(?<=\()\s+|\s+(?=\))", "", fold(text).strip())
     match = re.fullmatch(r"\(?(0\d{2,3})\)?[\s\-]*(\d{7,8})(?:\s*(?:-|转|ext\.?)\s*(\d{1,6}))?", folded)
     if match:
         area, number, extension = match.groups()
@@ -179,13 +179,18 @@ def _office_phone(text: str, spec: FieldSpec) -> str:
 
 def _email(text: str, spec: FieldSpec) -> str:
     folded = fold(text).strip().lower()
-    folded = folded.removeprefix("mailto:")
+    folded = _TLD_LOOKALIKES.sub(lambda m: "." + m.group(1).translate(_DIGIT_AS_LETTER), folded.removeprefix("mailto:"))
     if " " not in folded:
         return folded
     # An address has no spaces: one inside it is where a narrow cell wrapped
     # it ("…@163.co" / "m"), when what is left is a single address.
     joined = re.sub(r"\s+", "", folded)
     return joined if checks.EMAIL_PATTERN.fullmatch(joined) else text
+
+
+# A top-level domain is letters only: a digit in it is a letter read as a digit (".c0m").
+_TLD_LOOKALIKES = re.compile(r"(?<=[^@\s])\.((?=[a-z01]*[a-z])(?=[a-z01]*[01])[a-z01]{2,})$")
+_DIGIT_AS_LETTER = str.maketrans({"0": "o", "1": "l"})
 
 
 def _county(text: str, spec: FieldSpec) -> str:

@@ -165,3 +165,15 @@ def test_chinese_text_takes_full_width_brackets_however_it_was_typed_or_read():
     for written in ("湛江市粤西会计师事务所(普通合伙)", "湛江市粤西会计师事务所 (普通合伙）", "湛江市粤西会计师事务所（普通合伙）"):
         assert normalise(employer, written) == "湛江市粤西会计师事务所（普通合伙）"
     assert normalise(employer, "ERP (SAP) 咨询") == "ERP (SAP)咨询"  # Latin keeps its brackets
+
+
+def test_what_ocr_makes_of_zeros_and_letters_is_put_right_where_only_one_reading_is_possible():
+    from parsers.text.fields import normalise
+    from parsers.schema import load_schema
+
+    schema = load_schema()
+    # A top-level domain is letters only; a Chinese-numeral year has no digit 0 in it.
+    assert normalise(schema.spec_for("email"), "linqing87@163.c0m") == "linqing87@163.com"
+    assert normalise(schema.spec_for("email"), "x@mail10.163.com") == "x@mail10.163.com"
+    assert normalise(schema.spec_for("fill_date"), "二0二五年三月十八日") == "2025-03-18"
+    assert normalise(schema.spec_for("office_phone"), "( 0759) 217936 0") == "0759-2179360"

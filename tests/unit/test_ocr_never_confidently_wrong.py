@@ -169,3 +169,10 @@ def test_an_email_whose_q_no_word_would_have_is_sent_to_review():
     assert check_email_letters("zhanqwei20@126.com") and check_email_letters("linqinq3@139.com")
     # Pinyin and English put u or i after q: these are read as written.
     assert check_email_letters("qingqiu88@qq.com") == [] and check_email_letters("quentin@163.com") == []
+
+
+def test_a_line_of_nothing_but_marks_is_no_part_of_a_cells_text():
+    from parsers.ocr.engines.readings import is_stray_marks
+
+    assert is_stray_marks("■■") and is_stray_marks("1") and is_stray_marks("「 |")
+    assert not is_stray_marks("理。") and not is_stray_marks("。") and not is_stray_marks("）") and not is_stray_marks("国")

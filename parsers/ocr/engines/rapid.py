@@ -36,7 +36,7 @@ import numpy as np
 
 from parsers.ocr.engines.base import OcrEngine, OcrLine
 from parsers.ocr.engines.crops import INK_LEVEL, as_bgr, as_grey, has_ink, text_lines, unread_ink
-from parsers.ocr.engines.readings import EMAIL_IN_TEXT, correct, emails_in, has_cjk, same_email
+from parsers.ocr.engines.readings import EMAIL_IN_TEXT, correct, emails_in, has_cjk, is_stray_marks, same_email
 from parsers.ocr.engines.tesseract import TesseractEngine
 
 
@@ -243,7 +243,8 @@ class RapidEngine(OcrEngine):
         least_cjk: list[float] = []
         doubtful: dict[int, list[tuple[str, float]]] = {}  # cell -> its characters and their probabilities
         for number, ((image, hint), readings) in enumerate(zip(items, texts)):
-            readings = [r for r in readings if r[0].strip() and (r[2] or r[1] >= 0.5)]
+            readings = [r for r in readings if r[0].strip() and (r[2] or r[1] >= 0.5)
+                        and (hint in ("ticks", "digits") or not is_stray_marks(r[0]) or len(readings) == 1)]
             chars = [(ch, p) for t, _, full, probs in readings if full for ch, p in zip(t, probs)]
             least_cjk.append(min((p for ch, p in chars if has_cjk(ch)), default=1.0))
             if not readings:

@@ -43,6 +43,17 @@ def correct(text: str, hint: str) -> str:
     return text
 
 
+# What OCR makes of a shadow, a rule's end or a speck in a cell: a line of
+# nothing but blocks, bars and brackets ("■", "1", "|", "「").
+# (Not punctuation or brackets: a full stop or a closing bracket wrapped onto a line of its own is writing.)
+_STRAY_MARKS = re.compile(r"[■□▪▫●◆◇|｜丨「」\s]+|[Il1]")
+
+
+def is_stray_marks(line: str) -> bool:
+    """A line of a cell that is no writing, only marks (not in a tick cell, whose boxes are its content)."""
+    return bool(line.strip()) and _STRAY_MARKS.fullmatch(line.strip()) is not None
+
+
 def normalise_email(text: str) -> str:
     text = correct(unicodedata.normalize("NFKC", text), "email")
     return re.sub(r"\s+", "", text).lower()
