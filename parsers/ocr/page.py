@@ -293,6 +293,7 @@ def _tick_hints(rows: list[list[_Piece]]) -> None:
     the next row (label cell merged or empty), or "专业领域：□…" in one cell."""
     index, schema = label_index(), load_schema()
     tick_keys = {spec.key for spec in schema.fields if spec.kind == "ticks"}
+    tick_fields = tick_marks.tick_fields()
     for number, row in enumerate(rows):
         for position, piece in enumerate(row):
             if piece.hint == "ticks" or not piece.text:
@@ -300,6 +301,9 @@ def _tick_hints(rows: list[list[_Piece]]) -> None:
             label = _inline_label(piece.text)
             if any(key in tick_keys for key, _, _ in index.find_inline(piece.text)) or (
                     label and index.read(label) is not None and index.read(label).key in tick_keys):
+                piece.hint = "ticks"
+            elif any(len(tick_marks.options_in(piece.text, options)) >= 2 for options in tick_fields.values()):
+                # A list's next line ("□法律 ☑财税 □会计"); prose naming options is left as it is by the rewrite.
                 piece.hint = "ticks"
             elif number and position and not row[0].text.strip() and position < len(rows[number - 1]):
                 if rows[number - 1][position].hint == "ticks":

@@ -81,3 +81,18 @@ def test_boxes_of_one_line_stay_in_order_whatever_pixel_they_start_on():
     # One line's boxes at y 49 and 50 (line height 50), then nothing below.
     boxes = [Box(207, 50, 230, 73, 0.3), Box(38, 49, 61, 72, 0.0), Box(122, 49, 145, 72, 0.0), Box(300, 5, 323, 28, 0.0)]
     assert [box.x0 for box in _reading_order(boxes, 50)] == [300, 38, 122, 207]
+
+
+def test_a_lists_next_lines_are_read_as_ticks_and_prose_naming_options_is_left_alone():
+    from parsers.ocr.tick_marks import rewrite
+
+    # "□法律 ☑财税 □会计" on a line of its own, three boxes in its ink: the ink decides.
+    import numpy as np
+    ink = np.zeros((40, 400), np.uint8)
+    for x, ticked in ((5, False), (140, True), (270, False)):
+        ink[5:35, x:x + 30] = 255
+        ink[8:32, x + 3:x + 27] = 255 if ticked else 0
+    text, confidence = rewrite("法律财税会计", ink, 30, 0.4)
+    assert text == "□法律 ☑财税 □会计" and confidence > 0.9
+    prose = "熟悉政策解读、智能制造、科技创新等业务"
+    assert rewrite(prose, np.zeros((40, 600), np.uint8), 30, 0.99) == (prose, 0.99)
