@@ -176,3 +176,9 @@ def test_a_line_of_nothing_but_marks_is_no_part_of_a_cells_text():
 
     assert is_stray_marks("■■") and is_stray_marks("1") and is_stray_marks("「 |")
     assert not is_stray_marks("理。") and not is_stray_marks("。") and not is_stray_marks("）") and not is_stray_marks("国")
+
+
+def test_the_radical_that_looks_like_an_enumeration_comma_is_read_as_the_comma():
+    from parsers.ocr.engines.readings import correct
+
+    assert correct("熟悉行业发展、科技创新丶企业管理等业务", "chinese") == "熟悉行业发展、科技创新、企业管理等业务"

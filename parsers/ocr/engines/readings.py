@@ -39,12 +39,13 @@ def correct(text: str, hint: str) -> str:
     elif hint == "date":
         text = re.sub(r"(?<=\d)[Oo](?=\d|\b)", "0", text)
     else:
-        text = _RANGE_DASH.sub(r"\1—", text)
+        # The radical 丶 is never written in running text: it is the enumeration comma 、.
+        text = _RANGE_DASH.sub(r"\1—", text).replace("丶", "、")
     return text
 
 
 # What OCR makes of a shadow, a rule's end or a speck in a cell: a line of
-# nothing but blocks, bars and brackets ("■", "1", "|", "「").
+# nothing but blocks and bars ("■", "1", "|", "「").
 # (Not punctuation or brackets: a full stop or a closing bracket wrapped onto a line of its own is writing.)
 _STRAY_MARKS = re.compile(r"[■□▪▫●◆◇|｜丨「」\s]+|[Il1]")
 
