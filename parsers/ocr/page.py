@@ -21,6 +21,7 @@ import numpy as np
 
 from parsers.ocr import tick_marks
 from parsers.ocr.engines import OcrEngine, correct, text_lines
+from parsers.ocr.engines.readings import is_stray_marks
 from parsers.ocr.geometry import Placement
 from parsers.ocr.grid import PageInk, Table, analyse, find_tables
 from parsers.ocr.line_bands import Band, band_ink, split_lines, straighten
@@ -375,7 +376,10 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
                 piece.text = prefix + text if prefix and not text.startswith(prefix) else text
                 piece.confidence = confidence
                 continue
-        if piece.confidence < UNREADABLE_BELOW and not _reads_as_label(piece.text):
+        if piece.hint not in ("ticks", "digits") and is_stray_marks(piece.text):
+            # A shadow's edge or a rule's end read as "■" or "|": no writing there.
+            piece.text, piece.confidence, piece.has_ink = "", 1.0, False
+        elif piece.confidence < UNREADABLE_BELOW and not _reads_as_label(piece.text):
             piece.text, piece.confidence = "", 0.0
 
     out: list[TextRow] = []

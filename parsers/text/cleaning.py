@@ -70,6 +70,11 @@ def _cut_tail(text: str, pattern: re.Pattern, note: str, result: CleanValue) -> 
     return text
 
 
+def without_leading_marks(text: str) -> str:
+    """A colon read as dots, a leader, a separator left by a split: no answer starts with punctuation."""
+    return _LEADING_MARKS.sub("", text)
+
+
 def _without_lone_bracket(text: str) -> str:
     """"（共青团员": the half of a fill-in bracket the answer's cell kept
     (a photo's grid cut the other half off) is no part of the answer."""
@@ -104,8 +109,7 @@ def clean_value(raw: str, kind: str = "text") -> CleanValue:
     if inside and kind != "ticks":
         text = inside.group(1) or inside.group(2)
     if kind not in TICK_KINDS:
-        # A colon read as dots, a leader: no answer starts with punctuation.
-        text = _LEADING_MARKS.sub("", text)
+        text = without_leading_marks(text)
     if kind not in TICK_KINDS and kind != "longtext":
         text = _without_lone_bracket(text)
     if kind not in TICK_KINDS and _EMPTY_BRACKETS.search(text):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from parsers.text.cleaning import CleanValue, clean_value
+from parsers.text.cleaning import CleanValue, clean_value, without_leading_marks
 from parsers.text.composite_answers import split_composite
 from parsers.text.glued_labels import GLUED_UNSURE, glued_label
 from parsers.text.labels import IGNORED, Label, LabelHit, LabelIndex, label_index
@@ -113,6 +113,7 @@ class _PairReader:
             return
         cleaned = clean_value(raw, self.kinds[label.key])
         values, reason = self._composite_values(label, written, cleaned.text) if label.is_composite else ([cleaned.text], None)
+        values = [without_leading_marks(value) for value in values]
         for key, part_label, value in zip(label.keys, label.parts if label.is_composite else (written,), values):
             if key == IGNORED:
                 continue  # the part of a composite this form does not ask ("年龄")

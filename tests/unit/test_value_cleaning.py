@@ -93,3 +93,11 @@ def test_half_a_fill_in_bracket_is_no_part_of_the_answer():
     assert clean_value("[硕士］", "text").text == "硕士"
     # A colon OCR read as dots is no part of the number after it.
     assert clean_value("··（0759) 3631732", "office_phone").text == "（0759) 3631732"
+
+
+def test_a_composite_answers_second_part_does_not_start_with_the_separator():
+    from parsers.text.pairs import read_pairs
+    from parsers.text.rows import TextRow
+
+    pairs = {pair.key: pair.raw for pair in read_pairs([TextRow(("学历/学位：本科·管理学学士",))])}
+    assert pairs == {"education": "本科", "degree": "管理学学士"}
