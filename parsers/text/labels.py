@@ -403,7 +403,11 @@ def _occurrences(word: str, text: str) -> list[int]:
 def _without_notes(key_text: str) -> tuple[str, str]:
     """("专业领域", "可多选") for "专业领域(可多选)": the label and its bracketed notes."""
     notes = "".join(_BRACKET_NOTE.findall(key_text))
-    return _BRACKET_NOTE.sub("", key_text), notes
+    bare = _BRACKET_NOTE.sub("", key_text)
+    if "(" in bare and ")" not in bare:  # "姓名(中文": the note's closing bracket cut off with the cell
+        bare, _, rest = bare.partition("(")
+        notes += rest
+    return bare, notes
 
 
 @lru_cache(maxsize=1)

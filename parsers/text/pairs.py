@@ -26,7 +26,7 @@ from parsers.text.cleaning import CleanValue, clean_value, without_leading_marks
 from parsers.text.composite_answers import split_composite
 from parsers.text.glued_labels import GLUED_UNSURE, glued_label
 from parsers.text.labels import IGNORED, Label, LabelHit, LabelIndex, label_index
-from parsers.text.rows import SourceBox, TextRow, gathered_under
+from parsers.text.rows import SourceBox, TextRow, gathered_under, merged_empty_cells
 from parsers.schema import load_schema
 
 CONTINUED_KINDS = ("longtext", "ticks")
@@ -352,6 +352,7 @@ def _header_labels(row: TextRow, next_row: TextRow | None, index: LabelIndex):
     below it, and that row's values under them; else None."""
     if not row.in_table or next_row is None or not next_row.in_table or next_row.starts_table:
         return None
+    row = merged_empty_cells(row)
     next_row = gathered_under(row, next_row)
     labels = [(index.read(cell) if cell.strip() else None, cell.strip()) for cell in row.cells]
     # An empty cell leading the labels (the photo's column merged down) that

@@ -106,3 +106,22 @@ def gathered_under(heads: TextRow, values: TextRow) -> TextRow:
         boxes[column] = box if boxes[column] is None else boxes[column].union(box)
     return TextRow(tuple(" ".join(parts) for parts in texts), values.in_table, values.starts_page,
                    values.starts_table, tuple(confidences), tuple(boxes))
+
+
+def merged_empty_cells(row: TextRow) -> TextRow:
+    """A row of labels with each empty cell joined to the label on its left
+    (a photo's grid may cut "姓名（中文）" in two at a bracket), when where
+    each cell was read is known; the row as it is otherwise."""
+    if row.boxes is None or len(row.boxes) != len(row.cells) or all(cell.strip() for cell in row.cells):
+        return row
+    cells: list[str] = []
+    boxes: list[SourceBox | None] = []
+    confidences: list[float] = []
+    for position, (cell, box) in enumerate(zip(row.cells, row.boxes)):
+        if not cell.strip() and cells and cells[-1].strip() and box is not None and boxes[-1] is not None:
+            boxes[-1] = boxes[-1].union(box)
+            continue
+        cells.append(cell)
+        boxes.append(box)
+        confidences.append(row.confidence(position))
+    return TextRow(tuple(cells), row.in_table, row.starts_page, row.starts_table, tuple(confidences), tuple(boxes))

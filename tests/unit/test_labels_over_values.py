@@ -25,3 +25,11 @@ def test_an_answer_under_no_label_leaves_the_rows_as_read():
     pairs = {pair.key: pair.raw for pair in read_pairs([labels, answers])}
     # Not guessed into columns: the labels are read as labels without answers (flagged as empty).
     assert pairs["name"] == "" and pairs["gender"] == ""
+
+
+def test_a_label_cut_in_two_by_the_grid_still_heads_its_answer():
+    # "姓名（中文）" cut at its bracket: an empty cell after "姓名（中文", the closing bracket lost.
+    labels = row(("姓名（中文", 0, 90), ("", 90, 100), ("性别", 100, 200), ("出生年月", 200, 300))
+    answers = row(("黄建华", 5, 95), ("男", 105, 195), ("1991年12月", 205, 295))
+    pairs = {pair.key: pair.raw for pair in read_pairs([labels, answers])}
+    assert pairs == {"name": "黄建华", "gender": "男", "birth_date": "1991年12月"}
