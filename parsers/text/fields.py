@@ -86,7 +86,7 @@ def _gender(text: str, spec: FieldSpec) -> str:
     reading = read_ticks(text, spec.options)
     if reading.has_marks:
         return reading.ticked[0] if len(reading.ticked) == 1 else text
-    compact = fold(text).replace(" ", "").lower()
+    compact = re.sub(r"[\s()\[\]【】]", "", fold(text)).lower()  # "（男）": written in the printed brackets
     return {"男": "男", "男性": "男", "m": "男", "male": "男",
             "女": "女", "女性": "女", "f": "女", "female": "女"}.get(compact, text)
 

@@ -177,3 +177,4 @@ def test_what_ocr_makes_of_zeros_and_letters_is_put_right_where_only_one_reading
     assert normalise(schema.spec_for("email"), "x@mail10.163.com") == "x@mail10.163.com"
     assert normalise(schema.spec_for("fill_date"), "二0二五年三月十八日") == "2025-03-18"
     assert normalise(schema.spec_for("office_phone"), "( 0759) 217936 0") == "0759-2179360"
+    assert normalise(schema.spec_for("gender"), "（男）") == "男"
