@@ -92,6 +92,8 @@ def gathered_under(heads: TextRow, values: TextRow) -> TextRow:
     boxes: list[SourceBox | None] = [None] * len(spans)
     for position, text in enumerate(values.cells):
         box = values.box(position)
+        if box is None and not text.strip():
+            continue  # an empty cell with no place on the page (a merged cell's remnant)
         if box is None:
             return values
         centre = (box.box[0] + box.box[2]) / 2
@@ -118,6 +120,8 @@ def merged_empty_cells(row: TextRow) -> TextRow:
     boxes: list[SourceBox | None] = []
     confidences: list[float] = []
     for position, (cell, box) in enumerate(zip(row.cells, row.boxes)):
+        if not cell.strip() and box is None and position > 0:
+            continue  # an empty cell with no place on the page (a merged cell's remnant)
         if not cell.strip() and cells and cells[-1].strip() and box is not None and boxes[-1] is not None:
             boxes[-1] = boxes[-1].union(box)
             continue

@@ -33,3 +33,16 @@ def test_a_label_cut_in_two_by_the_grid_still_heads_its_answer():
     answers = row(("黄建华", 5, 95), ("男", 105, 195), ("1991年12月", 205, 295))
     pairs = {pair.key: pair.raw for pair in read_pairs([labels, answers])}
     assert pairs == {"name": "黄建华", "gender": "男", "birth_date": "1991年12月"}
+
+
+def test_an_empty_cell_with_no_place_on_the_page_does_not_break_the_columns():
+    # The photo's column, merged down from the rows above, leaves a cell with no box in both rows.
+    labels = TextRow(("民族", "政治面貌", "学历", ""), in_table=True,
+                     boxes=(SourceBox(1, (288, 0, 555, 20)), SourceBox(1, (566, 0, 834, 20)),
+                            SourceBox(1, (846, 0, 1115, 20)), None))
+    answers = TextRow(("（黎族）", "（共青团员）", "", "大专", "", ""), in_table=True,
+                      boxes=(SourceBox(1, (289, 30, 554, 50)), SourceBox(1, (565, 30, 834, 50)),
+                             SourceBox(1, (846, 30, 863, 50)), SourceBox(1, (875, 30, 940, 50)),
+                             SourceBox(1, (952, 30, 1115, 50)), None))
+    pairs = {pair.key: pair.raw for pair in read_pairs([labels, answers])}
+    assert pairs["ethnicity"] == "（黎族）" and pairs["political_status"] == "（共青团员）" and pairs["education"] == "大专"
