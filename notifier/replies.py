@@ -96,8 +96,9 @@ def message_items(message: Message, *, session: Session) -> list[MessageItem]:
     unreadable = any(a.status == AttachmentStatus.UNREADABLE for a in message.attachments)
     for version in versions:
         application = version.application
-        previous = _previous_version(version, session=session)
-        if version.version == 1 or previous is None:
+        # A first version has none before it: no query for the commonest case, a new application.
+        previous = _previous_version(version, session=session) if version.version > 1 else None
+        if previous is None:
             outcome = Outcome.POSSIBLE_DUPLICATE if application.possible_duplicate_of_id else Outcome.NEW
         else:
             outcome = Outcome.UPDATE

@@ -4,6 +4,11 @@ The stdlib ``email`` package (``policy.default``) does the MIME parsing; this
 module walks the result, decodes what the stdlib gets wrong for Chinese mail
 (see ``charsets`` and ``filenames``), unpacks zips and forwarded messages,
 and turns every problem into a human-readable defect instead of an exception.
+
+``policy.default`` parses a header again each time it is read, and the
+parser itself reads each part's Content-Type a dozen times while it looks
+for boundaries: each distinct header of one message is parsed once
+(``_HeadersParsedOnce``), the same header objects, only not rebuilt.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 
@@ -61,9 +67,11 @@ class _Walk:  # state shared by the whole walk, forwarded messages included
 
 # ---------------------------------------------------------------- parsing
 
-_BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.I)
-_DELIMITER_LINE = re.compile(rb"^--([^\r\n]*)", re.M)
-_CONTAINER_HEADER = re.compile(rb"^content-type:[ \t]*(?:multipart|message)/", re.I | re.M)
+# Each pattern opens with a literal, which the regex engine finds fast;
+# "^" with re.M, or re.I on a word, would be tried at every byte of the mail.
+_BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))')  # in the lower-cased mail
+_DELIMITER_LINE = re.compile(rb"\n--([^\r\n]*)")
+_CONTAINER_HEADER = re.compile(rb"\ncontent-type:[ \t]*(?:multipart|message)/", re.I)
 
 
 def _structure_cut(raw: bytes, max_parts: int) -> int | None:
@@ -74,11 +82,13 @@ def _structure_cut(raw: bytes, max_parts: int) -> int | None:
     before parsing: each boundary delimiter opens a part and each
     multipart/message Content-Type opens a level of nesting.
     """
-    boundaries = {(quoted or bare).rstrip(b" \t")
-                  for quoted, bare in _BOUNDARY_PARAM.findall(raw)}
+    boundaries = {raw[slice(*match.span(1 if match.group(1) is not None else 2))].rstrip(b" \t")
+                  for match in _BOUNDARY_PARAM.finditer(raw.lower())}
+    # A line starts after a "\n": with one put in front, a match starts where its line does in ``raw``.
+    lines = b"\n" + raw
     cut = None
     opened = dash_lines = 0
-    for match in _DELIMITER_LINE.finditer(raw):
+    for match in _DELIMITER_LINE.finditer(lines):
         dash_lines += 1
         opened += match.group(1).rstrip(b" \t") in boundaries
         # The looser count catches boundaries declared in forms the regex
@@ -86,11 +96,40 @@ def _structure_cut(raw: bytes, max_parts: int) -> int | None:
         if opened > max_parts or dash_lines > 25 * max_parts:
             cut = match.start()
             break
-    for count, match in enumerate(_CONTAINER_HEADER.finditer(raw), start=1):
+    for count, match in enumerate(_CONTAINER_HEADER.finditer(lines), start=1):
         if count > max_parts:
             cut = match.start() if cut is None else min(cut, match.start())
             break
     return cut
+
+
+class _HeadersParsedOnce(HeaderRegistry):
+    """policy.default's header factory, remembering what it built for one message.
+
+    A header object depends only on its name and raw value and is immutable,
+    so handing out the one built before is the same as building it again.
+    One instance per parsed message: what it holds goes with the message.
+    """
+
+    # The stdlib builds a new class per header read; the classes depend only on the registry entry.
+    _classes: dict[type, type] = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._built: dict[tuple[str, str], BaseHeader] = {}
+
+    def __getitem__(self, name: str) -> type:
+        specific = self.registry.get(name.lower(), self.default_class)
+        made = self._classes.get(specific)
+        if made is None:
+            made = self._classes.setdefault(specific, super().__getitem__(name))
+        return made
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        header = self._built.get((name, value))
+        if header is None:
+            header = self._built[(name, value)] = self[name](name, value)
+        return header
 
 
 def _parse_bytes(raw: bytes, max_parts: int, defects: list[str]) -> Message:
@@ -100,7 +139,8 @@ def _parse_bytes(raw: bytes, max_parts: int, defects: list[str]) -> Message:
         defects.append(f"more than {max_parts} MIME parts or nested messages; "
                        "the rest of the message was not read")
         raw = raw[:cut]
-    for parser in (BytesParser(policy=policy.default), BytesParser(policy=policy.compat32)):
+    reading_policy = policy.default.clone(header_factory=_HeadersParsedOnce())
+    for parser in (BytesParser(policy=reading_policy), BytesParser(policy=policy.compat32)):
         try:
             return parser.parsebytes(raw)
         except Exception as error:  # RecursionError included; try the next parser

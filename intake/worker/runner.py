@@ -10,6 +10,12 @@ to ``RECORD_GROUP``, one commit for them all), never one that would wait for
 a parse: no transaction stays open while a file is parsed. A message that
 fails is marked ``failed`` with its error (staff see it; ``intake retry``
 runs it again) and never blocks the rest.
+
+Attachments are stored as messages are read, written to disk in the
+background (``BlobStore.write_behind``); each group waits until they are
+durable right before its commit, so no row ever names a blob a crash could
+lose. A disk that fails then fails the run, not the messages: they stay
+waiting for the next.
 """
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core import crash_points
-from intake.core.blobstore import BlobStore
+from intake.core.blobstore import BlobStore, WriteBehind
 from intake.core.config import Settings
 from intake.core.masking import redact_text
 from intake.core.models import Message
@@ -64,12 +70,13 @@ def process_stored_messages(
     if not waiting:
         return report
     done = 0  # the parse template preloads the readers, not this process
-    with parse_pool(settings) as pool:
+    with parse_pool(settings) as pool, blobs.write_behind() as attachment_blobs:
         ahead = READ_AHEAD_PER_WORKER * parsing_workers(settings.parsing.workers)
-        reader = MessageReader(((message_id, sha) for message_id, sha in waiting), blobs=blobs, pool=pool,
-                               ahead=ahead)
+        reader = MessageReader(((message_id, sha) for message_id, sha in waiting), blobs=attachment_blobs,
+                               pool=pool, ahead=ahead)
         for first in reader:
-            for _ in _record_group(first, reader, settings, session_factory=session_factory, report=report):
+            for _ in _record_group(first, reader, settings, session_factory=session_factory,
+                                   attachment_blobs=attachment_blobs, report=report):
                 done += 1
                 if progress:
                     progress(done, len(waiting))
@@ -83,9 +90,10 @@ TO_PROCESS = (MessageStatus.STORED, MessageStatus.FAILED)
 
 
 def _record_group(first: tuple[int, MessageReading | Exception], reader: MessageReader, settings: Settings, *,
-                  session_factory: sessionmaker[Session], report: ProcessReport) -> list[int]:
+                  session_factory: sessionmaker[Session], attachment_blobs: WriteBehind,
+                  report: ProcessReport) -> list[int]:
     """``first`` and the messages after it that are read already, recorded
-    and committed together; their ids, once committed."""
+    and committed together, once the attachments they name are durable; their ids, once committed."""
     outcomes: list[tuple[int, MessageOutcome | Exception | None]] = []
     with session_factory() as session, session.begin():
         message_id, reading = first
@@ -95,6 +103,7 @@ def _record_group(first: tuple[int, MessageReading | Exception], reader: Message
             if len(outcomes) >= RECORD_GROUP or not reader.next_is_ready():
                 break
             message_id, reading = next(reader)
+        attachment_blobs.flush()
     for message_id, outcome in outcomes:
         if isinstance(outcome, MessageOutcome):
             crash_points.reached("after_record_commit")

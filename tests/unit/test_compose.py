@@ -1,3 +1,4 @@
+import os
 import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -219,3 +220,22 @@ def test_a_kind_without_a_template_is_refused(monkeypatch):
 def test_compose_is_deterministic():
     context = make_context()
     assert compose_reply(context).as_bytes() == compose_reply(replace(context)).as_bytes()
+
+
+def test_replies_composed_one_after_another_share_no_header():
+    first, second = compose_reply(make_context(to_name="张喆")), compose_reply(make_context(to_name="欧阳婧"))
+    assert first["To"] is not second["To"]
+    first.replace_header("Subject", "Re: 改过的主题")
+    assert second["Subject"] == "Re: 报名表 张喆"
+    assert second.as_bytes() == compose_reply(make_context(to_name="欧阳婧")).as_bytes()
+    assert reparse(second)["To"].addresses[0].display_name == "欧阳婧"
+
+
+def test_a_reply_template_changed_on_disk_is_used_by_the_next_reply(tmp_path):
+    template = tmp_path / "acknowledgement.txt"
+    template.write_text("{{ name }}：报名表已收到。\n", encoding="utf-8")
+    assert "报名表已收到" in compose.render_body(make_context(), template_folder=tmp_path)
+    template.write_text("{{ name }}：我们已收到您的报名表。\n", encoding="utf-8")
+    later = os.stat(template).st_mtime + 2  # a clock with coarse file times still sees the change
+    os.utime(template, (later, later))
+    assert "我们已收到您的报名表" in compose.render_body(make_context(), template_folder=tmp_path)

@@ -325,3 +325,25 @@ def test_many_parts_with_rfc2231_boundary_are_also_cut():
     started = time.monotonic()
     mail = parse_mail(raw)
     assert time.monotonic() - started < 4 and mail.defects
+
+
+def test_parts_with_the_same_headers_are_each_read():
+    # Two scans sent with identical part headers: each header is read once, both files kept.
+    part = (b"--BB\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=\"scan.jpg\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n")
+    raw = (b'From: a@example.com\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="BB"\r\n'
+           b"\r\n" + part + base64.b64encode(b"first page") + b"\r\n" + part + base64.b64encode(b"second page")
+           + b"\r\n--BB--\r\n")
+    mail = parse_mail(raw)
+    assert [(a.content_type, a.data) for a in mail.attachments] == [
+        ("image/jpeg", b"first page"), ("image/jpeg", b"second page")]
+
+
+def test_mails_with_the_same_headers_are_read_apart():
+    # What one mail's headers were read as never carries over to the next mail.
+    first = parse_mail(mail_with_part('Content-Type: application/pdf; name="a.pdf"', base64.b64encode(b"%PDF-1")))
+    second = parse_mail(mail_with_part('Content-Type: application/pdf; name="a.pdf"', base64.b64encode(b"%PDF-2"),
+                                       top="From: b@example.com\r\nSubject: t\r\n"))
+    assert [a.data for a in first.attachments] == [b"%PDF-1"]
+    assert [a.data for a in second.attachments] == [b"%PDF-2"]
+    assert (second.from_address, second.subject) == ("b@example.com", "t")
