@@ -6,7 +6,8 @@ Off unless the environment variable ``INTAKE_CRASH_AT`` names a step, e.g.
 itself SIGKILL (no cleanup, no flush: what a power cut or the OOM killer
 does). The steps, in the order mail meets them:
 
-after_fetch          a mail's bytes are in memory, nothing stored
+after_fetch          a mail's bytes are in memory, no row for it (earlier mails of its
+                     fetch batch may already be on disk, without rows: fetched again)
 after_blob           the raw mail is fsynced to the blob store, no row yet
 after_message_commit the message row is committed, nothing read yet
 before_record        its attachments are parsed, nothing recorded
