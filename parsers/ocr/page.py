@@ -300,8 +300,9 @@ def _tick_hints(rows: list[list[_Piece]]) -> None:
             if piece.hint == "ticks" or not piece.text:
                 continue
             label = _inline_label(piece.text)
+            read = index.read(label) if label else None
             if any(key in tick_keys for key, _, _ in index.find_inline(piece.text)) or (
-                    label and index.read(label) is not None and index.read(label).key in tick_keys):
+                    read is not None and read.key in tick_keys):
                 piece.hint = "ticks"
             elif any(len(tick_marks.options_in(piece.text, options)) >= 2 for options in tick_fields.values()):
                 # A list's next line ("□法律 ☑财税 □会计"); prose naming options is left as it is by the rewrite.

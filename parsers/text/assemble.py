@@ -46,6 +46,7 @@ import re
 from typing import Any
 
 from parsers.text import checks
+from parsers.text.cleaning import CLOSING_BRACKETS, OPENING_BRACKETS
 from parsers.text.fields import normalise, validate
 from parsers.text.labels import IGNORED, label_index, label_key_text
 from parsers.options import ParseOptions
@@ -81,7 +82,7 @@ TICKS_UNREAD = "“{label}”未能识别出勾选标记（识别结果列出了
 BRACKETS_TAKEN_OFF = "去除了“{label}”填写内容外的括号"
 # Kinds whose brackets hold tick marks ("男（√）"), not an answer.
 _MARKED_KINDS = ("ticks", "gender")
-_OPENING, _CLOSING = "(（[【［〔", ")）]】］〕"
+_OPENING, _CLOSING = OPENING_BRACKETS, CLOSING_BRACKETS
 _WHOLLY_BRACKETED = re.compile(
     rf"^\s*[{re.escape(_OPENING)}]\s*([^{re.escape(_OPENING + _CLOSING)}]+?)\s*[{re.escape(_CLOSING)}]\s*$")
 

@@ -40,6 +40,7 @@ _BLANK_DATE = re.compile(r"(?:^|(?<=\s))(?:日期)?[:：]?[\s_＿]*年[\s_＿]*�
 # single one not inside a word ("zhang_san@163.com" keeps its own).
 _UNDERSCORES = re.compile(r"＿+|_{2,}|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
+OPENING_BRACKETS, CLOSING_BRACKETS = "(（[【［〔", ")）]】］〕"
 _LEADING_MARKS = re.compile(r"^[\s·•・‧∙⋅.。、,，:：;；…]+")
 
 SIGNATURE_CUT = "去除了签名、盖章或日期栏“{text}”"
@@ -79,10 +80,9 @@ def _without_lone_bracket(text: str) -> str:
     """"（共青团员": the half of a fill-in bracket the answer's cell kept
     (a photo's grid cut the other half off) is no part of the answer."""
     stripped = text.strip()
-    opening, closing = "(（[【［〔", ")）]】］〕"
-    if stripped[:1] in opening and not any(ch in closing for ch in stripped):
+    if stripped[:1] in OPENING_BRACKETS and not any(ch in CLOSING_BRACKETS for ch in stripped):
         return stripped[1:]
-    if stripped[-1:] in closing and not any(ch in opening for ch in stripped):
+    if stripped[-1:] in CLOSING_BRACKETS and not any(ch in OPENING_BRACKETS for ch in stripped):
         return stripped[:-1]
     return text
 

@@ -113,7 +113,8 @@ class _PairReader:
             return
         cleaned = clean_value(raw, self.kinds[label.key])
         values, reason = self._composite_values(label, written, cleaned.text) if label.is_composite else ([cleaned.text], None)
-        values = [without_leading_marks(value) for value in values]
+        if label.is_composite:  # a part may start with the separator (the whole was cleaned already)
+            values = [without_leading_marks(value) for value in values]
         for key, part_label, value in zip(label.keys, label.parts if label.is_composite else (written,), values):
             if key == IGNORED:
                 continue  # the part of a composite this form does not ask ("年龄")

@@ -12,16 +12,9 @@ from alembic import command
 
 from intake.core.db import make_engine
 from intake.core.migrate import alembic_config, current_revision, upgrade_database
+from tests.fixtures.schema import columns
 
 pytestmark = pytest.mark.integration
-
-
-def columns(url: str, table: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return {column["name"] for column in sa.inspect(engine).get_columns(table)}
-    finally:
-        engine.dispose()
 
 
 def stored_before_0006(url: str) -> None:
