@@ -7,15 +7,16 @@ old mail after a UIDVALIDITY change) — is linked to the message already
 stored and creates nothing new.
 
 Mail is stored a fetch batch (``mailbox.batch_size``) at a time: every raw
-mail of the batch durable on disk first (each written in the background as
-it arrives, while the next is fetched), then one transaction for their rows
-and the cursor. A crash before that commit leaves the cursor where it was,
-so the batch is fetched again and stored once.
+mail of the batch durable on disk first (written side by side), then one
+transaction for their rows and the cursor. A crash before that commit
+leaves the cursor where it was, so the batch is fetched again and stored
+once.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email import policy
@@ -74,15 +75,15 @@ def fetch_new_messages(
 
     uids = mailbox.uids_after(last_uid)
     batch_size = settings.batch_size
-    with blobs.write_behind() as writer:
+    # fsync waits on the disk, not the CPU: several blobs are made durable at once.
+    with ThreadPoolExecutor(max_workers=BLOB_WRITERS) as writers:
         for start in range(0, len(uids), batch_size):
-            fetched, raw_shas = [], []
+            fetched = []
             for mail in mailbox.fetch(uids[start : start + batch_size],
                                       max_bytes=round(settings.max_message_mb * 1024 * 1024)):
                 crash_points.reached("after_fetch")
                 fetched.append(mail)
-                raw_shas.append(writer.put(mail.raw))
-            writer.flush()  # every raw mail of the batch durable before the commit that records it
+            raw_shas = list(writers.map(blobs.put, [mail.raw for mail in fetched]))
             for is_new, mail in zip(store_fetched_batch(fetched, raw_shas, session_factory=session_factory,
                                                         account=account, folder=folder,
                                                         uidvalidity=mailbox.uidvalidity), fetched):
@@ -97,6 +98,9 @@ def fetch_new_messages(
                 if progress:
                     progress(report.seen, len(uids))
     return report
+
+
+BLOB_WRITERS = 8
 
 
 def store_fetched_batch(
@@ -115,11 +119,8 @@ def store_fetched_batch(
         crash_points.reached("after_blob")
     with session_factory() as session, session.begin():
         cursor = _cursor(session, account, folder, uidvalidity)
-        mails = [_Fetched(mail, raw_sha, read_message_id(mail.raw), hashlib.sha256(_body_bytes(mail.raw)).hexdigest())
-                 for mail, raw_sha in zip(batch, raw_sha256s)]
-        known = _Known.read(mails, session=session, account=account, folder=folder, uidvalidity=uidvalidity)
-        is_new = [_store_row(mail, known, session=session, account=account, folder=folder, uidvalidity=uidvalidity)
-                  for mail in mails]
+        is_new = [_store_row(mail, raw_sha, session=session, account=account, folder=folder, uidvalidity=uidvalidity)
+                  for mail, raw_sha in zip(batch, raw_sha256s)]
         if batch:
             cursor.last_uid = max(cursor.last_uid, *(mail.uid for mail in batch))
     for _ in batch:
@@ -127,81 +128,45 @@ def store_fetched_batch(
     return is_new
 
 
-@dataclass
-class _Fetched:
-    mail: FetchedMail
-    raw_sha256: str
-    message_id_header: str | None
-    body_sha256: str
-
-
-@dataclass
-class _Known:
-    """What the database holds about one fetch batch, read in three queries
-    (not three a mail) and kept current as the batch's own messages are added."""
-
-    seen_uids: set[int]
-    by_raw: dict[str, Message]
-    by_id_and_body: dict[tuple[str, str], Message]
-
-    @classmethod
-    def read(cls, mails: list[_Fetched], *, session: Session, account: str, folder: str,
-             uidvalidity: int) -> _Known:
-        seen_uids = set(session.scalars(select(MailboxEntry.uid).where(
-            MailboxEntry.account == account, MailboxEntry.folder == folder, MailboxEntry.uidvalidity == uidvalidity,
-            MailboxEntry.uid.in_([mail.mail.uid for mail in mails]))))
-        known = cls(seen_uids, {}, {})
-        for message in session.scalars(select(Message).where(
-                Message.raw_sha256.in_({mail.raw_sha256 for mail in mails}))):
-            known.by_raw.setdefault(message.raw_sha256, message)
-        message_ids = {mail.message_id_header for mail in mails if mail.message_id_header}
-        if message_ids:
-            for message in session.scalars(select(Message).where(Message.message_id_header.in_(message_ids))):
-                known.by_id_and_body.setdefault((message.message_id_header, message.body_sha256), message)
-        return known
-
-    def same_message(self, mail: _Fetched) -> Message | None:
-        """The same bytes; or, a re-delivery (it adds Received: headers), the same Message-ID and body.
-        A reused Message-ID with a different body is a different message."""
-        same_bytes = self.by_raw.get(mail.raw_sha256)
-        if same_bytes is not None or not mail.message_id_header:
-            return same_bytes
-        return self.by_id_and_body.get((mail.message_id_header, mail.body_sha256))
-
-    def add(self, message: Message) -> None:
-        self.by_raw.setdefault(message.raw_sha256, message)
-        if message.message_id_header:
-            self.by_id_and_body.setdefault((message.message_id_header, message.body_sha256), message)
-
-
-def _store_row(fetched: _Fetched, known: _Known, *, session: Session, account: str, folder: str,
+def _store_row(fetched: FetchedMail, raw_sha: str, *, session: Session, account: str, folder: str,
                uidvalidity: int) -> bool:
-    mail = fetched.mail
-    if mail.uid in known.seen_uids:
+    seen = session.scalars(
+        select(MailboxEntry).where(
+            MailboxEntry.account == account,
+            MailboxEntry.folder == folder,
+            MailboxEntry.uidvalidity == uidvalidity,
+            MailboxEntry.uid == fetched.uid,
+        )
+    ).first()
+    if seen is not None:
         return False
-    existing = known.same_message(fetched)
+    message_id_header = read_message_id(fetched.raw)
+    body_sha = hashlib.sha256(_body_bytes(fetched.raw)).hexdigest()
+    existing = find_same_message(
+        session=session, raw_sha256=raw_sha, message_id_header=message_id_header, body_sha256=body_sha
+    )
     if existing is None:
         message = Message(
-            raw_sha256=fetched.raw_sha256,
-            size=mail.size if mail.headers_only else len(mail.raw),
-            message_id_header=fetched.message_id_header,
-            body_sha256=fetched.body_sha256,
-            received_at=mail.internaldate,
-            status=MessageStatus.TOO_LARGE if mail.headers_only else MessageStatus.STORED,
-            defects=[too_large_notice(mail.size, None)] if mail.headers_only else [],
+            raw_sha256=raw_sha,
+            size=fetched.size if fetched.headers_only else len(fetched.raw),
+            message_id_header=message_id_header,
+            body_sha256=body_sha,
+            received_at=fetched.internaldate,
+            status=MessageStatus.TOO_LARGE if fetched.headers_only else MessageStatus.STORED,
+            defects=[too_large_notice(fetched.size, None)] if fetched.headers_only else [],
         )
-        if mail.headers_only:  # never processed: who sent it, for staff, from the header block
-            headers = parse_mail(mail.raw)
+        if fetched.headers_only:  # never processed: who sent it, for staff, from the header block
+            headers = parse_mail(fetched.raw)
             message.subject, message.from_name = headers.subject[:2000], headers.from_name[:500]
             message.from_address = headers.from_address
         session.add(message)
-        known.add(message)
+        session.flush()
     else:
         message = existing
     session.add(
         MailboxEntry(
-            account=account, folder=folder, uidvalidity=uidvalidity, uid=mail.uid,
-            raw_sha256=fetched.raw_sha256, message=message, is_duplicate=existing is not None,
+            account=account, folder=folder, uidvalidity=uidvalidity, uid=fetched.uid,
+            raw_sha256=raw_sha, message_id=message.id, is_duplicate=existing is not None,
         )
     )
     return existing is None
@@ -213,14 +178,24 @@ def too_large_notice(size: int, cap_mb: float | None) -> str:
             "原邮件仍在邮箱中，请在网页邮箱中查看，必要时请发件人压缩附件后重新发送。")
 
 
+def find_same_message(
+    *, session: Session, raw_sha256: str, message_id_header: str | None, body_sha256: str
+) -> Message | None:
+    same_bytes = session.scalars(select(Message).where(Message.raw_sha256 == raw_sha256)).first()
+    if same_bytes is not None or not message_id_header:
+        return same_bytes
+    # A re-delivery adds Received: headers but keeps Message-ID and body; a reused
+    # Message-ID with a different body is a different message.
+    return session.scalars(
+        select(Message).where(
+            Message.message_id_header == message_id_header, Message.body_sha256 == body_sha256
+        )
+    ).first()
+
+
 def read_message_id(raw: bytes) -> str | None:
-    head = raw[:65536]
-    # The header section only: the parser would otherwise read every line of the body it then ignores.
-    blank_lines = [at for at in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if at >= 0]
-    if blank_lines:
-        head = head[:min(blank_lines) + 4]
     try:
-        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(head)
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:65536])
         value = headers.get("Message-ID")
     except Exception:  # a broken header block still gets stored; mime.py reports the defect later
         return None
