@@ -211,7 +211,7 @@ def run(tmp: str, options) -> None:
             "outbox": {"max_per_hour": 100_000, "max_per_day": 100_000,
                        "max_per_domain_per_hour": 100_000, "max_per_domain_per_day": 100_000},
         }, base_dir=Path(tmp))
-        upgrade_database(settings.database.url)
+        upgrade_database(settings.database.url, campaigns=[c.name for c in settings.campaigns])
         runtime = Runtime.from_settings(settings)
         marks: dict[str, float] = {}
 

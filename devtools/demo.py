@@ -28,7 +28,7 @@ from devtools.servers import DovecotServer, ServerNotInstalled
 from devtools.servers.smtp_sink import SmtpSink
 from devtools.web_server import WebServer
 from intake.cli.reporting import print_run_report
-from intake.core.config import ConfigError, Settings, config_path_from, load_settings
+from intake.core.config import ConfigError, MailboxSettings, Settings, config_path_from, load_settings
 from intake.core.db import Runtime
 from intake.core.labels import field_labels, status_label
 from intake.core.masking import mask_fields
@@ -52,7 +52,12 @@ def run_demo(workdir: Path, *, fresh: bool = False, config_path: str | None = No
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         return 2
-    if settings.mailbox.host not in ("127.0.0.1", "localhost") or settings.mailbox.security != "none":
+    # The demo's sample mail goes to the first campaign; every campaign's mailbox is an account of
+    # the one local Dovecot, and every reply goes to the one local sink.
+    demo_campaign = settings.campaigns[0]
+    mailbox, smtp = demo_campaign.mailbox, demo_campaign.smtp
+    if any(c.mailbox.host not in ("127.0.0.1", "localhost") or c.mailbox.security != "none"
+           or (c.mailbox.port, c.smtp.port) != (mailbox.port, smtp.port) for c in settings.campaigns):
         click.echo("intake demo uses the local demo mailbox; this config points at a real one. "
                    "Use the checked-in config.yaml, or run `intake poll --once` for a real mailbox.", err=True)
         return 2
@@ -67,13 +72,12 @@ def run_demo(workdir: Path, *, fresh: bool = False, config_path: str | None = No
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
     sent_dir = workdir / "sent"
     try:
-        dovecot = DovecotServer(_mailserver_dir(workdir), port=settings.mailbox.port, keep_workdir=True)
-        with dovecot, SmtpSink(port=settings.smtp.port, eml_dir=sent_dir):
-            account = dovecot.add_user(
-                settings.mailbox.username, settings.mailbox.resolved_password() or "", exist_ok=True
-            )
-            _seed_once(dovecot, account, workdir, settings)
-            upgrade_database(settings.database.url)
+        dovecot = DovecotServer(_mailserver_dir(workdir), port=mailbox.port, keep_workdir=True)
+        with dovecot, SmtpSink(port=smtp.port, eml_dir=sent_dir):
+            accounts = [dovecot.add_user(c.mailbox.username, c.mailbox.resolved_password() or "", exist_ok=True)
+                        for c in settings.campaigns]
+            _seed_once(dovecot, accounts[0], workdir, demo_campaign.mailbox)
+            upgrade_database(settings.database.url, campaigns=[c.name for c in settings.campaigns])
             runtime = Runtime.from_settings(settings)
             try:
                 click.echo("== 运行一次收信处理（与生产环境的 intake poll --once 相同）")
@@ -121,7 +125,8 @@ def _serve_review_app(settings: Settings) -> int:
 def _ensure_demo_account(runtime: Runtime) -> None:
     with runtime.session_factory() as session, session.begin():
         if find_user(session, DEMO_USERNAME) is None:
-            add_user(session, DEMO_USERNAME, DEMO_PASSWORD, StaffRole.ADMIN)
+            add_user(session, DEMO_USERNAME, DEMO_PASSWORD, StaffRole.ADMIN,
+                     campaigns=[campaign.name for campaign in runtime.settings.campaigns], provincial=True)
             audit.record(session, "user_add", username="(演示)", details={"user": DEMO_USERNAME})
 
 
@@ -154,14 +159,14 @@ def _sqlite_file(settings: Settings) -> Path | None:
     return Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
 
 
-def _seed_once(dovecot: DovecotServer, account, workdir: Path, settings: Settings) -> None:
+def _seed_once(dovecot: DovecotServer, account, workdir: Path, mailbox: MailboxSettings) -> None:
     marker = workdir / "mailbox-seeded"
     if marker.exists():
         return
-    mails = demo_mailbox(to_address=settings.mailbox.username)
+    mails = demo_mailbox(to_address=mailbox.username)
     click.echo(f"== 向演示邮箱投递 {len(mails)} 封样例邮件")
     for mail in mails:
-        dovecot.append(account.username, account.password, settings.mailbox.folder, mail.raw,
+        dovecot.append(account.username, account.password, mailbox.folder, mail.raw,
                        msg_time=mail.received_at)
         click.echo(f"   {mail.received_at:%m-%d %H:%M}  {mail.label}")
     marker.write_text("seeded\n", encoding="utf-8")

@@ -75,6 +75,18 @@ class FlushReport:
     waiting_for_limit: int = 0  # unsent replies a send limit holds back, after the flush
     held_until: datetime | None = None  # the earliest one of those goes
 
+    def merged(self, other: "FlushReport") -> "FlushReport":
+        """Two accounts' flushes (two campaigns) as one."""
+        held = [moment for moment in (self.held_until, other.held_until) if moment is not None]
+        return FlushReport(
+            sent=self.sent + other.sent, retried=self.retried + other.retried, failed=self.failed + other.failed,
+            remaining=self.remaining + other.remaining, stopped_by=self.stopped_by or other.stopped_by,
+            held=self.held + other.held, held_because=self.held_because or other.held_because,
+            stopped_by_limit=self.stopped_by_limit or other.stopped_by_limit,
+            waiting_for_limit=self.waiting_for_limit + other.waiting_for_limit,
+            held_until=min(held) if held else None,
+        )
+
 
 def outbox_message_id(key: str, domain: str) -> str:
     """The Message-ID for the reply with this idempotency key; the same on every resend."""
@@ -94,6 +106,7 @@ def enqueue(
     application_id: int | None,
     source_message_id: int | None,
     now: datetime,
+    campaign: str | None = None,
 ) -> OutboxMail | None:
     """Record a reply to be sent; None (and nothing added) if ``key`` is already recorded.
 
@@ -103,6 +116,7 @@ def enqueue(
     if _key_exists(session, key):
         return None
     row = OutboxMail(
+        campaign=campaign,
         idempotency_key=key,
         kind=ReplyKind(kind).value,
         application_id=application_id,
@@ -137,38 +151,41 @@ def flush_outbox(
     now: Callable[[], datetime] = utcnow,
     send: Sender | None = None,
     until_none_due: bool = False,
+    campaign: str | None = None,
 ) -> FlushReport:
-    """Send what is due, ``policy.batch_size`` rows (or, ``until_none_due``,
-    batch after batch until nothing is due), over one SMTP connection; stop
-    at the first server-wide failure or when the overall send limit is reached."""
+    """Send what is due of ``campaign``'s replies (``smtp`` is its account),
+    ``policy.batch_size`` rows (or, ``until_none_due``, batch after batch until
+    nothing is due), over one SMTP connection; stop at the first server-wide
+    failure or when the overall send limit is reached."""
     report = FlushReport()
     with ExitStack() as stack:
         if send is None:
             send = stack.enter_context(SmtpSession(smtp))
         more_due = True
         while more_due:
-            more_due = _flush_batch(session_factory, smtp, policy, now=now, send=send, report=report) and until_none_due
+            more_due = _flush_batch(session_factory, smtp, policy, now=now, send=send, report=report,
+                                    campaign=campaign) and until_none_due
     if report.stopped_by:
         # With the server unusable, what is past its expiry can't go either (rows this flush gave back included).
         expire_after = timedelta(hours=policy.expire_after_hours)
-        report.failed += _expire_unsent(session_factory, now(), expire_after, report.stopped_by)
+        report.failed += _expire_unsent(session_factory, now(), expire_after, report.stopped_by, campaign)
     if report.stopped_by_limit is not None:
-        _hold_due(session_factory, now(), report.stopped_by_limit)
-    report.remaining = _count_unsent(session_factory)
+        _hold_due(session_factory, now(), report.stopped_by_limit, campaign)
+    report.remaining = _count_unsent(session_factory, campaign)
     with session_factory() as session:
-        report.waiting_for_limit, report.held_until = waiting_for_limits(session)
+        report.waiting_for_limit, report.held_until = waiting_for_limits(session, campaign=campaign)
     return report
 
 
 def _flush_batch(session_factory: sessionmaker[Session], smtp: SmtpSettings, policy: OutboxSettings, *,
-                 now: Callable[[], datetime], send: Sender, report: FlushReport) -> bool:
+                 now: Callable[[], datetime], send: Sender, report: FlushReport, campaign: str | None) -> bool:
     """One batch; True when it was full and nothing stopped it (more may be due)."""
     expire_after = timedelta(hours=policy.expire_after_hours)
     with session_factory() as session:
-        budget = SendBudget.read(session, now(), policy)
+        budget = SendBudget.read(session, now(), policy, campaign=campaign)
     handled = 0
     while handled < policy.batch_size:
-        claims = _claim_due(session_factory, now(), min(CLAIM_AT_ONCE, policy.batch_size - handled))
+        claims = _claim_due(session_factory, now(), min(CLAIM_AT_ONCE, policy.batch_size - handled), campaign)
         if not claims:
             return False
         for position, claim in enumerate(claims):
@@ -251,13 +268,13 @@ class Claim:
     raw: bytes
 
 
-def _claim_due(session_factory: sessionmaker[Session], t: datetime, limit: int) -> list[Claim]:
+def _claim_due(session_factory: sessionmaker[Session], t: datetime, limit: int, campaign: str | None) -> list[Claim]:
     """Take up to ``limit`` of the oldest due rows: mark them sending and
     commit, in one transaction, before any is sent."""
     with session_factory() as session, session.begin():
         query = (
             select(OutboxMail.id, OutboxMail.attempts, OutboxMail.status)
-            .where(OutboxMail.status.in_(UNSENT), OutboxMail.next_attempt_at <= t)
+            .where(OutboxMail.of_campaign(campaign), OutboxMail.status.in_(UNSENT), OutboxMail.next_attempt_at <= t)
             .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
             .limit(limit)
         )
@@ -331,13 +348,14 @@ def _update_row(session_factory: sessionmaker[Session], row_id: int, **values) -
 
 
 def _expire_unsent(
-    session_factory: sessionmaker[Session], t: datetime, expire_after: timedelta, reason: str
+    session_factory: sessionmaker[Session], t: datetime, expire_after: timedelta, reason: str, campaign: str | None
 ) -> int:
     """With the server unusable, rows past their expiry can't go either: fail them."""
     with session_factory() as session, session.begin():
         result = session.execute(
             update(OutboxMail)
             .where(
+                OutboxMail.of_campaign(campaign),
                 OutboxMail.created_at <= t - expire_after,
                 or_(
                     OutboxMail.status == OutboxStatus.PENDING,
@@ -351,17 +369,19 @@ def _expire_unsent(
         return result.rowcount or 0
 
 
-def _count_unsent(session_factory: sessionmaker[Session]) -> int:
+def _count_unsent(session_factory: sessionmaker[Session], campaign: str | None) -> int:
     with session_factory() as session:
-        return session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.status.in_(UNSENT)))
+        return session.scalar(select(func.count()).select_from(OutboxMail).where(
+            OutboxMail.of_campaign(campaign), OutboxMail.status.in_(UNSENT)))
 
 
-def _hold_due(session_factory: sessionmaker[Session], t: datetime, hold: Hold) -> None:
+def _hold_due(session_factory: sessionmaker[Session], t: datetime, hold: Hold, campaign: str | None) -> None:
     """The overall limit holds every due row, not just the one that met it: each says why it waits."""
     with session_factory() as session, session.begin():
         session.execute(
             update(OutboxMail)
-            .where(OutboxMail.status == OutboxStatus.PENDING, OutboxMail.next_attempt_at <= t)
+            .where(OutboxMail.of_campaign(campaign), OutboxMail.status == OutboxStatus.PENDING,
+                   OutboxMail.next_attempt_at <= t)
             .values(next_attempt_at=hold.until, last_error=hold.reason)
             .execution_options(synchronize_session=False)
         )

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from intake.core.config import Settings
+from intake.core.config import CampaignSettings, ReminderSettings, Settings
 from intake.core.models import Application, Message, OutboxMail, utcnow
 from intake.core.reminder_models import SentReminder
 from intake.core.statuses import ApplicationStatus, ReplyKind
@@ -60,8 +60,7 @@ class ReminderSchedule:
     tz: ZoneInfo
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ReminderSchedule":
-        campaign, reminders = settings.campaign, settings.reminders
+    def of(cls, campaign: CampaignSettings, reminders: ReminderSettings) -> "ReminderSchedule":
         return cls(
             deadline_day=campaign.deadline, deadline_end=campaign.deadline_end(),
             offsets_days=tuple(reminders.offsets_days), send_at=reminders.send_at.replace(tzinfo=None),
@@ -169,20 +168,20 @@ def _when(moment: datetime | None, tz: ZoneInfo) -> str:
 # --- reading who could be reminded ------------------------------------------------------
 
 
-def reminder_recipients(session: Session, settings: Settings, now: datetime,
+def reminder_recipients(session: Session, campaign: CampaignSettings, now: datetime,
                         *, only_address: str | None = None) -> list[Recipient]:
     """Addresses with an incomplete application, then those that only asked, one entry each.
 
     ``only_address`` (lower-case) reads one address's rows alone: the sweep
     decides again for each address inside the transaction that records it.
     """
-    campaign = settings.campaign.name
+    campaign_name = campaign.name
     labels = {spec.key: spec.label for spec in load_schema().fields}
     address_of = func.coalesce(Application.reply_address, Message.reply_address)
     query = (
         select(Application.id, Application.status, Message.no_reply_reason, address_of)
         .join(Message, Message.id == Application.message_id)
-        .where(Application.campaign == campaign)
+        .where(Application.campaign == campaign_name)
     )
     if only_address is not None:
         query = query.where(func.lower(address_of) == only_address)
@@ -205,7 +204,7 @@ def reminder_recipients(session: Session, settings: Settings, now: datetime,
 
     recipients = [_incomplete_recipient(address, pending, labels) for address, pending in by_address.items()]
     recipients.extend(
-        recipient for recipient in _inquiry_recipients(session, campaign, only_address)
+        recipient for recipient in _inquiry_recipients(session, campaign_name, only_address)
         if recipient.address not in with_application
     )
     since = now - timedelta(days=1)
@@ -271,19 +270,20 @@ def _usable_address(value: str | None) -> str | None:
         return None
 
 
-def sent_offsets(session: Session, settings: Settings) -> set[tuple[str, int]]:
+def sent_offsets(session: Session, campaign: CampaignSettings) -> set[tuple[str, int]]:
     rows = session.execute(
         select(SentReminder.recipient, SentReminder.offset_days).where(
-            SentReminder.campaign == settings.campaign.name, SentReminder.deadline == settings.campaign.deadline
+            SentReminder.campaign == campaign.name, SentReminder.deadline == campaign.deadline
         )
     ).all()
     return {(recipient, offset) for recipient, offset in rows}
 
 
-def plan_reminders(session: Session, settings: Settings, now: datetime) -> list[ReminderDecision]:
-    """Everyone who could be reminded, each with what they would get at ``now`` and why."""
-    schedule = ReminderSchedule.from_settings(settings)
-    return decide(reminder_recipients(session, settings, now), schedule, now, sent_offsets(session, settings))
+def plan_reminders(session: Session, settings: Settings, campaign: CampaignSettings,
+                   now: datetime) -> list[ReminderDecision]:
+    """Everyone ``campaign`` could remind, each with what they would get at ``now`` and why."""
+    schedule = ReminderSchedule.of(campaign, settings.reminders)
+    return decide(reminder_recipients(session, campaign, now), schedule, now, sent_offsets(session, campaign))
 
 
 # --- queueing -----------------------------------------------------------------------------
@@ -295,12 +295,13 @@ class SweepReport:
     decisions: list[ReminderDecision] = field(default_factory=list)
 
 
-def sweep_reminders(settings: Settings, session_factory: sessionmaker[Session], now: datetime) -> SweepReport:
-    """Queue every reminder due at ``now``; each address in its own transaction."""
+def sweep_reminders(settings: Settings, campaign: CampaignSettings, session_factory: sessionmaker[Session],
+                    now: datetime) -> SweepReport:
+    """Queue every reminder of ``campaign`` due at ``now``; each address in its own transaction."""
     report = SweepReport()
     with session_factory() as session:
-        report.decisions = plan_reminders(session, settings, now)
-    schedule = ReminderSchedule.from_settings(settings)
+        report.decisions = plan_reminders(session, settings, campaign, now)
+    schedule = ReminderSchedule.of(campaign, settings.reminders)
     for decision in report.decisions:
         if not decision.send:
             continue
@@ -308,14 +309,14 @@ def sweep_reminders(settings: Settings, session_factory: sessionmaker[Session], 
             # Decided again inside the transaction that records it: an
             # application completed since the plan was read gets nothing.
             current = decide(
-                reminder_recipients(session, settings, now, only_address=decision.recipient.address),
-                schedule, now, sent_offsets(session, settings),
+                reminder_recipients(session, campaign, now, only_address=decision.recipient.address),
+                schedule, now, sent_offsets(session, campaign),
             )
             for again in current:
-                if again.send and again.offset_days == decision.offset_days and _queue(again, settings, session, now):
+                if again.send and again.offset_days == decision.offset_days and _queue(again, campaign, session, now):
                     report.queued += 1
     if report.queued:
-        log.info("reminders: %d queued", report.queued)
+        log.info("reminders of %s: %d queued", campaign.name, report.queued)
     return report
 
 
@@ -327,8 +328,8 @@ def reminder_key(campaign: str, recipient: str, deadline: date, offset_days: int
     return key
 
 
-def _queue(decision: ReminderDecision, settings: Settings, session: Session, now: datetime) -> bool:
-    recipient, campaign = decision.recipient, settings.campaign
+def _queue(decision: ReminderDecision, campaign: CampaignSettings, session: Session, now: datetime) -> bool:
+    recipient = decision.recipient
     assert decision.offset_days is not None
     if not _claim(session, campaign.name, recipient, campaign.deadline, decision.offset_days):
         return False  # another sweep recorded it first
@@ -340,8 +341,8 @@ def _queue(decision: ReminderDecision, settings: Settings, session: Session, now
         kind=ReplyKind.REMINDER,
         to_address=recipient.address,
         to_name=recipient.greeting,
-        from_address=settings.smtp.from_address,
-        from_name=settings.smtp.from_name,
+        from_address=campaign.smtp.from_address,
+        from_name=campaign.smtp.from_name,
         original_subject=message.subject if message is not None else "",
         original_message_id=message.message_id_header if message is not None else None,
         original_references=list(message.references_header or []) if message is not None else [],
@@ -352,17 +353,18 @@ def _queue(decision: ReminderDecision, settings: Settings, session: Session, now
         field_labels={},
         missing_labels=_missing_lines(pending),
         needs_review_labels=[],
-        message_id=outbox_message_id(key, settings.smtp.from_address.rsplit("@", 1)[-1]),
+        message_id=outbox_message_id(key, campaign.smtp.from_address.rsplit("@", 1)[-1]),
         sent_at=sent_at,
     )
     try:
-        email_message = compose_reply(context, template_folder=settings.replies.templates_dir)
+        email_message = compose_reply(context, template_folder=campaign.templates_dir)
     except ValueError as exc:
         # The claim stays: a reminder that cannot be written now would fail the same way every sweep.
         log.warning("reminder %s could not be composed: %s", decision.offset_days, exc)
         return False
     row = enqueue(session=session, key=key, kind=ReplyKind.REMINDER, to_address=recipient.address,
-                  message=email_message, application_id=None, source_message_id=recipient.message_id, now=now)
+                  message=email_message, application_id=None, source_message_id=recipient.message_id, now=now,
+                  campaign=campaign.name)
     return row is not None
 
 

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.core.config import Settings
+from intake.core.config import CampaignSettings
 from intake.core.models import Application, ApplicationVersion, Message
 from intake.core.statuses import AttachmentStatus, ReplyKind
 from notifier.compose import ReplyApplication, ReplyContext, checked_address, compose_reply
@@ -132,7 +132,7 @@ def _value(value):
     return None if value in (None, "", []) else value
 
 
-def queue_message_reply(message: Message, settings: Settings, *, session: Session) -> bool:
+def queue_message_reply(message: Message, campaign: CampaignSettings, *, session: Session) -> bool:
     """Queue the one reply this mail is due; False when it was queued before or cannot be sent.
 
     Decided and composed from the stored rows alone, so a reply can be
@@ -149,8 +149,8 @@ def queue_message_reply(message: Message, settings: Settings, *, session: Sessio
     except ValueError as exc:
         return _no_reply(applications, exc)
     kind = reply_kind_for_message(is_late=message.is_late, items=items)
-    key = message_reply_key(settings.campaign.name, message)
-    now = datetime.now(settings.campaign.tz)
+    key = message_reply_key(campaign.name, message)
+    now = datetime.now(campaign.tz)
     recent = replies_to_address_since(session=session, to_address=to_address, since=now - timedelta(days=1))
     if recent >= MAX_REPLIES_PER_ADDRESS_PER_DAY:
         for application in applications:
@@ -159,22 +159,23 @@ def queue_message_reply(message: Message, settings: Settings, *, session: Sessio
             ]
         log.warning("reply cap reached for an address; message %s gets no automatic reply", message.id)
         return False
-    context = reply_context(message, items, kind, settings, to_address=to_address,
-                            message_id=outbox_message_id(key, settings.smtp.from_address.rsplit("@", 1)[-1]),
+    context = reply_context(message, items, kind, campaign, to_address=to_address,
+                            message_id=outbox_message_id(key, campaign.smtp.from_address.rsplit("@", 1)[-1]),
                             sent_at=now)
     try:
-        email_message = compose_reply(context, template_folder=settings.replies.templates_dir)
+        email_message = compose_reply(context, template_folder=campaign.templates_dir)
     except ValueError as exc:
         return _no_reply(applications, exc)
     row = enqueue(
         session=session, key=key, kind=kind, to_address=to_address, message=email_message,
         application_id=applications[0].id if applications else None, source_message_id=message.id, now=now,
+        campaign=campaign.name,
     )
     return row is not None
 
 
 def reply_context(
-    message: Message, items: list[MessageItem], kind: ReplyKind, settings: Settings, *,
+    message: Message, items: list[MessageItem], kind: ReplyKind, campaign: CampaignSettings, *,
     to_address: str, message_id: str, sent_at: datetime,
 ) -> ReplyContext:
     """Everything the reply says, from the stored message and what it did."""
@@ -184,14 +185,14 @@ def reply_context(
         kind=kind,
         to_address=to_address,
         to_name=_greeting_name(single, message, to_address),
-        from_address=settings.smtp.from_address,
-        from_name=settings.smtp.from_name,
+        from_address=campaign.smtp.from_address,
+        from_name=campaign.smtp.from_name,
         original_subject=message.subject,
         original_message_id=message.message_id_header,
         original_references=list(message.references_header or []),
         reference=(single.reference or "") if single is not None else "",
-        campaign_title=settings.campaign.title,
-        deadline=settings.campaign.deadline,
+        campaign_title=campaign.title,
+        deadline=campaign.deadline,
         fields=dict(single.fields or {}) if single is not None else {},
         field_labels=labels,
         missing_labels=[labels.get(key, key) for key in items[0].missing_fields] if single is not None else [],
@@ -199,7 +200,7 @@ def reply_context(
         message_id=message_id,
         sent_at=sent_at,
         is_late=message.is_late,
-        required_labels=[labels.get(key, key) for key in settings.campaign.required_fields],
+        required_labels=[labels.get(key, key) for key in campaign.required_fields],
         applications=[_reply_application(item, labels) for item in items],
         attachment_names=[a.filename for a in message.attachments if a.origin != "inline"],
     )

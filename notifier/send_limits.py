@@ -48,10 +48,13 @@ class SendBudget:
             self.record_sent(to_address, sent_at)
 
     @classmethod
-    def read(cls, session: Session, now: datetime, policy: OutboxSettings) -> "SendBudget":
+    def read(cls, session: Session, now: datetime, policy: OutboxSettings, *,
+             campaign: str | None = None) -> "SendBudget":
+        """What ``campaign``'s SMTP account sent: each account has limits of its own."""
         rows = session.execute(
             select(OutboxMail.sent_at, OutboxMail.to_address)
-            .where(OutboxMail.status == OutboxStatus.SENT, OutboxMail.sent_at > now - DAY)
+            .where(OutboxMail.of_campaign(campaign), OutboxMail.status == OutboxStatus.SENT,
+                   OutboxMail.sent_at > now - DAY)
         ).all()
         return cls(policy, [(sent_at, to_address) for sent_at, to_address in rows])
 
@@ -79,16 +82,18 @@ class SendBudget:
         return None
 
 
-def hold_for(session: Session, to_address: str, now: datetime, policy: OutboxSettings) -> Hold | None:
+def hold_for(session: Session, to_address: str, now: datetime, policy: OutboxSettings, *,
+             campaign: str | None = None) -> Hold | None:
     """``SendBudget.hold_for`` for a single reply, read fresh from the database."""
-    return SendBudget.read(session, now, policy).hold_for(to_address, now)
+    return SendBudget.read(session, now, policy, campaign=campaign).hold_for(to_address, now)
 
 
-def waiting_for_limits(session: Session) -> tuple[int, datetime | None]:
-    """How many unsent replies a send limit holds back, and the earliest time one of them goes."""
+def waiting_for_limits(session: Session, *, campaign: str | None = None) -> tuple[int, datetime | None]:
+    """How many of ``campaign``'s unsent replies a send limit holds back, and the earliest time one goes."""
     count, earliest = session.execute(
         select(func.count(), func.min(OutboxMail.next_attempt_at))
-        .where(OutboxMail.status == OutboxStatus.PENDING, OutboxMail.last_error.like(f"%{HOLD_NOTE}"))
+        .where(OutboxMail.of_campaign(campaign), OutboxMail.status == OutboxStatus.PENDING,
+               OutboxMail.last_error.like(f"%{HOLD_NOTE}"))
     ).one()
     return count or 0, earliest
 

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from intake.core.config import Settings
+from intake.core.config import CampaignSettings
 from intake.core.models import Application, OutboxMail
 from intake.core.statuses import ReplyKind
 from notifier.compose import ReplyContext, checked_address, compose_reply
@@ -46,7 +46,7 @@ def notice_address(application: Application) -> str | None:
 def queue_staff_notice(
     application: Application,
     kind: ReplyKind,
-    settings: Settings,
+    campaign: CampaignSettings,
     *,
     session: Session,
     decision_id: int,
@@ -61,6 +61,8 @@ def queue_staff_notice(
     """
     if kind not in STAFF_NOTICE_KINDS:
         raise ValueError(f"not a staff notice: {kind!r}")
+    if application.campaign != campaign.name:
+        raise ValueError(f"application {application.id} is not of campaign {campaign.name!r}")
     stored_address = notice_address(application)
     if not stored_address:
         raise NoticeNotSent("没有申请人的回复邮箱，未发送邮件。")
@@ -71,37 +73,38 @@ def queue_staff_notice(
     message = application.message
     labels = {spec.key: spec.label for spec in load_schema().fields}
     key = notice_key(application, kind, decision_id)
-    now = datetime.now(settings.campaign.tz)
+    now = datetime.now(campaign.tz)
     context = ReplyContext(
         kind=kind,
         to_address=to_address,
         to_name=_greeting_name(application, stored_address),
-        from_address=settings.smtp.from_address,
-        from_name=settings.smtp.from_name,
+        from_address=campaign.smtp.from_address,
+        from_name=campaign.smtp.from_name,
         original_subject=message.subject if message is not None else "",
         original_message_id=message.message_id_header if message is not None else None,
         original_references=list(message.references_header or []) if message is not None else [],
         reference=application.reference or "",
-        campaign_title=settings.campaign.title,
-        deadline=settings.campaign.deadline,
+        campaign_title=campaign.title,
+        deadline=campaign.deadline,
         # Decisions quote no field values back: the applicant needs the outcome, not their form again.
         fields={},
         field_labels={},
         missing_labels=[],
         needs_review_labels=[],
-        message_id=outbox_message_id(key, settings.smtp.from_address.rsplit("@", 1)[-1]),
+        message_id=outbox_message_id(key, campaign.smtp.from_address.rsplit("@", 1)[-1]),
         sent_at=now,
         requested_labels=[labels.get(field_key, field_key) for field_key in requested_keys],
         staff_note=note or "",
         decision_reason=reason or "",
     )
     try:
-        email_message = compose_reply(context, template_folder=settings.replies.templates_dir)
+        email_message = compose_reply(context, template_folder=campaign.templates_dir)
     except ValueError:
         raise NoticeNotSent("无法生成给申请人的邮件（地址或邮件标识无效），未发送。") from None
     return enqueue(
         session=session, key=key, kind=kind, to_address=to_address, message=email_message,
         application_id=application.id, source_message_id=message.id if message is not None else None, now=now,
+        campaign=campaign.name,
     )
 
 

@@ -13,6 +13,7 @@ from waitress import serve
 
 import parsers
 from intake.cli.export import export_applications
+from intake.cli.campaign_choice import campaign_option, chosen_campaigns, one_campaign
 from intake.cli.reporting import health_checks, print_campaigns, print_health, print_run_report, print_status
 from intake.cli.reminders_command import reminders
 from intake.cli.templates_command import templates
@@ -30,7 +31,7 @@ from parsers.results import FormResult
 from parsers.sandbox import Limits, map_isolated
 from parsers.schema import load_schema
 from review import audit
-from review.accounts import AccountError, add_user, disable_user, set_password
+from review.accounts import AccountError, add_user, disable_user, grant, revoke, set_password
 from review.app import create_app
 
 
@@ -51,7 +52,7 @@ def _ensure_schema(settings: Settings) -> None:
     """A brand-new database is created on first use; an old one must be upgraded on purpose."""
     current = current_revision(settings.database.url)
     if current is None:
-        upgrade_database(settings.database.url)
+        upgrade_database(settings.database.url, campaigns=[c.name for c in settings.campaigns])
     elif current != head_revision():
         raise click.ClickException(
             f"数据库结构版本 {current} 不是最新（{head_revision()}）。Run: intake db upgrade"
@@ -158,7 +159,7 @@ def poll(ctx: click.Context, once: bool) -> None:
     finally:
         runtime.close()
     print_run_report(report)
-    _print_waiting_for_send_limit(report.outbox, runtime.settings.campaign.tz)
+    _print_waiting_for_send_limit(report.outbox, runtime.settings.campaigns[0].tz)
     if not report.ok:
         sys.exit(1)
 
@@ -200,8 +201,10 @@ def run(ctx: click.Context) -> None:
               help="Write to this file (default: standard output; xlsx needs a file).")
 @click.option("--roster", is_flag=True, help="Public roster: approved experts, 姓名/工作单位/专业特长 only.")
 @click.option("--reveal", is_flag=True, help="Include full ID numbers and phones (for vetting; handle with care).")
+@campaign_option
 @click.pass_context
-def export(ctx: click.Context, fmt: str, output: Path | None, roster: bool, reveal: bool) -> None:
+def export(ctx: click.Context, fmt: str, output: Path | None, roster: bool, reveal: bool,
+           campaign_name: str | None) -> None:
     """Export applications (ID numbers and phones masked unless --reveal)."""
     if roster and reveal:
         raise click.UsageError("--roster never includes personal data; drop --reveal")
@@ -210,7 +213,8 @@ def export(ctx: click.Context, fmt: str, output: Path | None, roster: bool, reve
     runtime = _runtime(ctx)
     try:
         with runtime.session_factory() as session:
-            data, count = export_applications(session, runtime.settings.campaign, fmt=fmt, roster=roster,
+            campaign = one_campaign(runtime.settings, campaign_name)
+            data, count = export_applications(session, campaign, fmt=fmt, roster=roster,
                                               reveal=reveal)
     finally:
         runtime.close()
@@ -229,7 +233,7 @@ def status(ctx: click.Context) -> None:
     try:
         with runtime.session_factory() as session:
             print_status(session=session)
-            print_campaigns(session=session, mailbox_campaign=runtime.settings.campaign.name)
+            print_campaigns(session=session, campaigns=[c.name for c in runtime.settings.campaigns])
     finally:
         runtime.close()
 
@@ -306,14 +310,53 @@ def _account_change(ctx: click.Context, action: str, username: str, change) -> N
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice([role.value for role in StaffRole]), required=True)
+@click.option("--role", type=click.Choice([role.value for role in StaffRole]), default=None,
+              help="Its role in the campaigns given (reviewer or admin).")
+@click.option("--campaign", "campaign_names", multiple=True, metavar="NAME",
+              help="A campaign it works in (repeatable); default: the only one configured.")
+@click.option("--provincial", is_flag=True, help="Reads every campaign and exports the provincial report.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.pass_context
-def users_add(ctx: click.Context, username: str, role: str, password_stdin: bool) -> None:
-    """Add a staff account (reviewer or admin)."""
+def users_add(ctx: click.Context, username: str, role: str | None, campaign_names: tuple[str, ...],
+              provincial: bool, password_stdin: bool) -> None:
+    """Add a staff account: a reviewer or admin of campaigns, and/or a provincial reader."""
+    settings = _settings(ctx)
+    if campaign_names:
+        campaigns = [campaign.name for name in campaign_names for campaign in chosen_campaigns(settings, name)]
+    elif role is not None:
+        campaigns = [one_campaign(settings, None).name]
+    else:
+        campaigns = []
+    if role is None and not provincial:
+        raise click.UsageError("give --role reviewer|admin (and --campaign), or --provincial")
     password = _password(password_stdin)
-    _account_change(ctx, "user_add", username, lambda session: add_user(session, username, password, StaffRole(role)))
-    click.echo(f"已添加用户 {username}（{role}）")
+    _account_change(ctx, "user_add", username, lambda session: add_user(
+        session, username, password, StaffRole(role) if role else None, campaigns=campaigns, provincial=provincial))
+    what = [f"{role}：{'、'.join(campaigns)}"] if campaigns else []
+    click.echo(f"已添加用户 {username}（{'；'.join(what + (['省级'] if provincial else []))}）")
+
+
+@users.command("grant")
+@click.argument("username")
+@click.option("--campaign", "campaign_name", required=True, metavar="NAME")
+@click.option("--role", type=click.Choice([role.value for role in StaffRole]), required=True)
+@click.pass_context
+def users_grant(ctx: click.Context, username: str, campaign_name: str, role: str) -> None:
+    """Give an account a role in one more campaign (or change the one it has there)."""
+    campaign = chosen_campaigns(_settings(ctx), campaign_name)[0]
+    _account_change(ctx, "user_grant", username, lambda session: grant(session, username, campaign.name,
+                                                                       StaffRole(role)))
+    click.echo(f"已授予用户 {username} 在活动 {campaign.name} 中的角色 {role}")
+
+
+@users.command("revoke")
+@click.argument("username")
+@click.option("--campaign", "campaign_name", required=True, metavar="NAME")
+@click.pass_context
+def users_revoke(ctx: click.Context, username: str, campaign_name: str) -> None:
+    """Take away an account's role in one campaign."""
+    _account_change(ctx, "user_revoke", username, lambda session: revoke(session, username, campaign_name))
+    click.echo(f"已取消用户 {username} 在活动 {campaign_name} 中的角色")
 
 
 @users.command("disable")
@@ -346,7 +389,7 @@ def db() -> None:
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the database to the latest schema (Alembic)."""
     settings = _settings(ctx.parent)
-    upgrade_database(settings.database.url)
+    upgrade_database(settings.database.url, campaigns=[c.name for c in settings.campaigns])
     click.echo(f"数据库已是最新版本: {current_revision(settings.database.url)}")
 
 

@@ -76,10 +76,10 @@ def print_status(*, session: Session) -> None:
         click.echo(f"  发送失败 #{row.id} → {row.to_address}: {row.last_error}")
 
 
-def print_campaigns(*, session: Session, mailbox_campaign: str) -> None:
+def print_campaigns(*, session: Session, campaigns: list[str]) -> None:
     """Each campaign's queue, failures and replies waiting (``intake.core.operations``)."""
     now = datetime.now(timezone.utc)
-    for figures in campaign_operations(session, mailbox_campaign=mailbox_campaign, held_note=HOLD_NOTE):
+    for figures in campaign_operations(session, campaigns=campaigns, held_note=HOLD_NOTE):
         _print_campaign(figures, now)
 
 

@@ -15,7 +15,8 @@ import click
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from intake.core.config import ConfigError, Settings, config_path_from, load_settings
+from intake.cli.campaign_choice import campaign_option, one_campaign
+from intake.core.config import CampaignSettings, ConfigError, Settings, config_path_from, load_settings
 from intake.core.db import Runtime
 from intake.core.labels import status_label
 from intake.core.models import Application
@@ -43,29 +44,31 @@ def templates() -> None:
 @templates.command("preview")
 @click.argument("kind", type=click.Choice([kind.value for kind in ReplyKind]))
 @click.option("--application", "reference", default=None, help="Use this application's stored data (e.g. ZJZJ-2020-0007).")
+@campaign_option
 @click.pass_context
-def preview(ctx: click.Context, kind: str, reference: str | None) -> None:
+def preview(ctx: click.Context, kind: str, reference: str | None, campaign_name: str | None) -> None:
     """Show the reply of KIND (acknowledgement, incomplete, update, inquiry, …) with real or sample data."""
     settings = _settings(ctx)
     reply_kind = ReplyKind(kind)
     if reference:
-        context = _stored_context(settings, reply_kind, reference)
+        context, campaign = _stored_context(settings, reply_kind, reference)
     else:
-        context = sample_context(settings, reply_kind)
+        campaign = one_campaign(settings, campaign_name)
+        context = sample_context(campaign, reply_kind)
     try:
-        message = compose_reply(context, template_folder=settings.replies.templates_dir)
+        message = compose_reply(context, template_folder=campaign.templates_dir)
     except ValueError as exc:
         raise click.ClickException(f"无法生成 {status_label(reply_kind)}：{exc}") from None
     click.echo(_shown(message))
 
 
-def sample_context(settings: Settings, kind: ReplyKind) -> ReplyContext:
+def sample_context(campaign: CampaignSettings, kind: ReplyKind) -> ReplyContext:
     """A fictional applicant's reply of ``kind``: a new form, an update or several, as the kind implies."""
     labels = {spec.key: spec.label for spec in load_schema().fields}
     missing = SAMPLE_MISSING if kind in (ReplyKind.INCOMPLETE, ReplyKind.REMINDER) else []
     outcome = {ReplyKind.UPDATE: Outcome.UPDATE, ReplyKind.POSSIBLE_DUPLICATE: Outcome.POSSIBLE_DUPLICATE}.get(
         kind, Outcome.NEW)
-    reference = f"{settings.campaign.reference_prefix}-{settings.campaign.deadline.year}-0007"
+    reference = f"{campaign.reference_prefix}-{campaign.deadline.year}-0007"
     first = ReplyApplication(reference=reference, name=SAMPLE_FIELDS["name"], outcome=outcome.value,
                              form_read=True, missing_labels=[labels[key] for key in missing],
                              changed_labels=[labels["mobile"]] if outcome == Outcome.UPDATE else [])
@@ -76,22 +79,22 @@ def sample_context(settings: Settings, kind: ReplyKind) -> ReplyContext:
     single = len(applications) == 1
     return ReplyContext(
         kind=kind, to_address="chenzq@example.com", to_name=SAMPLE_FIELDS["name"] if single else "人事部",
-        from_address=settings.smtp.from_address, from_name=settings.smtp.from_name,
+        from_address=campaign.smtp.from_address, from_name=campaign.smtp.from_name,
         original_subject="报名表-陈志强", original_message_id="<sample@example.com>", original_references=[],
-        reference=reference if single else "", campaign_title=settings.campaign.title,
-        deadline=settings.campaign.deadline,
+        reference=reference if single else "", campaign_title=campaign.title,
+        deadline=campaign.deadline,
         fields={key: value for key, value in SAMPLE_FIELDS.items() if key not in missing} if single else {},
         field_labels=labels, missing_labels=[labels[key] for key in missing], needs_review_labels=[labels["county"]],
-        message_id=PREVIEW_MESSAGE_ID, sent_at=datetime.now(settings.campaign.tz),
+        message_id=PREVIEW_MESSAGE_ID, sent_at=datetime.now(campaign.tz),
         requested_labels=[labels["mobile"], labels["specialty"]] if kind == ReplyKind.REQUEST_INFO else [],
         staff_note="请补充手机号码，并详细说明专业特长。" if kind == ReplyKind.REQUEST_INFO else "",
         decision_reason="专业领域与需求不符" if kind == ReplyKind.REJECTED else "",
-        is_late=kind == ReplyKind.LATE, required_labels=[labels[key] for key in settings.campaign.required_fields],
+        is_late=kind == ReplyKind.LATE, required_labels=[labels[key] for key in campaign.required_fields],
         applications=applications, attachment_names=[] if kind == ReplyKind.INQUIRY else ["报名表-陈志强.docx"],
     )
 
 
-def _stored_context(settings: Settings, kind: ReplyKind, reference: str) -> ReplyContext:
+def _stored_context(settings: Settings, kind: ReplyKind, reference: str) -> tuple[ReplyContext, CampaignSettings]:
     runtime = Runtime.from_settings(settings)
     try:
         with runtime.session_factory() as session:
@@ -104,12 +107,16 @@ def _stored_context(settings: Settings, kind: ReplyKind, reference: str) -> Repl
             items = items or [MessageItem(outcome=Outcome.NEW, form_read=bool(application.fields),
                                           missing_fields=list(application.missing_fields or []),
                                           application=application)]
-            context = reply_context(message, items, kind, settings, to_address=_address(application, message),
-                                    message_id=PREVIEW_MESSAGE_ID, sent_at=datetime.now(settings.campaign.tz))
+            try:
+                campaign = settings.campaign_named(application.campaign)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+            context = reply_context(message, items, kind, campaign, to_address=_address(application, message),
+                                    message_id=PREVIEW_MESSAGE_ID, sent_at=datetime.now(campaign.tz))
             if kind in STAFF_KINDS:
                 context.requested_labels = list(context.missing_labels)
                 context.decision_reason = application.decision_reason or ""
-            return context
+            return context, campaign
     except SQLAlchemyError as exc:
         raise click.ClickException(f"无法读取数据库（是否已运行 intake db upgrade？）：{type(exc).__name__}") from None
     finally:

@@ -134,7 +134,10 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class CampaignSettings(_Strict):
+class CampaignTerms(_Strict):
+    """What a campaign asks and by when: the ``campaign:`` section of a one-centre
+    config, and the common part of every entry of ``campaigns:``."""
+
     # Omitted: the campaign's title. Applications are filed under this key, so a
     # campaign whose title may still change should set a name of its own.
     name: str = Field(min_length=1)
@@ -231,6 +234,17 @@ class CampaignSettings(_Strict):
         if self._deadline_at is not None:
             return self._deadline_at.astimezone(self.tz)
         return datetime.combine(self.deadline, time.max, tzinfo=self.tz)
+
+
+class CampaignSettings(CampaignTerms):
+    """One centre's campaign: its terms, and the mailbox applicants write to and
+    the SMTP account that answers them (an entry of ``campaigns:``)."""
+
+    mailbox: MailboxSettings
+    smtp: SmtpSettings
+    # A folder of reply templates for this campaign (see ReplySettings);
+    # None: replies.templates_dir, or the built-in ones.
+    templates_dir: Path | None = None
 
 
 def _deadline_instant(value) -> datetime | None:
@@ -354,18 +368,62 @@ class WebSettings(_Strict):
     threads: int = Field(default=4, ge=1, le=64)
 
 
-class Settings(_Strict):
-    mailbox: MailboxSettings
-    smtp: SmtpSettings
+class _SharedSettings(_Strict):
     database: DatabaseSettings = DatabaseSettings()
     storage: StorageSettings = StorageSettings()
-    campaign: CampaignSettings
     poll: PollSettings = PollSettings()
     reminders: ReminderSettings = ReminderSettings()
     outbox: OutboxSettings = OutboxSettings()
     replies: ReplySettings = ReplySettings()
     parsing: ParsingSettings = ParsingSettings()
     web: WebSettings = WebSettings()
+
+
+class Settings(_SharedSettings):
+    """A deployment: its campaigns, each with its own mailbox and SMTP account,
+    and what they share. Code reads ``campaigns`` only: a one-centre config
+    (``OneCentreSettings``) is loaded as campaigns of one."""
+
+    campaigns: list[CampaignSettings] = Field(min_length=1)
+
+    @field_validator("campaigns")
+    @classmethod
+    def _campaigns_apart(cls, value: list[CampaignSettings]) -> list[CampaignSettings]:
+        for what, key in (("name", lambda c: c.name), ("reference_prefix", lambda c: c.reference_prefix),
+                          ("mailbox", lambda c: f"{c.mailbox.username}@{c.mailbox.host}/{c.mailbox.folder}".lower())):
+            seen = [key(campaign) for campaign in value]
+            repeated = sorted({item for item in seen if seen.count(item) > 1})
+            if repeated:
+                raise ValueError(
+                    f"各活动的 {what} 不能相同 / each campaign needs its own {what}: {', '.join(repeated)}；"
+                    "例如 (e.g.) name: zj-sme-experts-2020, reference_prefix: ZJZJ 与 (and) "
+                    "name: mm-sme-experts-2020, reference_prefix: MMZJ"
+                )
+        return value
+
+    def campaign_named(self, name: str) -> CampaignSettings:
+        for campaign in self.campaigns:
+            if campaign.name == name:
+                return campaign
+        raise ConfigError(
+            f"config.yaml 中没有名为 {name!r} 的活动 / no campaign named {name!r}；"
+            f"可用 (configured): {', '.join(c.name for c in self.campaigns)}"
+        )
+
+
+class OneCentreSettings(_SharedSettings):
+    """The layout of a config for one centre: its campaign as three sections."""
+
+    mailbox: MailboxSettings
+    smtp: SmtpSettings
+    campaign: CampaignTerms
+
+    def as_settings(self) -> Settings:
+        campaign = CampaignSettings.model_validate(
+            {**self.campaign.model_dump(), "mailbox": self.mailbox, "smtp": self.smtp})
+        campaign._deadline_at = self.campaign._deadline_at
+        shared = {name: getattr(self, name) for name in _SharedSettings.model_fields}
+        return Settings(campaigns=[campaign], **shared)
 
 
 def config_path_from(cli_value: str | os.PathLike[str] | None) -> Path:
@@ -403,8 +461,9 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
 
 
 def settings_from_mapping(data: dict, *, base_dir: Path, source: str = "config") -> Settings:
+    several = "campaigns" in data
     try:
-        settings = Settings.model_validate(data)
+        settings = Settings.model_validate(data) if several else OneCentreSettings.model_validate(data).as_settings()
     except ValidationError as exc:
         raise ConfigError(_describe_validation_error(exc, source)) from None
     return _resolve_paths(settings, base_dir)
@@ -423,16 +482,24 @@ def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
         ) from None
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         url = url.set(database=str(base_dir / url.database))  # an absolute path stays as it is
-    templates_dir = settings.replies.templates_dir
-    if templates_dir is not None and not templates_dir.is_absolute():
-        templates_dir = base_dir / templates_dir
+    templates_dir = _beside(settings.replies.templates_dir, base_dir)
+    campaigns = []
+    for campaign in settings.campaigns:
+        resolved = campaign.model_copy(update={"templates_dir": _beside(campaign.templates_dir, base_dir) or templates_dir})
+        resolved._deadline_at = campaign._deadline_at
+        campaigns.append(resolved)
     return settings.model_copy(
         update={
+            "campaigns": campaigns,
             "replies": ReplySettings(templates_dir=templates_dir),
             "storage": StorageSettings(path=storage),
             "database": DatabaseSettings(url=url.render_as_string(hide_password=False)),
         }
     )
+
+
+def _beside(path: Path | None, base_dir: Path) -> Path | None:
+    return base_dir / path if path is not None and not path.is_absolute() else path
 
 
 # A valid value for the keys whose default is no example (none, or not there);
@@ -515,7 +582,8 @@ def _problem(error) -> str:
 
 def _example_line(key: str, error) -> str:
     if error["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(key, list(_all_keys(Settings)), n=1, cutoff=0.75)
+        known = {*all_keys(Settings), *all_keys(OneCentreSettings)}
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
         if close:
             return f"是否应为 / did you mean {close[0]}? 例如 (e.g.) {close[0]}: {_example(close[0])}"
         return "可用的配置项见 README「Configuration」/ the valid keys are listed in README (Configuration)"
@@ -527,7 +595,7 @@ def _example_line(key: str, error) -> str:
 
 def _example(key: str) -> str | None:
     """A valid value for a key, or for the nearest enclosing key (campaign.required_fields.1 → the list)."""
-    parts = key.split(".")
+    parts = _one_centre_key(key).split(".")
     while parts:
         dotted = ".".join(parts)
         if dotted in _EXAMPLES:
@@ -539,15 +607,33 @@ def _example(key: str) -> str | None:
     return None
 
 
+def _one_centre_key(key: str) -> str:
+    """campaigns.2.mailbox.host → mailbox.host, campaigns.2.deadline → campaign.deadline: an entry
+    of campaigns: holds the same keys as the one-centre sections, whose examples serve both."""
+    match = re.fullmatch(r"campaigns\.\d+\.(.+)", key)
+    if match is None:
+        return key
+    rest = match.group(1)
+    return rest if rest.split(".", 1)[0] in ("mailbox", "smtp") else f"campaign.{rest}"
+
+
+def _section_model(annotation) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for inner in getattr(annotation, "__args__", ()):  # X | None, list[X]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return inner
+    return None
+
+
 def _default_of(parts: list[str]) -> str | None:
-    model = Settings
+    model: type[BaseModel] | None = OneCentreSettings
     field = None
     for part in parts:
         if model is None or part not in model.model_fields:
             return None
         field = model.model_fields[part]
-        annotation = field.annotation
-        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        model = _section_model(field.annotation)
     if field is None or model is not None or field.is_required():
         return None  # a section or a key without a default: its example is in _EXAMPLES
     default = field.get_default(call_default_factory=True)
@@ -558,10 +644,11 @@ def _default_of(parts: list[str]) -> str | None:
     return str(default)
 
 
-def _all_keys(model: type[BaseModel], prefix: str = ""):
+def all_keys(model: type[BaseModel] = Settings, prefix: str = ""):
+    """Every key a config may hold, dotted (an entry of a list as ``campaigns.mailbox.host``)."""
     for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            yield from _all_keys(annotation, f"{prefix}{name}.")
+        section = _section_model(field.annotation)
+        if section is not None:
+            yield from all_keys(section, f"{prefix}{name}.")
         else:
             yield f"{prefix}{name}"

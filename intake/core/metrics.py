@@ -35,16 +35,16 @@ FINISHED_REPLIES = (OutboxStatus.SENT, OutboxStatus.FAILED)
 class OperationsCollector:
     """Reads ``campaign_operations`` when Prometheus scrapes; keeps nothing between scrapes."""
 
-    def __init__(self, session_factory: sessionmaker[Session], *, mailbox_campaign: str, held_note: str,
+    def __init__(self, session_factory: sessionmaker[Session], *, campaigns: list[str], held_note: str,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self._session_factory = session_factory
-        self._mailbox_campaign, self._held_note, self._clock = mailbox_campaign, held_note, clock
+        self._campaigns, self._held_note, self._clock = campaigns, held_note, clock
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("intake_database_up", "1 when the database answered this scrape, else 0.")
         try:
             with self._session_factory() as session:
-                campaigns = campaign_operations(session, mailbox_campaign=self._mailbox_campaign,
+                campaigns = campaign_operations(session, campaigns=self._campaigns,
                                                 held_note=self._held_note)
         except SQLAlchemyError as exc:
             log.warning("metrics: the database did not answer (%s)", type(exc).__name__)
@@ -93,12 +93,12 @@ def _families(campaigns: list[CampaignOperations], now: datetime) -> Iterator[Me
     yield from (fetched, mails, queue, oldest, unreadable, parse_seconds, replies, waiting, held)
 
 
-def metrics_registry(session_factory: sessionmaker[Session], *, mailbox_campaign: str,
+def metrics_registry(session_factory: sessionmaker[Session], *, campaigns: list[str],
                      held_note: str) -> CollectorRegistry:
     """A registry of its own holding only these figures (never the process-global one:
     one process's own numbers would mislead when several processes do the work)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(OperationsCollector(session_factory, mailbox_campaign=mailbox_campaign, held_note=held_note))
+    registry.register(OperationsCollector(session_factory, campaigns=campaigns, held_note=held_note))
     return registry
 
 

@@ -1,6 +1,7 @@
 """Run Alembic migrations programmatically (``intake db upgrade``)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
@@ -23,8 +24,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade_database(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade_database(url: str, revision: str = "head", *, campaigns: Sequence[str] = ()) -> None:
+    """``campaigns``: the names configured; a migration that files older rows
+    under a campaign uses the only one when that is all there is (0008)."""
+    config = alembic_config(url)
+    config.attributes["campaigns"] = list(campaigns)
+    command.upgrade(config, revision)
 
 
 def current_revision(url: str) -> str | None:

@@ -99,10 +99,18 @@ class Message(Base):
     """One distinct email, stored raw (by sha256) before anything acts on it."""
 
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_status", "status"),)
+    __table_args__ = (
+        Index("ix_message_status", "status"),
+        Index("ix_message_campaign_status", "campaign", "status"),
+        # The same mail delivered to two centres' mailboxes is a message of each.
+        UniqueConstraint("campaign", "raw_sha256", name="uq_message_campaign_raw_sha256"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    raw_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    # The campaign whose mailbox it arrived in; None only for mail stored before
+    # campaigns were kept, in a deployment that then had several (see migration 0008).
+    campaign: Mapped[str | None] = mapped_column(String(100))
+    raw_sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     # As read from the raw bytes at ingest (the duplicate-delivery key); replies thread on it.
     message_id_header: Mapped[str | None] = mapped_column(String(998), index=True)
@@ -331,9 +339,14 @@ class OutboxMail(Base):
     """A reply recorded before it is sent; the idempotency key makes it at-most-once."""
 
     __tablename__ = "outbox_mail"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_campaign_due", "campaign", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Whose SMTP account sends it (as Message.campaign).
+    campaign: Mapped[str | None] = mapped_column(String(100))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[ReplyKind] = mapped_column(StatusType(ReplyKind))
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
@@ -349,6 +362,11 @@ class OutboxMail(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @classmethod
+    def of_campaign(cls, campaign: str | None):
+        """The rows one campaign's SMTP account sends (None: rows kept before campaigns were)."""
+        return cls.campaign.is_(None) if campaign is None else cls.campaign == campaign
+
 
 class StaffUser(Base):
     """A member of staff who signs in to the review app."""
@@ -358,13 +376,39 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[StaffRole] = mapped_column(StatusType(StaffRole))
+    # Reads every campaign and exports the provincial report across cities;
+    # deciding in a campaign still takes a grant in it.
+    provincial: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped when the account is disabled or its password changes: every
     # session signed with an older number stops working at its next request.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    grants: Mapped[list[StaffGrant]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="StaffGrant.campaign")
+
+    def role_in(self, campaign: str) -> StaffRole | None:
+        """The role granted in ``campaign``; None: none (a provincial account may still read it)."""
+        return next((grant.role for grant in self.grants if grant.campaign == campaign), None)
+
+    def may_read(self, campaign: str) -> bool:
+        return self.provincial or self.role_in(campaign) is not None
+
+
+class StaffGrant(Base):
+    """A role in one campaign: a city's reviewer or admin sees that city's applications only."""
+
+    __tablename__ = "staff_grant"
+    __table_args__ = (UniqueConstraint("user_id", "campaign", name="uq_staff_grant_user_campaign"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", name="fk_staff_grant_user"))
+    campaign: Mapped[str] = mapped_column(String(100))
+    role: Mapped[StaffRole] = mapped_column(StatusType(StaffRole))
+
+    user: Mapped[StaffUser] = relationship(back_populates="grants")
 
 
 class AuditEntry(Base):

@@ -14,12 +14,9 @@ A campaign's figures:
 - replies sent, failed, and waiting to go, of which some a send limit holds back;
 - how long parses took, by file format (how many were timed, and their seconds).
 
-Which campaign a row belongs to: an application by its column; a reply by its
-idempotency key, which always begins ``{campaign}:``; a stored mail, which
-has no campaign of its own yet, by the mailbox it came from: a deployment reads
-one mailbox for one campaign (``mailbox_campaign``), so every mail is that
-campaign's. Campaigns known from applications or replies but not the mailbox's
-show their replies, and no mail.
+Every mail and reply is its campaign's (``Message.campaign``: the campaign
+whose mailbox it came to; ``OutboxMail.campaign``: whose account sends it).
+Campaigns known from applications but no longer configured are listed too.
 """
 from __future__ import annotations
 
@@ -72,14 +69,14 @@ class CampaignOperations:
         return None if self.oldest_unparsed_at is None else max(now - self.oldest_unparsed_at, timedelta(0))
 
 
-def campaign_operations(session: Session, *, mailbox_campaign: str, held_note: str) -> list[CampaignOperations]:
-    """Every campaign's figures, the mailbox's first, then the others by name.
+def campaign_operations(session: Session, *, campaigns: list[str], held_note: str) -> list[CampaignOperations]:
+    """Every campaign's figures: the configured ones (``campaigns``) in order, then others by name.
 
     ``held_note``: how the reason of a reply a send limit holds back ends
     (the outbox writes it; this layer cannot know its wording)."""
-    names = [mailbox_campaign, *sorted(set(_campaigns_with_applications(session)) - {mailbox_campaign})]
+    names = [*campaigns, *sorted(set(_campaigns_with_applications(session)) - set(campaigns))]
     figures = {name: CampaignOperations(name) for name in names}
-    _count_mail(session, figures[mailbox_campaign])
+    _count_mail(session, figures)
     _count_replies(session, figures, held_note=held_note)
     return list(figures.values())
 
@@ -93,27 +90,32 @@ def _campaigns_with_applications(session: Session) -> list[str]:
     return list(session.scalars(select(Application.campaign).distinct()))
 
 
-def _count_mail(session: Session, figures: CampaignOperations) -> None:
-    for status, count in session.execute(select(Message.status, func.count()).group_by(Message.status)):
-        figures.mails[MessageStatus(status)] = count
-    figures.oldest_unparsed_at = session.scalar(
-        select(func.min(Message.created_at)).where(Message.status == MessageStatus.STORED))
-    figures.unreadable_attachments = session.scalar(
-        select(func.count()).select_from(Attachment).where(Attachment.status == AttachmentStatus.UNREADABLE)) or 0
-    timed = (select(Attachment.kind, func.count(Attachment.parse_seconds), func.sum(Attachment.parse_seconds))
-             .where(Attachment.parse_seconds.is_not(None)).group_by(Attachment.kind).order_by(Attachment.kind))
-    figures.parse_times = {kind: ParseTimes(count, float(seconds)) for kind, count, seconds in session.execute(timed)}
+def _count_mail(session: Session, figures: dict[str, CampaignOperations]) -> None:
+    listed = Message.campaign.in_(list(figures))
+    for name, status, count in session.execute(
+            select(Message.campaign, Message.status, func.count()).where(listed)
+            .group_by(Message.campaign, Message.status)):
+        figures[name].mails[MessageStatus(status)] = count
+    for name, oldest in session.execute(
+            select(Message.campaign, func.min(Message.created_at))
+            .where(listed, Message.status == MessageStatus.STORED).group_by(Message.campaign)):
+        figures[name].oldest_unparsed_at = oldest
+    for name, count in session.execute(
+            select(Message.campaign, func.count()).select_from(Attachment).join(Message)
+            .where(listed, Attachment.status == AttachmentStatus.UNREADABLE).group_by(Message.campaign)):
+        figures[name].unreadable_attachments = count
+    timed = (select(Message.campaign, Attachment.kind, func.count(Attachment.parse_seconds),
+                    func.sum(Attachment.parse_seconds)).join(Message)
+             .where(listed, Attachment.parse_seconds.is_not(None))
+             .group_by(Message.campaign, Attachment.kind).order_by(Attachment.kind))
+    for name, kind, count, seconds in session.execute(timed):
+        figures[name].parse_times[kind] = ParseTimes(count, float(seconds))
 
 
 def _count_replies(session: Session, figures: dict[str, CampaignOperations], *, held_note: str) -> None:
-    # The campaign a reply's key begins with (None: a campaign not listed, left out).
-    campaign = case(*((OutboxMail.idempotency_key.startswith(f"{name}:", autoescape=True), name) for name in figures),
-                    else_=None)
     held = (OutboxMail.status == OutboxStatus.PENDING) & OutboxMail.last_error.endswith(held_note, autoescape=True)
-    replies = select(campaign.label("campaign"), OutboxMail.status.label("status"),
-                     case((held, 1), else_=0).label("held")).subquery()
-    counts = (select(replies.c.campaign, replies.c.status, func.count(), func.sum(replies.c.held))
-              .where(replies.c.campaign.is_not(None)).group_by(replies.c.campaign, replies.c.status))
+    counts = (select(OutboxMail.campaign, OutboxMail.status, func.count(), func.sum(case((held, 1), else_=0)))
+              .where(OutboxMail.campaign.in_(list(figures))).group_by(OutboxMail.campaign, OutboxMail.status))
     for name, status, count, held_count in session.execute(counts):
         figures[name].replies[OutboxStatus(status)] = count
         figures[name].replies_held += held_count or 0

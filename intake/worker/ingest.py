@@ -47,14 +47,25 @@ class IngestReport:
     uidvalidity_changed: bool = False
     alerts: list[str] = field(default_factory=list)
 
+    def merged(self, other: "IngestReport") -> "IngestReport":
+        """Both mailboxes' fetches as one."""
+        return IngestReport(
+            seen=self.seen + other.seen, stored=self.stored + other.stored,
+            duplicates=self.duplicates + other.duplicates, too_large=self.too_large + other.too_large,
+            uidvalidity_changed=self.uidvalidity_changed or other.uidvalidity_changed,
+            alerts=[*self.alerts, *other.alerts],
+        )
+
 
 def fetch_new_messages(
     mailbox: MailboxClient,
     *,
+    campaign: str,
     session_factory: sessionmaker[Session],
     blobs: BlobStore,
     progress: Progress | None = None,
 ) -> IngestReport:
+    """New mail of ``campaign``'s mailbox, stored as that campaign's messages."""
     settings = mailbox.settings
     account, folder = account_key(settings), settings.folder
     report = IngestReport()
@@ -85,7 +96,7 @@ def fetch_new_messages(
                 fetched.append(mail)
             raw_shas = list(writers.map(blobs.put, [mail.raw for mail in fetched]))
             for is_new, mail in zip(store_fetched_batch(fetched, raw_shas, session_factory=session_factory,
-                                                        account=account, folder=folder,
+                                                        campaign=campaign, account=account, folder=folder,
                                                         uidvalidity=mailbox.uidvalidity), fetched):
                 if mail.headers_only:
                     report.too_large += 1
@@ -108,6 +119,7 @@ def store_fetched_batch(
     raw_sha256s: list[str],
     *,
     session_factory: sessionmaker[Session],
+    campaign: str,
     account: str,
     folder: str,
     uidvalidity: int,
@@ -119,7 +131,8 @@ def store_fetched_batch(
         crash_points.reached("after_blob")
     with session_factory() as session, session.begin():
         cursor = _cursor(session, account, folder, uidvalidity)
-        is_new = [_store_row(mail, raw_sha, session=session, account=account, folder=folder, uidvalidity=uidvalidity)
+        is_new = [_store_row(mail, raw_sha, session=session, campaign=campaign, account=account, folder=folder,
+                             uidvalidity=uidvalidity)
                   for mail, raw_sha in zip(batch, raw_sha256s)]
         if batch:
             cursor.last_uid = max(cursor.last_uid, *(mail.uid for mail in batch))
@@ -128,8 +141,8 @@ def store_fetched_batch(
     return is_new
 
 
-def _store_row(fetched: FetchedMail, raw_sha: str, *, session: Session, account: str, folder: str,
-               uidvalidity: int) -> bool:
+def _store_row(fetched: FetchedMail, raw_sha: str, *, session: Session, campaign: str, account: str,
+               folder: str, uidvalidity: int) -> bool:
     seen = session.scalars(
         select(MailboxEntry).where(
             MailboxEntry.account == account,
@@ -142,11 +155,11 @@ def _store_row(fetched: FetchedMail, raw_sha: str, *, session: Session, account:
         return False
     message_id_header = read_message_id(fetched.raw)
     body_sha = hashlib.sha256(_body_bytes(fetched.raw)).hexdigest()
-    existing = find_same_message(
-        session=session, raw_sha256=raw_sha, message_id_header=message_id_header, body_sha256=body_sha
-    )
+    existing = find_same_message(session=session, campaign=campaign, raw_sha256=raw_sha,
+                                 message_id_header=message_id_header, body_sha256=body_sha)
     if existing is None:
         message = Message(
+            campaign=campaign,
             raw_sha256=raw_sha,
             size=fetched.size if fetched.headers_only else len(fetched.raw),
             message_id_header=message_id_header,
@@ -179,16 +192,20 @@ def too_large_notice(size: int, cap_mb: float | None) -> str:
 
 
 def find_same_message(
-    *, session: Session, raw_sha256: str, message_id_header: str | None, body_sha256: str
+    *, session: Session, campaign: str, raw_sha256: str, message_id_header: str | None, body_sha256: str
 ) -> Message | None:
-    same_bytes = session.scalars(select(Message).where(Message.raw_sha256 == raw_sha256)).first()
+    """The message of ``campaign`` this mail is a copy of. The same mail sent to
+    two centres' mailboxes is a message of each: each centre answers it."""
+    same_bytes = session.scalars(
+        select(Message).where(Message.campaign == campaign, Message.raw_sha256 == raw_sha256)).first()
     if same_bytes is not None or not message_id_header:
         return same_bytes
     # A re-delivery adds Received: headers but keeps Message-ID and body; a reused
     # Message-ID with a different body is a different message.
     return session.scalars(
         select(Message).where(
-            Message.message_id_header == message_id_header, Message.body_sha256 == body_sha256
+            Message.campaign == campaign, Message.message_id_header == message_id_header,
+            Message.body_sha256 == body_sha256,
         )
     ).first()
 

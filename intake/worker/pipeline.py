@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from intake.core.config import CampaignSettings
 from intake.core.db import Runtime
 from intake.worker.ingest import IngestReport, fetch_new_messages, move_processed_mail
 from intake.mail.mailbox import MailboxClient, MailboxError
@@ -32,11 +33,19 @@ class RunReport:
     process: ProcessReport = field(default_factory=ProcessReport)
     moved: int = 0
     outbox: FlushReport | None = None
-    mailbox_error: str | None = None
+    mailbox_errors: dict[str, str] = field(default_factory=dict)  # campaign → what its mailbox said
+
+    @property
+    def mailbox_error(self) -> str | None:
+        if not self.mailbox_errors:
+            return None
+        if len(self.mailbox_errors) == 1:
+            return next(iter(self.mailbox_errors.values()))
+        return "；".join(f"{name}: {error}" for name, error in self.mailbox_errors.items())
 
     @property
     def ok(self) -> bool:
-        return self.mailbox_error is None
+        return not self.mailbox_errors
 
 
 @contextmanager
@@ -62,42 +71,52 @@ def single_runner(storage_path: Path) -> Iterator[None]:
 
 def run_once(runtime: Runtime, *, progress: Callable[[str, int, int], None] | None = None,
              send: bool = True, send_all_due: bool = False) -> RunReport:
-    """``send_all_due``: send every reply that is due (batch after batch, as
-    ``intake poll --once`` does), not only one batch (``outbox.batch_size``)."""
+    """Every campaign's mailbox fetched, everything stored processed, each
+    campaign's replies sent from its own account. ``send_all_due``: send every
+    reply that is due (batch after batch, as ``intake poll --once`` does), not
+    only one batch (``outbox.batch_size``)."""
     settings = runtime.settings
     report = RunReport()
     with single_runner(settings.storage.path):
-        try:
-            with MailboxClient(settings.mailbox) as mailbox:
-                report.ingest = fetch_new_messages(
-                    mailbox, session_factory=runtime.session_factory, blobs=runtime.blobs,
-                    progress=_stage(progress, "fetch"),
-                )
-        except MailboxError as exc:
-            # Still process what is stored and send what is due: the outbox must not wait on IMAP.
-            report.mailbox_error = str(exc)
-            log.error("%s", exc)
+        for campaign in settings.campaigns:
+            _fetch(runtime, campaign, report, progress)
         report.process = process_stored_messages(
             settings, session_factory=runtime.session_factory, blobs=runtime.blobs,
             progress=_stage(progress, "process"),
         )
-        if settings.mailbox.move_to and report.mailbox_error is None:
-            report.moved = _move(runtime, report)
+        for campaign in settings.campaigns:
+            if campaign.mailbox.move_to and campaign.name not in report.mailbox_errors:
+                report.moved += _move(runtime, campaign, report)
         if send:
-            report.outbox = flush_outbox(runtime.session_factory, settings.smtp, settings.outbox,
-                                         until_none_due=send_all_due)
+            for campaign in settings.campaigns:
+                flushed = flush_outbox(runtime.session_factory, campaign.smtp, settings.outbox,
+                                       until_none_due=send_all_due, campaign=campaign.name)
+                report.outbox = flushed if report.outbox is None else report.outbox.merged(flushed)
     return report
 
 
-def _move(runtime: Runtime, report: RunReport) -> int:
+def _fetch(runtime: Runtime, campaign: CampaignSettings, report: RunReport, progress) -> None:
     try:
-        with MailboxClient(runtime.settings.mailbox) as mailbox:
+        with MailboxClient(campaign.mailbox) as mailbox:
+            report.ingest = report.ingest.merged(fetch_new_messages(
+                mailbox, campaign=campaign.name, session_factory=runtime.session_factory, blobs=runtime.blobs,
+                progress=_stage(progress, "fetch"),
+            ))
+    except MailboxError as exc:
+        # Still process what is stored and send what is due: the outbox must not wait on IMAP.
+        report.mailbox_errors[campaign.name] = str(exc)
+        log.error("%s: %s", campaign.name, exc)
+
+
+def _move(runtime: Runtime, campaign: CampaignSettings, report: RunReport) -> int:
+    try:
+        with MailboxClient(campaign.mailbox) as mailbox:
             return move_processed_mail(
-                mailbox, session_factory=runtime.session_factory, target_folder=runtime.settings.mailbox.move_to
+                mailbox, session_factory=runtime.session_factory, target_folder=campaign.mailbox.move_to
             )
     except MailboxError as exc:
-        report.mailbox_error = str(exc)
-        log.error("moving processed mail failed: %s", exc)
+        report.mailbox_errors[campaign.name] = str(exc)
+        log.error("moving processed mail of %s failed: %s", campaign.name, exc)
         return 0
 
 

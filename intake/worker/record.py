@@ -57,9 +57,11 @@ def record_message(
 ) -> MessageOutcome:
     mail = reading.mail
     _copy_headers(message, mail)
-    campaign = settings.campaign
+    campaign = settings.campaign_named(message.campaign)  # the campaign whose mailbox it came to
     message.is_late = message.received_at > campaign.deadline_end()
-    own = [settings.smtp.from_address, settings.smtp.username, settings.mailbox.username]
+    # Every centre's own addresses: two centres' automatic replies must never answer each other.
+    own = [address for each in settings.campaigns
+           for address in (each.smtp.from_address, each.smtp.username, each.mailbox.username)]
     message.no_reply_reason = no_reply_reason(mail, own_addresses=[a for a in own if a])
     message.attempts += 1
 
@@ -79,7 +81,7 @@ def record_message(
         _record_mail_without_form(message, mail, campaign, session=session, outcome=outcome)
 
     if message.no_reply_reason is None and not outcome.ignored:
-        if queue_message_reply(message, settings, session=session):
+        if queue_message_reply(message, campaign, session=session):
             outcome.replies_queued += 1
 
     # An inquiry is processed (and answered) with no application: its reply is decided from that.

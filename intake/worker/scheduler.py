@@ -32,6 +32,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from intake.core.config import CampaignSettings
 from intake.core.db import Runtime
 from intake.mail.mailbox import watch_for_new_mail
 from intake.worker.leadership import Leadership, leadership_for, wait_for_leadership
@@ -105,7 +106,7 @@ class PollRunner:
 def _lead(runtime: Runtime, leadership: Leadership, stop: threading.Event) -> bool:
     """Run the jobs until stopped (False) or the lead is lost (True)."""
     settings = runtime.settings
-    tz = settings.campaign.tz
+    tz = settings.campaigns[0].tz  # where "midnight" is for the reminder sweep's quarter hours
     now = datetime.now(tz)
     scheduler = BlockingScheduler(
         timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -138,19 +139,25 @@ def _lead(runtime: Runtime, leadership: Leadership, stop: threading.Event) -> bo
     scheduler.add_job(watch, "interval", seconds=WATCH_SECONDS, id="watch", replace_existing=True)
 
     push_stop = threading.Event()
-    push = threading.Thread(
-        target=_watch_mailbox, args=[runtime, scheduler, poller, push_stop], name="imap-idle", daemon=True
-    )
+    pushing: set[str] = set()  # the campaigns whose mailbox pushes new mail (IMAP IDLE)
+    pushes = [
+        threading.Thread(target=_watch_mailbox, args=[runtime, campaign, scheduler, poller, pushing, push_stop],
+                         name=f"imap-idle-{campaign.name}", daemon=True)
+        for campaign in settings.campaigns
+    ]
     if settings.poll.idle:
-        scheduler.add_job(push.start, id="imap-idle")  # once the scheduler runs, so it can be rescheduled
-    log.info("intake worker started: polling %s every %ss%s", settings.mailbox.host, settings.poll.interval_seconds,
-             " (IMAP IDLE where the server has it)" if settings.poll.idle else "")
+        for push in pushes:  # once the scheduler runs, so the poll can be rescheduled
+            scheduler.add_job(push.start, id=push.name)
+    log.info("intake worker started: polling %s every %ss%s",
+             ", ".join(f"{c.mailbox.username}@{c.mailbox.host}" for c in settings.campaigns),
+             settings.poll.interval_seconds, " (IMAP IDLE where the server has it)" if settings.poll.idle else "")
     try:
         scheduler.start()
     finally:
         push_stop.set()
-        if push.ident is not None:
-            push.join(timeout=10)
+        for push in pushes:
+            if push.ident is not None:
+                push.join(timeout=10)
     return lost.is_set() and not stop.is_set()
 
 
@@ -161,7 +168,8 @@ def _shut_down(scheduler: BlockingScheduler) -> None:
         pass
 
 
-def _watch_mailbox(runtime: Runtime, scheduler: BlockingScheduler, poller: PollRunner, stop: threading.Event) -> None:
+def _watch_mailbox(runtime: Runtime, campaign: CampaignSettings, scheduler: BlockingScheduler, poller: PollRunner,
+                   pushing: set[str], stop: threading.Event) -> None:
     settings = runtime.settings
 
     def on_new_mail() -> None:
@@ -170,19 +178,22 @@ def _watch_mailbox(runtime: Runtime, scheduler: BlockingScheduler, poller: PollR
             # finishing; PollRunner keeps them to one poll at a time.
             scheduler.add_job(poller.run)
 
-    def on_push(pushing: bool) -> None:
-        seconds = settings.poll.idle_safety_seconds if pushing else settings.poll.interval_seconds
+    def on_push(pushes: bool) -> None:
+        (pushing.add if pushes else pushing.discard)(campaign.name)
+        # Polling slows to the safety net only while every mailbox pushes.
+        every_mailbox = len(pushing) == len(settings.campaigns)
+        seconds = settings.poll.idle_safety_seconds if every_mailbox else settings.poll.interval_seconds
         try:
             scheduler.reschedule_job("poll", trigger="interval", seconds=seconds)
         except (JobLookupError, SchedulerNotRunningError):
             return  # shutting down
-        log.info("poll every %ss%s", seconds, " as a safety net beside IMAP IDLE" if pushing else "")
+        log.info("poll every %ss%s", seconds, " as a safety net beside IMAP IDLE" if every_mailbox else "")
 
     try:
-        watch_for_new_mail(settings.mailbox, on_new_mail=on_new_mail, on_push=on_push, stop=stop,
+        watch_for_new_mail(campaign.mailbox, on_new_mail=on_new_mail, on_push=on_push, stop=stop,
                            retry_seconds=settings.poll.interval_seconds)
     except Exception:  # polling goes on without push; say why
-        log.exception("IMAP IDLE watcher failed; new mail is found by polling")
+        log.exception("IMAP IDLE watcher of %s failed; new mail is found by polling", campaign.name)
 
 
 def _poll(runtime: Runtime) -> None:
@@ -207,22 +218,24 @@ def _poll(runtime: Runtime) -> None:
 
 def _flush(runtime: Runtime) -> None:
     settings = runtime.settings
-    try:
-        report = flush_outbox(runtime.session_factory, settings.smtp, settings.outbox)
-    except Exception:
-        log.exception("outbox flush failed; the next one will try again")
-        return
-    if report.sent or report.failed or report.retried:
-        log.info("outbox: sent %d, retry later %d, failed %d, waiting %d",
-                 report.sent, report.retried, report.failed, report.remaining)
+    for campaign in settings.campaigns:
+        try:
+            report = flush_outbox(runtime.session_factory, campaign.smtp, settings.outbox, campaign=campaign.name)
+        except Exception:  # one account's failure must not keep the others' replies
+            log.exception("outbox flush of %s failed; the next one will try again", campaign.name)
+            continue
+        if report.sent or report.failed or report.retried:
+            log.info("outbox of %s: sent %d, retry later %d, failed %d, waiting %d",
+                     campaign.name, report.sent, report.retried, report.failed, report.remaining)
 
 
 def _sweep(runtime: Runtime) -> None:
     settings = runtime.settings
-    try:
-        report = sweep_reminders(settings, runtime.session_factory, datetime.now(settings.campaign.tz))
-    except Exception:
-        log.exception("reminder sweep failed; the next one will try again")
-        return
-    if report.queued:
+    queued = 0
+    for campaign in settings.campaigns:
+        try:
+            queued += sweep_reminders(settings, campaign, runtime.session_factory, datetime.now(campaign.tz)).queued
+        except Exception:
+            log.exception("reminder sweep of %s failed; the next one will try again", campaign.name)
+    if queued:
         _flush(runtime)

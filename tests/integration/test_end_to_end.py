@@ -144,7 +144,9 @@ def test_no_reply_is_lost_while_the_smtp_server_is_down(make_intake_env, databas
 
     env.smtp_sink.start()
     later = lambda: utcnow() + timedelta(hours=2)  # past the retry back-off
-    flushed = flush_outbox(env.runtime.session_factory, env.settings.smtp, env.settings.outbox, now=later)
+    flushed = flush_outbox(env.runtime.session_factory, env.settings.campaigns[0].smtp, env.settings.outbox, now=later,
+                           campaign=env.settings.campaigns[0].name)
     assert flushed.sent == report.process.replies_queued
-    assert flush_outbox(env.runtime.session_factory, env.settings.smtp, env.settings.outbox, now=later).sent == 0
+    assert flush_outbox(env.runtime.session_factory, env.settings.campaigns[0].smtp, env.settings.outbox, now=later,
+                           campaign=env.settings.campaigns[0].name).sent == 0
     assert len(env.smtp_sink.messages) == report.process.replies_queued

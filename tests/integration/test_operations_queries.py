@@ -28,7 +28,7 @@ def session_factory(database_url):
 def test_each_campaign_gets_its_own_figures_on_either_database(session_factory):
     with session_factory() as session:
         record_a_day(session)
-        this_year, last_year = campaign_operations(session, mailbox_campaign=CAMPAIGN, held_note=HOLD_NOTE)
+        this_year, last_year = campaign_operations(session, campaigns=[CAMPAIGN], held_note=HOLD_NOTE)
 
     assert (this_year.campaign, this_year.mails_fetched, this_year.queue_depth, this_year.failed_mails) == (
         CAMPAIGN, 4, 1, 1)
@@ -39,6 +39,6 @@ def test_each_campaign_gets_its_own_figures_on_either_database(session_factory):
     assert (this_year.replies_waiting, this_year.replies_held) == (2, 1)
     assert (last_year.campaign, last_year.replies[OutboxStatus.SENT], last_year.mails_fetched) == (LAST_YEAR, 1, 0)
 
-    samples = scrape(metrics_registry(session_factory, mailbox_campaign=CAMPAIGN, held_note=HOLD_NOTE))
+    samples = scrape(metrics_registry(session_factory, campaigns=[CAMPAIGN], held_note=HOLD_NOTE))
     assert samples[("intake_queue_depth", (("campaign", CAMPAIGN),))] == 1
     assert samples[("intake_parse_seconds_count", (("campaign", CAMPAIGN), ("format", "pdf")))] == 1

@@ -99,7 +99,7 @@ def test_reply_from_stored_rows_threads_with_the_message(engine, tmp_path):
         session.add(ApplicationVersion(application_id=application.id, version=1, message_id=message.id,
                                        fields={"name": "张喆"}, missing_fields=[]))
         session.flush()
-        assert queue_message_reply(message, settings(tmp_path), session=session)
+        assert queue_message_reply(message, settings(tmp_path).campaigns[0], session=session)
     with make_session_factory(engine)() as session:
         [row] = session.scalars(select(OutboxMail)).all()
     reply = message_from_bytes(row.raw, policy=policy.SMTP)

@@ -61,8 +61,10 @@ class Campaign:
         assert report.ok and report.process.failed == 0, report.process.errors
 
     def sweep(self, moment: datetime) -> int:
-        queued = sweep_reminders(self.runtime.settings, self.runtime.session_factory, moment).queued
-        flush_outbox(self.runtime.session_factory, self.runtime.settings.smtp, self.runtime.settings.outbox)
+        settings = self.runtime.settings
+        [campaign] = settings.campaigns
+        queued = sweep_reminders(settings, campaign, self.runtime.session_factory, moment).queued
+        flush_outbox(self.runtime.session_factory, campaign.smtp, settings.outbox, campaign=campaign.name)
         return queued
 
     def restart(self) -> None:
@@ -119,7 +121,8 @@ def test_a_whole_campaign_answers_every_mail_once_and_reminds_only_who_needs_it(
             decision = decide(session, application, action, username="reviewer", address="127.0.0.1",
                               expected_version=application.row_version, settings=env.settings, notify=True, **extra)
             assert decision.ok and decision.emailed, decision.message
-    flush_outbox(campaign.runtime.session_factory, env.settings.smtp, env.settings.outbox)
+    flush_outbox(campaign.runtime.session_factory, env.settings.campaigns[0].smtp, env.settings.outbox,
+                 campaign=env.settings.campaigns[0].name)
     campaign.poll()  # nothing new: nothing more is sent
 
     replies = sent_mail(env.smtp_sink)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from intake.core.config import ConfigError, MailboxSettings, load_settings
+from intake.core.config import ConfigError, MailboxSettings, OneCentreSettings, Settings, all_keys, load_settings
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -23,8 +23,8 @@ def write_config(tmp_path: Path, mutate) -> Path:
 
 def test_checked_in_config_is_valid_and_resolves_paths_next_to_it():
     settings = load_settings(PROJECT / "config.yaml")
-    assert settings.campaign.deadline.isoformat() == "2020-09-25"
-    assert settings.campaign.timezone == "Asia/Shanghai"
+    assert settings.campaigns[0].deadline.isoformat() == "2020-09-25"
+    assert settings.campaigns[0].timezone == "Asia/Shanghai"
     assert settings.storage.path.is_absolute()
     assert settings.database.url.startswith("sqlite:////")
 
@@ -55,9 +55,9 @@ def test_password_can_come_from_the_environment(tmp_path, monkeypatch):
 
     settings = load_settings(write_config(tmp_path, use_env))
     with pytest.raises(ConfigError, match="TEST_IMAP_SECRET"):
-        settings.mailbox.resolved_password()
+        settings.campaigns[0].mailbox.resolved_password()
     monkeypatch.setenv("TEST_IMAP_SECRET", "授权码123")
-    assert settings.mailbox.resolved_password() == "授权码123"
+    assert settings.campaigns[0].mailbox.resolved_password() == "授权码123"
 
 
 def test_the_command_exits_non_zero_naming_the_key(tmp_path):
@@ -81,38 +81,31 @@ def test_a_missing_file_says_what_to_do(tmp_path):
 
 def test_every_config_key_is_documented_in_the_readme():
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    from intake.core.config import Settings
-
-    def keys(model, prefix=""):
-        for name, field in model.model_fields.items():
-            annotation = field.annotation
-            if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
-                yield from keys(annotation, f"{prefix}{name}.")
-            else:
-                yield f"{prefix}{name}"
-
-    undocumented = [key for key in keys(Settings) if f"`{key}`" not in readme]
+    # An entry of campaigns: holds the keys of the one-centre sections, documented there.
+    keys = {*all_keys(OneCentreSettings), *(key for key in all_keys(Settings) if not key.startswith("campaigns.")),
+            "campaigns", "campaigns.templates_dir"}
+    undocumented = sorted(key for key in keys if f"`{key}`" not in readme)
     assert undocumented == []
 
 
 def test_a_date_deadline_ends_with_that_day_in_the_campaign_time_zone(tmp_path):
     settings = load_settings(write_config(tmp_path, lambda d: d["campaign"].update(deadline="2020-09-25")))
-    assert settings.campaign.deadline_end().isoformat() == "2020-09-25T23:59:59.999999+08:00"
+    assert settings.campaigns[0].deadline_end().isoformat() == "2020-09-25T23:59:59.999999+08:00"
 
 
 @pytest.mark.parametrize("written", ["2020-09-25T17:30:00+08:00", "2020-09-25T09:30:00Z"])
 def test_a_deadline_with_a_time_and_offset_is_that_instant(tmp_path, written):
     settings = load_settings(write_config(tmp_path, lambda d: d["campaign"].update(deadline=written)))
-    end = settings.campaign.deadline_end()
+    end = settings.campaigns[0].deadline_end()
     assert end.isoformat() == "2020-09-25T17:30:00+08:00"  # shown in campaign time
-    assert settings.campaign.deadline.isoformat() == "2020-09-25"  # still a date for references and letters
+    assert settings.campaigns[0].deadline.isoformat() == "2020-09-25"  # still a date for references and letters
 
 
 def test_an_unquoted_yaml_date_time_is_read_too(tmp_path):
     path = tmp_path / "config.yaml"
     text = (PROJECT / "config.yaml").read_text(encoding="utf-8")
     path.write_text(text.replace("deadline: 2020-09-25 ", "deadline: 2020-09-25T23:00:00+00:00 "), encoding="utf-8")
-    campaign = load_settings(path).campaign
+    campaign = load_settings(path).campaigns[0]
     assert campaign.deadline.isoformat() == "2020-09-26"  # 07:00 the next morning in Zhanjiang
     assert campaign.deadline_end().isoformat() == "2020-09-26T07:00:00+08:00"
 
@@ -129,13 +122,13 @@ def test_the_campaign_name_defaults_to_its_title(tmp_path):
     def without_name(d):
         d["campaign"].pop("name")
 
-    assert load_settings(write_config(tmp_path, without_name)).campaign.name == "湛江市中小企业志愿服务专家报名"
+    assert load_settings(write_config(tmp_path, without_name)).campaigns[0].name == "湛江市中小企业志愿服务专家报名"
 
     def own_title(d):
         d["campaign"].pop("name")
         d["campaign"]["title"] = "2021年专家报名"
 
-    assert load_settings(write_config(tmp_path, own_title)).campaign.name == "2021年专家报名"
+    assert load_settings(write_config(tmp_path, own_title)).campaigns[0].name == "2021年专家报名"
 
 
 @pytest.mark.parametrize(
@@ -189,3 +182,66 @@ def test_plain_text_is_refused_for_a_server_on_another_machine(host):
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.53"])
 def test_plain_text_is_allowed_to_this_machine(host):
     assert MailboxSettings(host=host, security="none").security == "none"
+
+
+def centre(name: str, prefix: str, user: str) -> dict:
+    return {
+        "name": name, "title": f"{name} 专家报名", "deadline": "2020-09-25", "reference_prefix": prefix,
+        "mailbox": {"host": "127.0.0.1", "port": 10143, "security": "none", "username": user, "password": "x"},
+        "smtp": {"host": "127.0.0.1", "port": 10025, "security": "none", "from_address": user},
+    }
+
+
+def several_centres(tmp_path, *campaigns, **sections) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"campaigns": list(campaigns), **sections}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_a_province_lists_its_centres_each_with_its_own_mailbox_and_account(tmp_path):
+    settings = load_settings(several_centres(
+        tmp_path, centre("zhanjiang", "ZJZJ", "zj@intake.local"), {**centre("maoming", "MMZJ", "mm@intake.local"),
+                                                                    "templates_dir": "mm-templates"},
+        replies={"templates_dir": "shared-templates"}))
+    zhanjiang, maoming = settings.campaigns
+    assert (zhanjiang.mailbox.username, maoming.smtp.from_address) == ("zj@intake.local", "mm@intake.local")
+    assert zhanjiang.templates_dir == tmp_path / "shared-templates"  # the shared folder, unless its own
+    assert maoming.templates_dir == tmp_path / "mm-templates"
+    assert settings.campaign_named("maoming") is maoming
+
+
+def test_one_centre_is_a_province_of_one(tmp_path):
+    settings = load_settings(PROJECT / "config.yaml")
+    [campaign] = settings.campaigns
+    assert campaign.name == "zj-sme-experts-2020" and campaign.mailbox.port == 10143 and campaign.smtp.port == 10025
+
+
+@pytest.mark.parametrize("repeated, second", [
+    ("name", centre("zhanjiang", "MMZJ", "mm@intake.local")),
+    ("reference_prefix", centre("maoming", "ZJZJ", "mm@intake.local")),
+    ("mailbox", centre("maoming", "MMZJ", "zj@intake.local")),
+])
+def test_two_centres_never_share_a_name_a_prefix_or_a_mailbox(tmp_path, repeated, second):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(several_centres(tmp_path, centre("zhanjiang", "ZJZJ", "zj@intake.local"), second))
+    assert f"each campaign needs its own {repeated}" in str(caught.value)
+
+
+def test_an_error_in_a_centre_names_its_place_in_the_list_with_an_example(tmp_path):
+    broken = {**centre("maoming", "MMZJ", "mm@intake.local"), "deadline": "25/09/2020"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(several_centres(tmp_path, centre("zhanjiang", "ZJZJ", "zj@intake.local"), broken))
+    assert "- campaigns.1.deadline:" in str(caught.value) and "2020-09-25" in str(caught.value)
+    mailbox_less = {key: value for key, value in centre("maoming", "MMZJ", "mm@intake.local").items() if key != "mailbox"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(several_centres(tmp_path, mailbox_less))
+    assert "- campaigns.0.mailbox:" in str(caught.value) and "mailbox: 段" in str(caught.value)
+
+
+def test_both_layouts_at_once_is_refused(tmp_path):
+    def also_campaigns(d):
+        d["campaigns"] = [centre("maoming", "MMZJ", "mm@intake.local")]
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write_config(tmp_path, also_campaigns))
+    assert "campaign" in str(caught.value) and "unknown key" in str(caught.value)

@@ -62,7 +62,11 @@ def settings(tmp_path):
 
 @pytest.fixture
 def schedule(settings):
-    return ReminderSchedule.from_settings(settings)
+    return schedule_of(settings)
+
+
+def schedule_of(settings):
+    return ReminderSchedule.of(settings.campaigns[0], settings.reminders)
 
 
 def applicant(address="wang@example.org", *, wrote=at(10, 10)) -> Recipient:
@@ -109,9 +113,9 @@ def test_nothing_after_the_deadline(schedule):
 
 def test_a_deadline_with_a_time_ends_reminders_at_that_instant(tmp_path):
     settings = make_settings(tmp_path)
-    settings = settings.model_copy(update={"campaign": settings.campaign.model_validate(
-        {"name": CAMPAIGN, "deadline": "2020-09-25T12:00:00+08:00"})})
-    schedule = ReminderSchedule.from_settings(settings)
+    campaign = settings.campaigns[0]
+    campaign = type(campaign).model_validate({**campaign.model_dump(), "deadline": "2020-09-25T12:00:00+08:00"})
+    schedule = ReminderSchedule.of(campaign, settings.reminders)
     assert one(schedule, at(25, 11, 59)).send
     assert not one(schedule, at(25, 12, 1)).send
 
@@ -140,14 +144,13 @@ def test_the_daily_cap_of_automatic_replies_applies(schedule):
 
 
 def test_no_offsets_configured_means_no_reminders(tmp_path):
-    schedule = ReminderSchedule.from_settings(make_settings(tmp_path, offsets_days=[]))
+    schedule = schedule_of(make_settings(tmp_path, offsets_days=[]))
     assert not one(schedule, at(24, 9)).send
 
 
 def test_the_offsets_send_time_and_waking_hours_come_from_the_configuration(tmp_path):
     # 21:00 unquoted in YAML is the base-60 number 1260: read as the time it was written as.
-    schedule = ReminderSchedule.from_settings(
-        make_settings(tmp_path, offsets_days=[2], send_at="10:30", not_before="10:00", not_after=1260))
+    schedule = schedule_of(make_settings(tmp_path, offsets_days=[2], send_at="10:30", not_before="10:00", not_after=1260))
     assert not one(schedule, at(23, 10, 29)).send
     assert one(schedule, at(23, 10, 30)).offset_days == 2
     assert not one(schedule, at(23, 21)).send
@@ -217,7 +220,7 @@ def test_incomplete_applicants_and_people_who_only_asked_are_reminded_complete_o
         add_application(session, "asked-then-applied@example.org", missing=(), number=3, received=at(13, 10))
         add_application(session, "robot@example.org", number=4, no_reply_reason="auto-submitted")
 
-    report = sweep_reminders(settings, session_factory, at(18, 9))
+    report = sweep_reminders(settings, settings.campaigns[0], session_factory, at(18, 9))
 
     assert report.queued == 2
     rows = queued_reminders(session_factory)
@@ -238,10 +241,10 @@ def test_a_sweep_run_twice_or_by_two_workers_queues_each_reminder_once(settings,
     with session_factory() as session, session.begin():
         add_application(session, "incomplete@example.org")
 
-    assert sweep_reminders(settings, session_factory, at(18, 9)).queued == 1
-    assert sweep_reminders(settings, session_factory, at(18, 9, 15)).queued == 0
-    assert sweep_reminders(settings, session_factory, at(19, 9)).queued == 0  # the 7-day one is done
-    assert sweep_reminders(settings, session_factory, at(22, 9)).queued == 1
+    assert sweep_reminders(settings, settings.campaigns[0], session_factory, at(18, 9)).queued == 1
+    assert sweep_reminders(settings, settings.campaigns[0], session_factory, at(18, 9, 15)).queued == 0
+    assert sweep_reminders(settings, settings.campaigns[0], session_factory, at(19, 9)).queued == 0  # the 7-day one is done
+    assert sweep_reminders(settings, settings.campaigns[0], session_factory, at(22, 9)).queued == 1
     with session_factory() as session:
         assert [(row.recipient, row.offset_days, row.reason) for row in session.scalars(select(SentReminder))] == [
             ("incomplete@example.org", 7, INCOMPLETE), ("incomplete@example.org", 3, INCOMPLETE)]
@@ -253,23 +256,23 @@ def test_the_row_recorded_first_wins_even_if_another_sweep_planned_the_same_remi
         add_application(session, "incomplete@example.org")
     with session_factory() as session, session.begin():
         session.add(SentReminder(campaign=CAMPAIGN, recipient="incomplete@example.org",
-                                 deadline=settings.campaign.deadline, offset_days=7, reason=INCOMPLETE))
-    assert sweep_reminders(settings, session_factory, at(18, 9)).queued == 0
+                                 deadline=settings.campaigns[0].deadline, offset_days=7, reason=INCOMPLETE))
+    assert sweep_reminders(settings, settings.campaigns[0], session_factory, at(18, 9)).queued == 0
     assert queued_reminders(session_factory) == []
 
 
 def test_an_applicant_who_completed_the_form_gets_no_further_reminder(settings, session_factory):
     with session_factory() as session, session.begin():
         application_id = add_application(session, "wang@example.org").id
-    assert sweep_reminders(settings, session_factory, at(18, 9)).queued == 1
+    assert sweep_reminders(settings, settings.campaigns[0], session_factory, at(18, 9)).queued == 1
     with session_factory() as session, session.begin():  # the corrected form arrives on the 20th
         application = session.get(Application, application_id)
         correction = add_message(session, "wang@example.org", received=at(20, 9))
         application.status, application.missing_fields, application.message_id = (
             ApplicationStatus.PENDING_REVIEW, [], correction.id)
 
-    assert sweep_reminders(settings, session_factory, at(22, 9)).queued == 0
-    assert sweep_reminders(settings, session_factory, at(24, 9)).queued == 0
+    assert sweep_reminders(settings, settings.campaigns[0], session_factory, at(22, 9)).queued == 0
+    assert sweep_reminders(settings, settings.campaigns[0], session_factory, at(24, 9)).queued == 0
     assert len(queued_reminders(session_factory)) == 1
 
 
@@ -277,7 +280,7 @@ def test_an_hr_office_with_several_incomplete_forms_gets_one_reminder_listing_ea
     with session_factory() as session, session.begin():
         add_application(session, "hr@example.org", missing=("mobile",), number=1)
         add_application(session, "hr@example.org", missing=("email",), number=2, received=at(11, 10))
-    assert sweep_reminders(settings, session_factory, at(18, 9)).queued == 1
+    assert sweep_reminders(settings, settings.campaigns[0], session_factory, at(18, 9)).queued == 1
     [row] = queued_reminders(session_factory)
     body = email.message_from_bytes(row.raw, policy=policy.default).get_content()
     assert "ZJZJ-2020-0001" in body and "ZJZJ-2020-0002" in body
@@ -288,7 +291,7 @@ def test_the_dry_run_plan_says_who_would_get_what_and_why(settings, session_fact
         add_application(session, "incomplete@example.org", missing=("mobile",))
         add_inquiry(session, "asked@example.org", received=at(22, 15))
     with session_factory() as session:
-        plan = {d.recipient.address: d for d in plan_reminders(session, settings, at(22, 16))}
+        plan = {d.recipient.address: d for d in plan_reminders(session, settings, settings.campaigns[0], at(22, 16))}
     assert plan["incomplete@example.org"].send and "手机" in plan["incomplete@example.org"].why
     assert plan["asked@example.org"].recipient.reason == INQUIRY
     assert not plan["asked@example.org"].send and "来信" in plan["asked@example.org"].why
@@ -298,7 +301,7 @@ def test_the_dry_run_plan_says_who_would_get_what_and_why(settings, session_fact
 def test_a_reminder_is_threaded_on_the_latest_mail_and_dated_now(settings, session_factory):
     with session_factory() as session, session.begin():
         add_application(session, "incomplete@example.org")
-    sweep_reminders(settings, session_factory, at(24, 9, 5))
+    sweep_reminders(settings, settings.campaigns[0], session_factory, at(24, 9, 5))
     [row] = queued_reminders(session_factory)
     message = email.message_from_bytes(row.raw, policy=policy.default)
     assert message["In-Reply-To"].startswith("<") and message["Auto-Submitted"] == "auto-replied"
@@ -317,7 +320,7 @@ def test_intake_reminders_dry_run_lists_who_would_get_what_and_sends_nothing(tmp
         "storage": {"path": str(tmp_path / "store")},
         "campaign": {"name": CAMPAIGN, "deadline": "2020-09-25"},
     }), encoding="utf-8")
-    upgrade_database(settings.database.url)
+    upgrade_database(settings.database.url, campaigns=[c.name for c in settings.campaigns])
     engine = make_engine(settings.database.url)
     factory = make_session_factory(engine)
     with factory() as session, session.begin():
