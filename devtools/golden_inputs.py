@@ -10,7 +10,8 @@ LibreOffice loses, flatbed scans and phone photos (answers glued to their
 labels, a keystoned close-up, labels over answers, a tick box against the
 table's rule), a file that is barely the form, and attachments that are not
 the form at all. The Word cases are in ``devtools.golden_office``, the
-pictures in ``devtools.golden_images``.
+pictures in ``devtools.golden_images``; pictures that pin OCR reading fixes
+in ``devtools.golden_ocr_fixes``.
 
 The expected ``<input>.expected.json`` beside each input is written by hand
 and reviewed as a diff; this script never writes it. Inputs are committed:
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from devtools import golden_office as office
 from devtools.golden_images import image_files
+from devtools.golden_ocr_fixes import ocr_fix_files
 from devtools.samples import scans
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "golden"
@@ -72,6 +74,7 @@ def build(out: Path, only: str = "") -> list[Path]:
                   if kind == fmt and name.startswith(only)}
         files.update(scans.docx_to_many(fmt, wanted))
     files.update(image_files(only))
+    files.update(ocr_fix_files(only))
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in sorted(files.items()):
