@@ -86,7 +86,7 @@ def generate(url: str, count: int, *, seed: int = 2020) -> None:
         with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE" if runtime.engine.dialect.name == "postgresql" else "ANALYZE"))
         with runtime.session_factory() as session:
-            add_user(session, "bench-admin", PASSWORD, StaffRole.ADMIN)
+            add_user(session, "bench-admin", PASSWORD, StaffRole.ADMIN, campaigns=[CAMPAIGN])
             session.commit()
     finally:
         runtime.close()
@@ -142,7 +142,7 @@ def _application_row(number: int, received: datetime, fields: dict, rng: random.
 
 
 def _settings(url: str, workdir: Path):
-    workstations = load_settings(PROJECT / "config.yaml").campaign.workstations
+    workstations = load_settings(PROJECT / "config.yaml").campaigns[0].workstations
     return settings_from_mapping({
         "mailbox": {"host": "127.0.0.1"}, "smtp": {"host": "127.0.0.1", "from_address": "bench@126.com"},
         "database": {"url": url}, "storage": {"path": str(workdir / "store")},

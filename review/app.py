@@ -13,16 +13,17 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core.config import ConfigError, Settings
 from intake.core.labels import field_label, reason_label, status_label
-from review import auth
+from review import auth, campaign_access
 from review.request_scope import close_session
 from review.views import BLUEPRINTS, health
 
+PROVINCE_TITLE = "中小企业志愿服务专家报名"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
@@ -43,19 +44,31 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session]) -> Fl
     )
     CSRFProtect(app)
     app.register_blueprint(auth.blueprint)
+    app.register_blueprint(campaign_access.blueprint)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(health.blueprint)  # /healthz and /metrics, for machines (no sign-in)
     app.before_request(auth.load_user)
+    app.before_request(campaign_access.choose_campaign)
     app.teardown_appcontext(close_session)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
-    app.context_processor(lambda: {"campaign_title": settings.campaign.title})
+    app.context_processor(lambda: _campaign_context(settings))
     # One table of Chinese names for every status, reason and field (intake.core.labels).
     app.jinja_env.globals.update(status_label=status_label, reason_label=reason_label, field_label=field_label)
     for code, message in ((403, "没有权限执行此操作。"), (404, "页面不存在。")):
         app.register_error_handler(code, _error_page(code, message))
     return app
+
+
+def _campaign_context(settings: Settings) -> dict:
+    # Before sign-in (or with no campaign to read) a one-centre deployment still shows its title.
+    current = g.get("campaign")
+    if current is not None:
+        title = current.title
+    else:
+        title = settings.campaigns[0].title if len(settings.campaigns) == 1 else PROVINCE_TITLE
+    return {"campaign_title": title, "switch_target": campaign_access.switch_target}
 
 
 def _security_headers(response):

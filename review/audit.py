@@ -13,7 +13,7 @@ ACTION_LABELS = {
     "correct": "修改字段", "confirm": "确认字段", "approve": "通过", "reject": "不通过",
     "request_info": "要求补充材料", "reopen": "重新审核", "export": "导出", "retry": "重试",
     "merge": "合并重复报名", "keep_apart": "标记为不同申请人", "user_add": "新增用户",
-    "user_disable": "停用用户", "user_passwd": "修改密码",
+    "user_disable": "停用用户", "user_passwd": "修改密码", "user_grant": "授予活动角色", "user_revoke": "收回活动角色",
 }
 
 

@@ -1,4 +1,5 @@
-"""Signing in and out, the signed-in user of each request, and who may do what.
+"""Signing in and out, and the signed-in user of each request (what they may do in which
+campaign: ``review.campaign_access``).
 
 The session cookie holds the user's id and the account's ``session_version``;
 disabling an account or changing its password bumps that number, so every
@@ -8,14 +9,12 @@ account and per address, counted from the audit log.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
 from intake.core.models import AuditEntry, StaffUser
-from intake.core.statuses import StaffRole
 from review import audit
 from review.accounts import authenticate
 from review.request_scope import client_address, db, settings
@@ -42,20 +41,6 @@ def load_user():
     return None
 
 
-def is_admin() -> bool:
-    return g.get("user") is not None and g.user.role == StaffRole.ADMIN
-
-
-def admin_required(view):
-    """Only the admin role: reveals, the provincial report, retries, the audit log."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not is_admin():
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
-
-
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET":
@@ -80,7 +65,7 @@ def login():
     user.last_login_at = datetime.now(timezone.utc)
     audit.record(db(), "login", username=user.username, address=address)
     db().commit()
-    return redirect(_safe_next(request.form.get("next", "")))
+    return redirect(safe_next(request.form.get("next", "")))
 
 
 @blueprint.route("/logout", methods=["POST"])
@@ -103,7 +88,7 @@ def _too_many_failures(username: str, address: str) -> bool:
             or failures(AuditEntry.address == address) >= web.login_attempts * ADDRESS_ATTEMPTS_FACTOR)
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     """Only a path on this site: never an open redirect to another host."""
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:

@@ -1,7 +1,7 @@
 """The dashboard's figures: counts by status and county, targets, and what failed.
 
 The counts come from one GROUP BY over the campaign's applications and the
-failures from scans of the message table; at a province's 100,000 rows those
+failures (its own mail and replies) from scans of the message and outbox tables; at a province's 100,000 rows those
 are full scans, so the figures are cached per app and campaign for
 ``CACHE_SECONDS`` (a dashboard a minute old is fine). A retry clears the
 cache: the admin who clicked it must see the row leave the list.
@@ -82,7 +82,8 @@ class FiguresCache:
         hit = self.entries.get(campaign.name)
         if hit is not None and hit[0] > now:
             return hit[1]
-        figures = Figures(compute_counts(session, campaign), *failed_messages(session), *failed_replies(session))
+        figures = Figures(compute_counts(session, campaign), *failed_messages(session, campaign.name),
+                          *failed_replies(session, campaign.name))
         with self.lock:
             self.entries[campaign.name] = (now + CACHE_SECONDS, figures)
         return figures
@@ -128,9 +129,12 @@ def county_order(campaign: CampaignSettings, seen) -> list[str]:
     return order + ([NO_COUNTY] if NO_COUNTY in seen else [])
 
 
-def failed_messages(session: Session) -> tuple[int, list[Failure]]:
-    """Mail that failed to process, and mail too large to download (headers only)."""
+def failed_messages(session: Session, campaign: str | None = None) -> tuple[int, list[Failure]]:
+    """Mail that failed to process, and mail too large to download (headers only): that of
+    ``campaign``'s mailbox, or (None) of every mailbox."""
     unread = Message.status.in_([MessageStatus.FAILED, MessageStatus.TOO_LARGE])
+    if campaign is not None:
+        unread = unread & (Message.campaign == campaign)
     total = session.scalar(select(func.count()).select_from(Message).where(unread))
     rows = session.execute(
         select(Message.id, Message.subject, Message.from_address, Message.error, Message.defects,
@@ -145,13 +149,16 @@ def failed_messages(session: Session) -> tuple[int, list[Failure]]:
         for r in rows]
 
 
-def failed_replies(session: Session) -> tuple[int, list[Failure]]:
-    total = session.scalar(select(func.count()).select_from(OutboxMail)
-                           .where(OutboxMail.status == OutboxStatus.FAILED))
+def failed_replies(session: Session, campaign: str | None = None) -> tuple[int, list[Failure]]:
+    """Replies that could not be sent: by ``campaign``'s account, or (None) by any."""
+    failed = OutboxMail.status == OutboxStatus.FAILED
+    if campaign is not None:
+        failed = failed & OutboxMail.of_campaign(campaign)
+    total = session.scalar(select(func.count()).select_from(OutboxMail).where(failed))
     rows = session.execute(
         select(OutboxMail.id, OutboxMail.to_address, OutboxMail.subject, OutboxMail.last_error,
                OutboxMail.created_at)
-        .where(OutboxMail.status == OutboxStatus.FAILED).order_by(OutboxMail.id.desc()).limit(FAILED_LIST_LIMIT)
+        .where(failed).order_by(OutboxMail.id.desc()).limit(FAILED_LIST_LIMIT)
     ).all()
     return total or 0, [Failure(r.id, f"{r.to_address} · {r.subject}", redact_text(r.last_error or ""),
                                 r.created_at) for r in rows]

@@ -3,7 +3,9 @@
 Bulk decisions run ``decide`` once per application, so they pass the same
 checks, write the same audit rows and queue the same emails as single ones.
 Nothing here commits: the view does, so a decision, its audit row and its
-email are stored together or not at all.
+email are stored together or not at all. An application is decided under its
+own campaign's terms (required fields, reply account), whichever campaign the
+person has open; who may decide is the view's question (``review.campaign_access``).
 """
 from __future__ import annotations
 
@@ -68,7 +70,8 @@ def refusal(application: Application, action: str, *, settings: Settings, reason
     if status == ApplicationStatus.REJECTED:
         return "该申请已不通过；如需更改，请先点“重新审核”。"
     if action == "approve":
-        missing = missing_required(application.fields or {}, settings.campaign.required_fields)
+        missing = missing_required(application.fields or {},
+                                   settings.campaign_named(application.campaign).required_fields)
         if missing:
             labels = "、".join(_label(key) for key in missing)
             return f"缺少必填项：{labels}，不能通过。请先补全这些字段，或选择“需补充”请申请人补充。"
@@ -129,7 +132,8 @@ def decide(
         application.decision_reason = f"需补充：{labels}" + (f"（{note}）" if note else "")
         details.update(fields=requested, note=note)
     else:  # reopen: back to the queue; the audit log keeps the decision it undoes
-        missing = missing_required(application.fields or {}, settings.campaign.required_fields)
+        missing = missing_required(application.fields or {},
+                                   settings.campaign_named(application.campaign).required_fields)
         application.status = status_for(missing)
         details["reason"] = application.decision_reason
         application.decision_reason = None
@@ -147,7 +151,8 @@ def decide(
     if notify and action in NOTICE_FOR:
         try:
             row = queue_staff_notice(
-                application, NOTICE_FOR[action], settings, session=session, decision_id=entry.id,
+                application, NOTICE_FOR[action], settings.campaign_named(application.campaign), session=session,
+                decision_id=entry.id,
                 requested_keys=requested, note=note or "",
                 reason=application.decision_reason if action == "reject" else "",
             )
@@ -166,6 +171,7 @@ def bulk_decide(
     username: str,
     address: str | None,
     settings: Settings,
+    campaign: str,
     expected_versions: Mapping[int, int] | None = None,
     reason: str | None = None,
     reason_text: str | None = None,
@@ -174,7 +180,7 @@ def bulk_decide(
     """``decide`` for each application (approve or reject), each in its own savepoint.
 
     One refused or conflicting application does not stop the others; an empty
-    selection decides nothing. ``expected_versions`` (id → row_version seen on
+    selection decides nothing, and an id of another ``campaign`` is refused as unknown. ``expected_versions`` (id → row_version seen on
     the confirmation page) makes a change made meanwhile a conflict.
     """
     wanted = list(dict.fromkeys(int(i) for i in ids))[:MAX_BULK]
@@ -183,7 +189,7 @@ def bulk_decide(
     if not wanted:
         return []
     found = {a.id: a for a in session.scalars(select(Application).where(
-        Application.id.in_(wanted), Application.campaign == settings.campaign.name))}
+        Application.id.in_(wanted), Application.campaign == campaign))}
     results: list[Decision] = []
     for app_id in wanted:
         application = found.get(app_id)

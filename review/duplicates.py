@@ -129,8 +129,8 @@ def merge(session: Session, kept: Application, dropped: Application, *, username
 def keep_apart(session: Session, a: Application, b: Application, *, username: str, address: str | None,
                note: str | None = None) -> None:
     """Record on both that a person judged them to be different applicants; nothing else changes."""
-    if a.id == b.id:
-        raise DecisionRefused("请选择另一份申请。")
+    if a.id == b.id or a.campaign != b.campaign:
+        raise DecisionRefused("请选择同一批次中的另一份申请。")
     note = (note or "").strip()[:500] or None
     for this, other in ((a, b), (b, a)):
         audit.record(session, "keep_apart", username=username, application_id=this.id, address=address,

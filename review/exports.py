@@ -2,7 +2,8 @@
 
 ``roster_rows`` is the public roster (姓名、工作单位、专业特长 of approved
 experts, nothing else); ``report_rows`` is the provincial report (every form
-field in the form's order, Chinese headers and labels). Both yield rows in
+field in the form's order, Chinese headers and labels) of one campaign, and
+``province_report_rows`` the same across every city, with its 城市/活动 first. Both yield rows in
 batches so 10,000 experts never sit in memory as ORM objects; ``write_xlsx``
 and ``write_csv`` turn rows into a file. Every cell a spreadsheet could run
 as a formula is neutralised by the writers, so JSON keeps the values as read.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ from parsers.schema import FormSchema, load_schema
 ROSTER_COLUMNS = (("name", "姓名"), ("employer", "工作单位"), ("specialty", "专业特长"))
 REPORT_LEADING = ("编号", "状态", "收到时间", "逾期")
 REPORT_TRAILING = ("缺少项", "待核对项")
+PROVINCE_LEADING = "城市/活动"
 BATCH_ROWS = 1000
 # Excel, LibreOffice and WPS run a cell starting with these as a formula (CSV/formula injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -125,6 +127,21 @@ def report_rows(session: Session, campaign: CampaignSettings, *, statuses=(Appli
             ]
 
     return report_headers(schema), rows()
+
+
+def province_report_rows(session: Session, campaigns: Sequence[CampaignSettings], *,
+                         statuses=(ApplicationStatus.APPROVED,)) -> tuple[list[str], Rows]:
+    """The provincial report across cities: each campaign's rows in turn (each in its own time
+    zone), the campaign's title first. Full values, as the province registers the experts."""
+    headers = [PROVINCE_LEADING, *report_headers()]
+
+    def rows() -> Rows:
+        for campaign in campaigns:
+            _headers, campaign_rows = report_rows(session, campaign, statuses=statuses, reveal=True)
+            for row in campaign_rows:
+                yield [campaign.title, *row]
+
+    return headers, rows()
 
 
 def count_rows(session: Session, campaign: CampaignSettings, statuses=(ApplicationStatus.APPROVED,)) -> int:

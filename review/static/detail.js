@@ -91,6 +91,13 @@
       whenFailed(image, () => unavailable(image));
     });
     linkSources();
+    // Read-only (no role in this application's campaign): Enter in a field saves nothing.
+    document.querySelectorAll("form.field").forEach((form) => {
+      form.addEventListener("submit", (event) => {
+        const input = form.querySelector("input[name=value]");
+        if (input && input.readOnly) event.preventDefault();
+      });
+    });
 
     const first = document.querySelector('form.field[data-state="review"] input[name=value], form.field[data-state="missing"] input[name=value]');
     if (first) { first.focus(); first.select(); }

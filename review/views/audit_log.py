@@ -1,7 +1,9 @@
-"""审计日志 (admin): who did what and when — logins, reveals, corrections, decisions, exports.
+"""审计日志: who did what and when — logins, reveals, corrections, decisions, exports.
 
-Newest first, 100 rows a page, paged by the (at, id) of the last row shown
-(keyset: page 500 costs what page 1 costs).
+A city's admin reads the entries about the current campaign's applications and
+their own account's other entries (logins, exports, retries); a provincial
+account reads every entry. Newest first, 100 rows a page, paged by the (at, id)
+of the last row shown (keyset: page 500 costs what page 1 costs).
 """
 from __future__ import annotations
 
@@ -9,14 +11,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from intake.core.masking import redact_text
 from intake.core.models import Application, AuditEntry
 from review.audit import ACTION_LABELS
-from review.auth import admin_required
+from review.campaign_access import is_admin_in, is_provincial
 from review.request_scope import db, settings
 
 blueprint = Blueprint("audit_log", __name__)
@@ -55,30 +57,51 @@ class AuditRow:
     action: str
     application_id: int | None
     reference: str | None
+    campaign: str | None  # the application's
     details: str
     address: str
 
 
+@dataclass(frozen=True)
+class AuditScope:
+    """Whose entries a person reads: None, every entry; else those about this campaign's
+    applications and this account's own entries about no application."""
+
+    campaign: str | None
+    username: str | None
+
+
 @blueprint.route("/audit")
-@admin_required
 def index():
+    if is_provincial():
+        scope = AuditScope(None, None)
+    elif is_admin_in(g.campaign.name):
+        scope = AuditScope(g.campaign.name, g.user.username)
+    else:
+        abort(403)
     wanted = AuditFilter.from_args(request.args)
     cursor = _cursor(request.args.get("before", ""))
-    rows, more = audit_page(db(), wanted, cursor)
+    rows, more = audit_page(db(), wanted, cursor, scope=scope)
     older = None
     if more:
         last = rows[-1]  # `at` comes back in UTC; the cursor keeps it so
         older = url_for("audit_log.index", **wanted.query_args(),
                         before=f"{last.at.strftime(CURSOR_FORMAT)}-{last.id}")
+    titles = {campaign.name: campaign.title for campaign in settings().campaigns}
     return render_template("audit_log.html", rows=rows, wanted=wanted, labels=ACTION_LABELS, older=older,
-                           paged=cursor is not None, tz=settings().campaign.tz, detail_url=_detail_url)
+                           paged=cursor is not None, tz=g.campaign.tz, detail_url=_detail_url,
+                           campaign_titles=titles if scope.campaign is None else None)
 
 
-def audit_page(session: Session, wanted: AuditFilter, cursor: tuple[datetime, int] | None
-               ) -> tuple[list[AuditRow], bool]:
-    tz = settings().campaign.tz
-    statement = (select(AuditEntry, Application.reference)
+def audit_page(session: Session, wanted: AuditFilter, cursor: tuple[datetime, int] | None, *,
+               scope: AuditScope) -> tuple[list[AuditRow], bool]:
+    tz = g.campaign.tz
+    statement = (select(AuditEntry, Application.reference, Application.campaign)
                  .outerjoin(Application, Application.id == AuditEntry.application_id))
+    if scope.campaign is not None:
+        statement = statement.where(or_(
+            Application.campaign == scope.campaign,
+            and_(AuditEntry.application_id.is_(None), AuditEntry.username == scope.username)))
     if wanted.username:
         statement = statement.where(AuditEntry.username == wanted.username)
     if wanted.action:
@@ -94,8 +117,9 @@ def audit_page(session: Session, wanted: AuditFilter, cursor: tuple[datetime, in
         at, entry_id = cursor
         statement = statement.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < entry_id)))
     found = session.execute(statement.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(PAGE_ROWS + 1)).all()
-    rows = [AuditRow(entry.id, entry.at, entry.username, entry.action, entry.application_id, reference,
-                     _details_text(entry.details), entry.address or "") for entry, reference in found[:PAGE_ROWS]]
+    rows = [AuditRow(entry.id, entry.at, entry.username, entry.action, entry.application_id, reference, campaign,
+                     _details_text(entry.details), entry.address or "")
+            for entry, reference, campaign in found[:PAGE_ROWS]]
     return rows, len(found) > PAGE_ROWS
 
 

@@ -1,37 +1,41 @@
-"""概览: counts by status and county, approved experts against each county's target, failures to retry."""
+"""概览: counts by status and county, approved experts against each county's target, failures to retry.
+
+All of the current campaign; a retry takes its admin role, and a failed mail or reply of a
+campaign the person may not read is a 404 like another city's application.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from sqlalchemy import update
 
 from intake.core.labels import APPLICATION_STATUS_LABELS as STATUS_LABELS
 from intake.core.models import Message, OutboxMail
 from intake.core.statuses import MessageStatus, OutboxStatus
 from review import audit
-from review.auth import admin_required, is_admin
+from review.campaign_access import is_admin_in, readable, require_role
 from review.dashboard_figures import CountyFigures
-from review.request_scope import client_address, db, figures_cache, settings
+from review.request_scope import client_address, db, figures_cache
 
 blueprint = Blueprint("dashboard", __name__)
 
 @blueprint.route("/dashboard")
 def index():
-    campaign = settings().campaign
+    campaign = g.campaign
     figures = figures_cache().get(db(), campaign)
     return render_template(
         "dashboard.html", counts=figures.counts, status_labels=STATUS_LABELS, chart=bar_chart(figures.counts.counties),
         messages_failed=figures.messages_failed, messages=figures.messages, replies_failed=figures.replies_failed,
-        replies=figures.replies, can_retry=is_admin(), tz=campaign.tz,
+        replies=figures.replies, can_retry=is_admin_in(campaign.name), tz=campaign.tz,
         per_workstation=campaign.experts_per_workstation,
     )
 
 
 @blueprint.route("/messages/<int:message_id>/retry", methods=["POST"])
-@admin_required
 def retry_message(message_id: int):
+    _require_admin_of(db().get(Message, message_id))
     # Back to `stored`: the worker's next poll processes it like a newly fetched message.
     changed = db().execute(
         update(Message).where(Message.id == message_id, Message.status == MessageStatus.FAILED)
@@ -41,14 +45,22 @@ def retry_message(message_id: int):
 
 
 @blueprint.route("/outbox/<int:outbox_id>/retry", methods=["POST"])
-@admin_required
 def retry_reply(outbox_id: int):
+    _require_admin_of(db().get(OutboxMail, outbox_id))
     changed = db().execute(
         update(OutboxMail).where(OutboxMail.id == outbox_id, OutboxMail.status == OutboxStatus.FAILED)
         .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=datetime.now(timezone.utc))
         .execution_options(synchronize_session=False)
     ).rowcount
     return _after_retry(changed, "reply", outbox_id, f"回复 #{outbox_id} 将在下一次发信时重新发送。")
+
+
+def _require_admin_of(row: Message | OutboxMail | None) -> None:
+    """404 for a row of a campaign the person may not read (or of none), 403 unless its admin."""
+    campaign = readable(row.campaign) if row is not None else None
+    if campaign is None:
+        abort(404)
+    require_role(campaign.name, admin=True)
 
 
 def _after_retry(changed: int, what: str, row_id: int, done: str):

@@ -3,18 +3,22 @@
 Each view checks the ``row_version`` its page was built from, commits once,
 and on a conflict writes nothing and says so. After a POST the browser is
 sent back (Post/Redirect/Get) with the queue's filters kept in ``queue``.
+Each takes a role in the application's own campaign (``review.campaign_access``):
+another city's application is a 404, a provincial reader's POST a 403.
 """
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from intake.core.config import CampaignSettings
 from intake.core.labels import APPLICATION_STATUS_LABELS as STATUS_LABELS
 from intake.core.models import Application
 from notifier.staff_notices import notice_address
+from review.campaign_access import may_act_in, readable_application, require_role
 from review.corrections import CONFLICT_MESSAGE, Conflict, UnknownField, confirm_field, correct_field, \
     next_field_to_review
 from review.decisions import ACTION_NAMES, BULK_ACTIONS, MAX_BULK, DecisionRefused, bulk_decide, decide, refusal
@@ -38,18 +42,18 @@ MAX_LISTED = 20  # refusals listed one by one in a bulk summary
 
 @blueprint.post("/applications/<int:app_id>/fields")
 def correct(app_id: int):
-    def save(application, key):
+    def save(application, campaign, key):
         return correct_field(
             db(), application, key, request.form.get("value", ""), username=g.user.username,
             expected_version=_int(request.form.get("row_version")), address=client_address(),
-            required_fields=settings().campaign.required_fields,
+            required_fields=campaign.required_fields,
         )
     return _change_field(app_id, save)
 
 
 @blueprint.post("/applications/<int:app_id>/confirm")
 def confirm(app_id: int):
-    def save(application, key):
+    def save(application, _campaign, key):
         return confirm_field(db(), application, key, username=g.user.username,
                              expected_version=_int(request.form.get("row_version")), address=client_address())
     return _change_field(app_id, save)
@@ -58,10 +62,10 @@ def confirm(app_id: int):
 def _change_field(app_id: int, save):
     """Correct or confirm one field, commit, and go on to the next field that needs a look;
     a stale page or an unknown field changes nothing and says so."""
-    application, queue = _application(app_id), _queue_args()
+    (application, campaign), queue = _application_to_change(app_id), _queue_args()
     key = request.form.get("field", "")
     try:
-        verdict = save(application, key)
+        verdict = save(application, campaign, key)
         db().commit()
     except UnknownField as exc:
         db().rollback()
@@ -84,7 +88,7 @@ def _change_field(app_id: int, save):
 # Named apart from the service function ``decide``; the endpoint keeps the spec's name.
 @blueprint.post("/applications/<int:app_id>/decide", endpoint="decide")
 def decide_one(app_id: int):
-    application, queue = _application(app_id), _queue_args()
+    (application, campaign), queue = _application_to_change(app_id), _queue_args()
     action = request.form.get("action", "")
     # A button may override the form's hidden next=1 through its formaction (?next=0).
     go_next = request.args.get("next", request.form.get("next")) == "1"
@@ -107,7 +111,7 @@ def decide_one(app_id: int):
         return _back(app_id, queue, "decision")
     flash(f"{ACTION_NAMES[action]}：{result.reference} {result.name}" + _email_note(result, notify))
     if go_next and action in BULK_ACTIONS:
-        following = next_application_id(db(), settings().campaign.name, queue, app_id)
+        following = next_application_id(db(), campaign.name, queue, app_id)
         if following is None:
             flash("队列已审完。")
             return redirect(_queue_url(queue))
@@ -118,6 +122,8 @@ def decide_one(app_id: int):
 
 @blueprint.post("/applications/bulk")
 def bulk():
+    campaign = g.campaign  # the queue's: the one the boxes were ticked in
+    require_role(campaign.name)
     queue = _queue_args()
     ids = _ids(request.form.getlist("ids"))
     action = request.form.get("action", "")
@@ -133,7 +139,7 @@ def bulk():
         return redirect(_queue_url(queue))
     if request.form.get("confirmed") != "1":
         applications = db().scalars(select(Application).where(
-            Application.id.in_(ids), Application.campaign == settings().campaign.name).order_by(Application.id))
+            Application.id.in_(ids), Application.campaign == campaign.name).order_by(Application.id))
         rows = [{"application": app,
                  "refusal": refusal(app, action, settings=settings(), reason=reason, reason_text=reason_text),
                  "address": notice_address(app)} for app in applications]
@@ -146,7 +152,7 @@ def bulk():
     notify = request.form.get("notify") == "1"
     try:
         results = bulk_decide(db(), ids, action, username=g.user.username, address=client_address(),
-                              settings=settings(), expected_versions=versions, reason=reason,
+                              settings=settings(), campaign=campaign.name, expected_versions=versions, reason=reason,
                               reason_text=reason_text, notify=notify)
         db().commit()
     except StaleDataError:
@@ -163,18 +169,18 @@ def bulk():
 
 @blueprint.get("/applications/<int:app_id>/duplicates")
 def duplicates(app_id: int):
-    application, queue = _application(app_id), _queue_args()
+    (application, campaign), queue = readable_application(app_id), _queue_args()
     pairs = [{"other": other, "shared": shared_facts(application, other), "rows": compare([application, other]),
               "kept_apart": last_keep_apart(db(), application, other)}
              for other in possible_duplicates(db(), application)]
     return render_template("decisions/duplicates.html", application=application, pairs=pairs, queue_args=queue,
-                           status_labels=STATUS_LABELS)
+                           status_labels=STATUS_LABELS, app_campaign=campaign, may_act=may_act_in(campaign.name))
 
 
 @blueprint.post("/applications/<int:app_id>/merge", endpoint="merge")
 def merge_pair(app_id: int):
-    application, queue = _application(app_id), _queue_args()
-    other = _application(_int(request.form.get("other")) or 0)
+    (application, _campaign), queue = _application_to_change(app_id), _queue_args()
+    other, _ = _application_to_change(_int(request.form.get("other")) or 0)
     keep_this = request.form.get("keep") == "this"
     kept, dropped = (application, other) if keep_this else (other, application)
     versions = {application.id: _int(request.form.get("row_version")),
@@ -198,8 +204,8 @@ def merge_pair(app_id: int):
 
 @blueprint.post("/applications/<int:app_id>/keep-apart", endpoint="keep_apart")
 def keep_pair_apart(app_id: int):
-    application, queue = _application(app_id), _queue_args()
-    other = _application(_int(request.form.get("other")) or 0)
+    (application, _campaign), queue = _application_to_change(app_id), _queue_args()
+    other, _ = _application_to_change(_int(request.form.get("other")) or 0)
     try:
         keep_apart(db(), application, other, username=g.user.username, address=client_address(),
                    note=request.form.get("note"))
@@ -215,9 +221,10 @@ def keep_pair_apart(app_id: int):
 
 
 @blueprint.app_template_filter("decision_time")
-def decision_time(value) -> str:
-    """A stored UTC time as staff read it: the campaign's time zone, to the minute."""
-    return value.astimezone(settings().campaign.tz).strftime("%Y-%m-%d %H:%M") if value else ""
+def decision_time(value, tz=None) -> str:
+    """A stored UTC time as staff read it: in ``tz`` (the application's campaign's time zone),
+    else the current campaign's, to the minute."""
+    return value.astimezone(tz or g.campaign.tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 @blueprint.app_context_processor
@@ -251,11 +258,11 @@ def _email_note(result, notify: bool) -> str:
     return ""
 
 
-def _application(app_id: int) -> Application:
-    application = db().get(Application, app_id)
-    if application is None or application.campaign != settings().campaign.name:
-        abort(404)
-    return application
+def _application_to_change(app_id: int) -> tuple[Application, CampaignSettings]:
+    """404 unless the person may read it, then 403 unless they hold a role in its campaign."""
+    application, campaign = readable_application(app_id)
+    require_role(campaign.name)
+    return application, campaign
 
 
 def _int(value: str | None) -> int | None:

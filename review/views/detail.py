@@ -8,6 +8,9 @@ Page images are served with the ID and phone numbers located on them filled in
 (``review.page_masking``). The page a reveal returns asks for its images with
 ``?reveal=<the reveal's audit entry>``, which shows that one number on them in
 full for a while, to the person who revealed it and only while their role may.
+
+An application is read in its own campaign (``review.campaign_access``): 404 for one the person
+may not read, read-only for a provincial reader without a role in it.
 """
 from __future__ import annotations
 
@@ -21,10 +24,11 @@ from sqlalchemy.orm import selectinload
 
 from intake.core.blobstore import BlobStore
 from intake.core.masking import ID_NUMBER_KEYS, PHONE_KEYS, redact_text
+from intake.core.config import CampaignSettings
 from intake.core.models import Application, Attachment, AuditEntry, Message, utcnow
 from parsers.schema import load_schema
 from review import audit
-from review.auth import is_admin
+from review.campaign_access import is_admin_in, may_act_in, readable_application, readable_attachment
 from review.detail_data import details_text, email_text, field_views, version_views
 from review.duplicates import possible_duplicates
 from review.page_masking import Reveal, granted_reveal, plan_page, readings_of
@@ -51,35 +55,33 @@ def _previews() -> PagePreviews:
                         int(settings().parsing.max_attachment_mb * 1024 * 1024))
 
 
-def _application(app_id: int) -> Application:
-    application = db().get(Application, app_id, options=[selectinload(Application.versions)])
-    if application is None or application.campaign != settings().campaign.name:
-        abort(404)
-    return application
+def _application(app_id: int) -> tuple[Application, CampaignSettings]:
+    return readable_application(app_id, selectinload(Application.versions))
 
 
 @blueprint.route("/applications/<int:app_id>")
 def show(app_id: int):
-    return _render(_application(app_id))
+    return _render(*_application(app_id))
 
 
 @blueprint.route("/applications/<int:app_id>/reveal", methods=["POST"])
 def reveal(app_id: int):
     """The full value of one masked field, in this one response only; audited."""
-    application = _application(app_id)
+    application, campaign = _application(app_id)
     key = request.form.get("field", "")
     if key not in ID_NUMBER_KEYS | PHONE_KEYS:
         abort(400)
-    if key in ID_NUMBER_KEYS and not is_admin():
-        abort(403)  # reviewers may see phone numbers in full; only the admin sees ID numbers
+    if not may_act_in(campaign.name) or (key in ID_NUMBER_KEYS and not is_admin_in(campaign.name)):
+        abort(403)  # reviewers may see phone numbers in full; only the campaign's admin sees ID numbers
     entry = audit.record(db(), "reveal", username=g.user.username, application_id=application.id,
                          details={"field": key}, address=client_address())
     db().commit()
-    return _render(application, revealed=key, reveal_entry=entry.id)
+    return _render(application, campaign, revealed=key, reveal_entry=entry.id)
 
 
-def _render(application: Application, revealed: str | None = None, reveal_entry: int | None = None):
-    session, campaign, schema = db(), settings().campaign, load_schema()
+def _render(application: Application, campaign: CampaignSettings, revealed: str | None = None,
+            reveal_entry: int | None = None):
+    session, schema = db(), load_schema()
     queue_args = request.values.get("queue", "")[:2000]
     message = session.get(Message, application.message_id, options=[selectinload(Message.attachments)])
     form_attachment = next((a for a in message.attachments if a.id == application.attachment_id), None) \
@@ -117,7 +119,8 @@ def _render(application: Application, revealed: str | None = None, reveal_entry:
                  for entry in history],
         duplicates=possible_duplicates(session, application), next_id=next_id, prev_id=prev_id,
         queue_args=queue_args, schema=schema, reasons=settings().web.rejection_reasons,
-        status_labels=STATUS_LABELS, status_badges=STATUS_BADGES, is_admin=is_admin(),
+        status_labels=STATUS_LABELS, status_badges=STATUS_BADGES, app_campaign=campaign,
+        may_act=may_act_in(campaign.name), is_admin=is_admin_in(campaign.name),
         local_time=lambda value: local_time(value, campaign.tz),
     )
 
@@ -140,14 +143,14 @@ def page_image(attachment_id: int, number: int):
     """The page with the ID and phone numbers located on it filled in, but the one a fresh
     reveal by this person (``?reveal=<audit entry id>``) lets them see."""
     session = db()
-    attachment = session.get(Attachment, attachment_id) or abort(404)
+    attachment, campaign = readable_attachment(attachment_id)
     previews = _previews()
     reveal = granted_reveal(session, request.args.get("reveal", type=int), attachment_id=attachment.id,
-                            username=g.user.username, may_see_id_number=is_admin(), now=utcnow())
+                            username=g.user.username, may_see_id_number=is_admin_in(campaign.name), now=utcnow())
     try:
         previews.page_png(attachment, number)  # renders (or converts) first: sizes are known after it
         plan = plan_page(readings_of(session, attachment.id), number, previews.page_sizes(attachment),
-                         required=settings().campaign.required_fields, reveal=reveal)
+                         required=campaign.required_fields, reveal=reveal)
         path = previews.masked_page_png(attachment, number, plan.places)
     except NoSuchPage:
         abort(404)
@@ -158,7 +161,7 @@ def page_image(attachment_id: int, number: int):
 
 @blueprint.route("/attachments/<int:attachment_id>/download")
 def download(attachment_id: int):
-    attachment = db().get(Attachment, attachment_id) or abort(404)
+    attachment, _campaign = readable_attachment(attachment_id)
     blobs = _blobs()
     if not blobs.exists(attachment.sha256):
         abort(404)

@@ -61,5 +61,5 @@ def _registry() -> CollectorRegistry:
     extensions = current_app.extensions
     if REGISTRY_KEY not in extensions:
         extensions[REGISTRY_KEY] = metrics_registry(
-            extensions["intake"]["session_factory"], mailbox_campaign=settings().campaign.name, held_note=HOLD_NOTE)
+            extensions["intake"]["session_factory"], campaigns=[c.name for c in settings().campaigns], held_note=HOLD_NOTE)
     return extensions[REGISTRY_KEY]

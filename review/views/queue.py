@@ -1,14 +1,14 @@
-"""The queue (home page): the campaign's applications, filtered, searched, sorted, a keyset page at a time."""
+"""The queue (home page): the current campaign's applications, filtered, searched, sorted, a keyset page at a time."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from intake.core.masking import mask_phone
 from parsers.schema import load_schema
 from review.queue_query import SORT_LABELS, STATUS_LABELS, QueueFilter, queue_page
-from review.request_scope import db, figures_cache, settings
+from review.request_scope import db, figures_cache
 
 blueprint = Blueprint("queue", __name__)
 
@@ -17,7 +17,7 @@ STATUS_BADGES = {"incomplete": "warn", "pending_review": "", "approved": "ok", "
 
 @blueprint.route("/")
 def index():
-    campaign = settings().campaign
+    campaign = g.campaign
     flt = QueueFilter.from_args(request.args)
     page = queue_page(db(), campaign.name, flt, with_counts=False)
     page.counts = figures_cache().get(db(), campaign).counts.by_status  # refreshed every minute, and by decisions

@@ -38,11 +38,11 @@ def site(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(mapping, allow_unicode=True), encoding="utf-8")
     settings = settings_from_mapping(mapping, base_dir=tmp_path)
-    upgrade_database(settings.database.url)
+    upgrade_database(settings.database.url, campaigns=[c.name for c in settings.campaigns])
     runtime = Runtime.from_settings(settings)
     with runtime.session_factory() as session:
-        add_user(session, "admin", PASSWORD, StaffRole.ADMIN)
-        add_user(session, "reviewer", PASSWORD, StaffRole.REVIEWER)
+        add_user(session, "admin", PASSWORD, StaffRole.ADMIN, campaigns=["zj-2020"])
+        add_user(session, "reviewer", PASSWORD, StaffRole.REVIEWER, campaigns=["zj-2020"])
         session.commit()
     app = create_app(settings, runtime.session_factory)
     yield app, runtime, config
@@ -63,8 +63,8 @@ def token(html: str) -> str:
 
 def add_application(session, number: int, status: ApplicationStatus, county: str, **fields) -> Application:
     when = datetime(2020, 9, 20, 2, number, tzinfo=timezone.utc)
-    message = Message(raw_sha256=f"{number:064d}", size=1, body_sha256="0" * 64, received_at=when,
-                      subject=f"报名表-{number}")
+    message = Message(campaign="zj-2020", raw_sha256=f"{number:064d}", size=1, body_sha256="0" * 64,
+                      received_at=when, subject=f"报名表-{number}")
     application = Application(
         campaign="zj-2020", reference=f"ZJZJ-2020-{number:04d}", status=status, message=message, received_at=when,
         fields={"name": f"专家{number}", "employer": "湛江某公司", "specialty": "财税咨询", "county": county,
@@ -113,10 +113,11 @@ def test_dashboard_shows_counts_per_county_against_the_target(site, applications
 def test_admin_retries_a_failed_message_and_reply_reviewer_cannot(site, applications):
     app, runtime, _config = site
     with runtime.session_factory() as session:
-        message = Message(raw_sha256="f" * 64, size=1, body_sha256="0" * 64, received_at=datetime.now(timezone.utc),
-                          subject="坏邮件", status=MessageStatus.FAILED, error="ValueError: 读不出")
-        reply = OutboxMail(idempotency_key="k1", kind=ReplyKind.ACKNOWLEDGEMENT, to_address="a@qq.com",
-                           subject="回执", message_id_header="<x@y>", raw=b"x", status=OutboxStatus.FAILED,
+        message = Message(campaign="zj-2020", raw_sha256="f" * 64, size=1, body_sha256="0" * 64,
+                          received_at=datetime.now(timezone.utc), subject="坏邮件", status=MessageStatus.FAILED,
+                          error="ValueError: 读不出")
+        reply = OutboxMail(campaign="zj-2020", idempotency_key="k1", kind=ReplyKind.ACKNOWLEDGEMENT,
+                           to_address="a@qq.com", subject="回执", message_id_header="<x@y>", raw=b"x", status=OutboxStatus.FAILED,
                            attempts=7, last_error="550 mailbox unavailable")
         session.add_all([message, reply])
         session.commit()
@@ -149,7 +150,7 @@ def test_reviewer_may_download_the_roster_but_not_the_report_or_the_audit_log(si
 
     assert reviewer.get("/exports/report.xlsx").status_code == 403
     assert reviewer.get("/audit").status_code == 403
-    assert "仅管理员可导出" in reviewer.get("/exports").get_data(as_text=True)
+    assert "仅本活动的管理员可导出" in reviewer.get("/exports").get_data(as_text=True)
     roster = reviewer.get("/exports/roster.xlsx")
     assert roster.status_code == 200
     disposition = roster.headers["Content-Disposition"]
@@ -167,7 +168,8 @@ def test_admin_report_export_is_audited_and_shows_on_the_audit_page(site, applic
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0][:2] == ["编号", "状态"] and len(rows) == 4 and {row[1] for row in rows[1:]} == {"已通过"}
     [entry] = audit_rows(runtime, "export")
-    assert (entry.username, entry.details) == ("admin", {"what": "report", "format": "xlsx", "rows": 3})
+    assert (entry.username, entry.details) == ("admin", {"what": "report", "format": "xlsx", "rows": 3,
+                                                     "campaign": "zj-2020"})
 
     page = admin.get("/audit?action=export").get_data(as_text=True)
     assert re.findall(r'data-action="([a-z_]+)"', page) == ["export"]

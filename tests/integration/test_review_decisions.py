@@ -64,7 +64,7 @@ def sessions(sqlite_url):
 @pytest.fixture
 def client(settings, sessions):
     with sessions() as session, session.begin():
-        add_user(session, "shenhe", PASSWORD, StaffRole.REVIEWER)
+        add_user(session, "shenhe", PASSWORD, StaffRole.REVIEWER, campaigns=["zj-2020"])
     app = create_app(settings, sessions)
     return app.test_client()
 
@@ -74,7 +74,8 @@ def add_application(sessions, number: int, *, status=ApplicationStatus.PENDING_R
     values = {key: value for key, value in values.items() if value is not None}
     with sessions() as session, session.begin():
         message = Message(
-            raw_sha256=f"{number:064d}", size=1, body_sha256="b" * 64, received_at=T0, subject=f"报名表 专家{number}",
+            campaign="zj-2020", raw_sha256=f"{number:064d}", size=1, body_sha256="b" * 64, received_at=T0,
+            subject=f"报名表 专家{number}",
             from_name=f"专家{number}", from_address=f"expert{number}@example.com",
             reply_address=f"expert{number}@example.com" if reply else None,
             message_id_header=f"<orig-{number}@mail.example.com>", references_header=[], defects=[],
@@ -384,7 +385,7 @@ def test_bulk_and_single_decisions_share_one_code_path_on_both_databases(url, re
         lacking = add_application(sessions, 52, status=ApplicationStatus.INCOMPLETE, gender=None)
         with sessions() as session:
             results = bulk_decide(session, [*ids, lacking], "reject", username="admin", address=None,
-                                  settings=settings, reason="重复报名")
+                                  settings=settings, campaign="zj-2020", reason="重复报名")
             session.commit()
             assert [r.outcome for r in results] == ["ok", "ok", "ok"]  # rejecting needs no complete form
             stale = session.get(Application, ids[0])
@@ -392,10 +393,11 @@ def test_bulk_and_single_decisions_share_one_code_path_on_both_databases(url, re
                 decide(session, stale, "reopen", username="admin", address=None, expected_version=1,
                        settings=settings)
             again = bulk_decide(session, ids, "reject", username="admin", address=None, settings=settings,
-                                reason="重复报名")
+                                campaign="zj-2020", reason="重复报名")
             session.commit()
             assert [r.outcome for r in again] == ["refused", "refused"]
-            assert bulk_decide(session, [], "approve", username="admin", address=None, settings=settings) == []
+            assert bulk_decide(session, [], "approve", username="admin", address=None, settings=settings,
+                               campaign="zj-2020") == []
         assert [row.kind for row in outbox(sessions)] == [ReplyKind.REJECTED] * 3
         assert len(audit_rows(sessions, "reject")) == 3
     finally:

@@ -57,7 +57,7 @@ def site(tmp_path):
         "storage": {"path": str(tmp_path / "store")},
         "campaign": {"name": "zj-2020", "deadline": "2020-09-25"},
     }, base_dir=tmp_path)
-    upgrade_database(settings.database.url)
+    upgrade_database(settings.database.url, campaigns=[c.name for c in settings.campaigns])
     engine = make_engine(settings.database.url)
     sessions = make_session_factory(engine)
     blobs = BlobStore(settings.storage.path / "blobs")
@@ -66,7 +66,7 @@ def site(tmp_path):
     raw = qq_mail(sender_name=XSS_NAME, sender_address="zhangsan@qq.com", subject=XSS_SUBJECT,
                   body=f"您好，附件是报名表。身份证 {APPLICANT.id_number}", attachments=files)
     with sessions() as session:
-        message = Message(raw_sha256=blobs.put(raw), size=len(raw), body_sha256="0" * 64,
+        message = Message(campaign="zj-2020", raw_sha256=blobs.put(raw), size=len(raw), body_sha256="0" * 64,
                           received_at=datetime(2020, 9, 14, 1, 5, tzinfo=timezone.utc), subject=XSS_SUBJECT,
                           from_name=XSS_NAME, from_address="zhangsan@qq.com")
         kinds = {"pdf": "pdf", "jpg": "image", "docx": "docx", "html": "other"}
@@ -86,8 +86,8 @@ def site(tmp_path):
         session.add(ApplicationVersion(application_id=form_app.id, version=2, message_id=message.id,
                                        attachment_id=pdf.id, fields=fields))
         form_app.version = 2
-        add_user(session, "reviewer", PASSWORD, StaffRole.REVIEWER)
-        add_user(session, "admin", PASSWORD, StaffRole.ADMIN)
+        add_user(session, "reviewer", PASSWORD, StaffRole.REVIEWER, campaigns=["zj-2020"])
+        add_user(session, "admin", PASSWORD, StaffRole.ADMIN, campaigns=["zj-2020"])
         session.commit()
         ids = {"form": form_app.id, "word": word_app.id, **{a.filename: a.id for a in message.attachments}}
     app = create_app(settings, sessions)

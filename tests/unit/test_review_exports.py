@@ -33,7 +33,7 @@ def campaign(tmp_path):
     return settings_from_mapping({
         "mailbox": {"host": "127.0.0.1"}, "smtp": {"host": "127.0.0.1", "from_address": "a@126.com"},
         "storage": {"path": str(tmp_path / "store")}, "campaign": {"name": "zj-2020", "deadline": "2020-09-25"},
-    }, base_dir=tmp_path).campaign
+    }, base_dir=tmp_path).campaigns[0]
 
 
 def add(session, number: int, status: ApplicationStatus, **fields) -> Application:
