@@ -1,4 +1,4 @@
-"""The ``intake`` command: parse, poll, run, export, status, health, retry, db, demo."""
+"""The ``intake`` command: parse, poll, run, worker, export, status, health, retry, db, demo."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,17 +12,20 @@ import click
 from waitress import serve
 
 import parsers
+from intake.cli.campaign_choice import campaign_option, one_campaign
 from intake.cli.export import export_applications
-from intake.cli.campaign_choice import campaign_option, chosen_campaigns, one_campaign
-from intake.cli.reporting import health_checks, print_campaigns, print_health, print_run_report, print_status
 from intake.cli.reminders_command import reminders
+from intake.cli.reporting import (
+    health_checks, print_campaigns, print_health, print_queue, print_run_report, print_status,
+)
+from intake.cli.runtime_setup import runtime_of, settings_of, upgrade_schema
 from intake.cli.templates_command import templates
-from intake.core.config import ConfigError, Settings, config_path_from, load_settings
-from intake.core.db import Runtime
+from intake.cli.users_command import users
 from intake.core import log_redaction
 from intake.core.masking import mask_fields, redact_text
-from intake.core.statuses import AttachmentStatus, StaffRole
-from intake.core.migrate import current_revision, head_revision, upgrade_database
+from intake.core.migrate import current_revision
+from intake.core.statuses import AttachmentStatus
+from intake.worker.jobs import run_queue_worker
 from intake.worker.pipeline import AlreadyRunning, run_once, single_runner
 from intake.worker.runner import process_stored_messages
 from intake.worker.scheduler import run_forever
@@ -30,33 +33,7 @@ from parsers.errors import ParseError
 from parsers.results import FormResult
 from parsers.sandbox import Limits, map_isolated
 from parsers.schema import load_schema
-from review import audit
-from review.accounts import AccountError, add_user, disable_user, grant, revoke, set_password
 from review.app import create_app
-
-
-def _settings(ctx: click.Context) -> Settings:
-    try:
-        return load_settings(config_path_from(ctx.obj["config"]))
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _runtime(ctx: click.Context):
-    settings = _settings(ctx)
-    _ensure_schema(settings)
-    return Runtime.from_settings(settings)
-
-
-def _ensure_schema(settings: Settings) -> None:
-    """A brand-new database is created on first use; an old one must be upgraded on purpose."""
-    current = current_revision(settings.database.url)
-    if current is None:
-        upgrade_database(settings.database.url, campaigns=[c.name for c in settings.campaigns])
-    elif current != head_revision():
-        raise click.ClickException(
-            f"数据库结构版本 {current} 不是最新（{head_revision()}）。Run: intake db upgrade"
-        )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -151,7 +128,7 @@ def _echo_result(path: Path, result) -> None:
 @click.pass_context
 def poll(ctx: click.Context, once: bool) -> None:
     """Fetch new mail, process it, send every reply that is due, exit."""
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     try:
         report = run_once(runtime, progress=_progress_printer(), send_all_due=True)
     except AlreadyRunning as exc:
@@ -188,9 +165,24 @@ def _progress_printer():
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Poll every poll.interval_seconds and send replies, until stopped (Ctrl-C / SIGTERM)."""
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     try:
         run_forever(runtime)
+    finally:
+        runtime.close()
+
+
+@cli.command()
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Take jobs from the queue (jobs.queue, PostgreSQL): parse, record, send; until stopped."""
+    runtime = runtime_of(ctx)
+    if not runtime.settings.jobs.queue:
+        runtime.close()
+        raise click.ClickException("未启用任务队列（config.yaml 的 jobs.queue 为 false）：intake run 自己完成全部工作，"
+                                   "无需 intake worker。/ jobs.queue is off: intake run does all the work.")
+    try:
+        run_queue_worker(runtime)
     finally:
         runtime.close()
 
@@ -210,7 +202,7 @@ def export(ctx: click.Context, fmt: str, output: Path | None, roster: bool, reve
         raise click.UsageError("--roster never includes personal data; drop --reveal")
     if fmt == "xlsx" and output is None:
         raise click.UsageError("xlsx is binary: give --output FILE.xlsx")
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     try:
         with runtime.session_factory() as session:
             campaign = one_campaign(runtime.settings, campaign_name)
@@ -229,11 +221,13 @@ def export(ctx: click.Context, fmt: str, output: Path | None, roster: bool, reve
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Counts by status, each campaign's queue and replies waiting, and what failed (with its errors)."""
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     try:
         with runtime.session_factory() as session:
             print_status(session=session)
             print_campaigns(session=session, campaigns=[c.name for c in runtime.settings.campaigns])
+            if runtime.settings.jobs.queue:
+                print_queue(session=session, settings=runtime.settings)
     finally:
         runtime.close()
 
@@ -243,7 +237,7 @@ def status(ctx: click.Context) -> None:
 @click.pass_context
 def health(ctx: click.Context, as_json: bool) -> None:
     """Exit 0 when the database answers and a scheduler (intake run) is active; else 1, saying what to do."""
-    checks = health_checks(_settings(ctx))
+    checks = health_checks(settings_of(ctx))
     print_health(checks, as_json=as_json)
     if not all(check.ok for check in checks):
         sys.exit(1)
@@ -253,7 +247,7 @@ def health(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def retry(ctx: click.Context) -> None:
     """Process failed messages again (after fixing what their error said)."""
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     try:
         with single_runner(runtime.settings.storage.path):
             report = process_stored_messages(
@@ -274,7 +268,7 @@ def retry(ctx: click.Context) -> None:
 @click.pass_context
 def web(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the staff review app (waitress) until stopped."""
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     web_settings = runtime.settings.web
     host, port = host or web_settings.host, port or web_settings.port
     app = create_app(runtime.settings, runtime.session_factory)
@@ -286,100 +280,6 @@ def web(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 
 @cli.group()
-def users() -> None:
-    """Staff accounts of the review app."""
-
-
-def _password(password_stdin: bool) -> str:
-    if password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
-
-
-def _account_change(ctx: click.Context, action: str, username: str, change) -> None:
-    runtime = _runtime(ctx)
-    try:
-        with runtime.session_factory() as session, session.begin():
-            change(session)
-            audit.record(session, action, username="(命令行)", details={"user": username})
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        runtime.close()
-
-
-@users.command("add")
-@click.argument("username")
-@click.option("--role", type=click.Choice([role.value for role in StaffRole]), default=None,
-              help="Its role in the campaigns given (reviewer or admin).")
-@click.option("--campaign", "campaign_names", multiple=True, metavar="NAME",
-              help="A campaign it works in (repeatable); default: the only one configured.")
-@click.option("--provincial", is_flag=True, help="Reads every campaign and exports the provincial report.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.pass_context
-def users_add(ctx: click.Context, username: str, role: str | None, campaign_names: tuple[str, ...],
-              provincial: bool, password_stdin: bool) -> None:
-    """Add a staff account: a reviewer or admin of campaigns, and/or a provincial reader."""
-    settings = _settings(ctx)
-    if campaign_names:
-        campaigns = [campaign.name for name in campaign_names for campaign in chosen_campaigns(settings, name)]
-    elif role is not None:
-        campaigns = [one_campaign(settings, None).name]
-    else:
-        campaigns = []
-    if role is None and not provincial:
-        raise click.UsageError("give --role reviewer|admin (and --campaign), or --provincial")
-    password = _password(password_stdin)
-    _account_change(ctx, "user_add", username, lambda session: add_user(
-        session, username, password, StaffRole(role) if role else None, campaigns=campaigns, provincial=provincial))
-    what = [f"{role}：{'、'.join(campaigns)}"] if campaigns else []
-    click.echo(f"已添加用户 {username}（{'；'.join(what + (['省级'] if provincial else []))}）")
-
-
-@users.command("grant")
-@click.argument("username")
-@click.option("--campaign", "campaign_name", required=True, metavar="NAME")
-@click.option("--role", type=click.Choice([role.value for role in StaffRole]), required=True)
-@click.pass_context
-def users_grant(ctx: click.Context, username: str, campaign_name: str, role: str) -> None:
-    """Give an account a role in one more campaign (or change the one it has there)."""
-    campaign = chosen_campaigns(_settings(ctx), campaign_name)[0]
-    _account_change(ctx, "user_grant", username, lambda session: grant(session, username, campaign.name,
-                                                                       StaffRole(role)))
-    click.echo(f"已授予用户 {username} 在活动 {campaign.name} 中的角色 {role}")
-
-
-@users.command("revoke")
-@click.argument("username")
-@click.option("--campaign", "campaign_name", required=True, metavar="NAME")
-@click.pass_context
-def users_revoke(ctx: click.Context, username: str, campaign_name: str) -> None:
-    """Take away an account's role in one campaign."""
-    _account_change(ctx, "user_revoke", username, lambda session: revoke(session, username, campaign_name))
-    click.echo(f"已取消用户 {username} 在活动 {campaign_name} 中的角色")
-
-
-@users.command("disable")
-@click.argument("username")
-@click.pass_context
-def users_disable(ctx: click.Context, username: str) -> None:
-    """Disable an account; its sessions end at their next request."""
-    _account_change(ctx, "user_disable", username, lambda session: disable_user(session, username))
-    click.echo(f"已停用用户 {username}")
-
-
-@users.command("passwd")
-@click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.pass_context
-def users_passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
-    """Set a new password; the account's other sessions end."""
-    password = _password(password_stdin)
-    _account_change(ctx, "user_passwd", username, lambda session: set_password(session, username, password))
-    click.echo(f"已修改用户 {username} 的密码")
-
-
-@cli.group()
 def db() -> None:
     """Database schema commands."""
 
@@ -388,8 +288,8 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the database to the latest schema (Alembic)."""
-    settings = _settings(ctx.parent)
-    upgrade_database(settings.database.url, campaigns=[c.name for c in settings.campaigns])
+    settings = settings_of(ctx.parent)
+    upgrade_schema(settings)
     click.echo(f"数据库已是最新版本: {current_revision(settings.database.url)}")
 
 
@@ -415,6 +315,7 @@ def demo(ctx: click.Context, workdir: Path, fresh: bool, exit_after_poll: bool) 
 
 cli.add_command(reminders)
 cli.add_command(templates)
+cli.add_command(users)
 
 
 def main(args: list[str] | None = None) -> None:

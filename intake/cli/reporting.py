@@ -21,6 +21,7 @@ from intake.core.migrate import current_revision, head_revision
 from intake.core.models import Application, Attachment, Message, OutboxMail
 from intake.core.operations import CampaignOperations, campaign_operations, database_answers
 from intake.core.statuses import ApplicationStatus, AttachmentStatus, MessageStatus, OutboxStatus
+from intake.worker.jobs import queue_figures
 from intake.worker.leadership import leadership_for
 from notifier.send_limits import HOLD_NOTE
 
@@ -123,7 +124,36 @@ def health_checks(settings: Settings) -> list[HealthCheck]:
     database = _database_check(settings)
     if not database.ok:
         return [database, HealthCheck("scheduler", False, "数据库不可用时无法确认调度进程。")]
-    return [database, _scheduler_check(settings)]
+    checks = [database, _scheduler_check(settings)]
+    if settings.jobs.queue:
+        checks.append(_workers_check(settings))
+    return checks
+
+
+def _workers_check(settings: Settings) -> HealthCheck:
+    engine = make_engine(settings.database.url)
+    try:
+        with make_session_factory(engine)() as session:
+            figures = queue_figures(session, stalled_after_seconds=settings.jobs.stalled_after_seconds)
+    except SQLAlchemyError as exc:
+        return HealthCheck("workers", False, f"无法读取任务队列（{type(exc).__name__}）：请运行 intake db upgrade。")
+    finally:
+        engine.dispose()
+    if not figures.live_workers:
+        return HealthCheck("workers", False, "没有在运行的 intake worker：邮件只会收取、不会处理。"
+                                             "请启动 intake worker（可在几台机器上各启动几个），并查看它们的日志。")
+    return HealthCheck("workers", True, f"正常（{figures.live_workers} 个 intake worker 在运行）")
+
+
+def print_queue(*, session: Session, settings: Settings) -> None:
+    """The job queue (``jobs.queue``): workers alive, and each campaign's jobs waiting and failed."""
+    figures = queue_figures(session, stalled_after_seconds=settings.jobs.stalled_after_seconds)
+    click.echo(f"任务队列：{figures.live_workers} 个 intake worker 在运行")
+    for campaign in [c.name for c in settings.campaigns]:
+        failed = figures.failed.get(campaign, 0)
+        hint = "（其邮件可用 intake retry 重新处理）" if failed else ""
+        click.echo(f"  活动「{campaign}」：等待或进行中的任务 {figures.waiting.get(campaign, 0)} 个，"
+                   f"失败的任务 {failed} 个{hint}")
 
 
 def _database_check(settings: Settings) -> HealthCheck:

@@ -368,6 +368,15 @@ class WebSettings(_Strict):
     threads: int = Field(default=4, ge=1, le=64)
 
 
+class JobSettings(_Strict):
+    # true (PostgreSQL only): intake run fetches mail and hands each message to
+    # the job queue; any number of intake worker processes, on any machines,
+    # parse, record and send. false: intake run does everything itself.
+    queue: bool = False
+    # A job whose worker has sent no heartbeat for this long (killed, machine gone) is run again.
+    stalled_after_seconds: float = Field(default=30, ge=5)
+
+
 class _SharedSettings(_Strict):
     database: DatabaseSettings = DatabaseSettings()
     storage: StorageSettings = StorageSettings()
@@ -377,6 +386,17 @@ class _SharedSettings(_Strict):
     replies: ReplySettings = ReplySettings()
     parsing: ParsingSettings = ParsingSettings()
     web: WebSettings = WebSettings()
+    jobs: JobSettings = JobSettings()
+
+    @model_validator(mode="after")
+    def _queue_needs_postgresql(self):
+        if self.jobs.queue and not self.database.url.startswith("postgresql"):
+            raise ValueError(
+                "jobs.queue 需要 PostgreSQL 数据库 / jobs.queue needs a PostgreSQL database (database.url)；"
+                "例如 (e.g.) database.url: postgresql+psycopg://intake@db.example/intake，"
+                "或 (or) jobs.queue: false（SQLite：由 intake run 一个进程完成全部工作）"
+            )
+        return self
 
 
 class Settings(_SharedSettings):

@@ -2,6 +2,8 @@
 
 ``run_once`` is the whole scheduled job; ``intake poll --once`` calls it and
 ``intake run`` only schedules it. A file lock keeps it to one runner at a time.
+With the job queue (``jobs.queue``) ``intake run`` polls with
+``fetch_for_workers`` instead: it fetches, and the workers do the rest.
 """
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from procrastinate import App
+
 from intake.core.config import CampaignSettings
 from intake.core.db import Runtime
-from intake.worker.ingest import IngestReport, fetch_new_messages, move_processed_mail
 from intake.mail.mailbox import MailboxClient, MailboxError
+from intake.worker.ingest import IngestReport, fetch_new_messages, move_processed_mail
+from intake.worker.jobs import hand_over_stored
 from intake.worker.runner import ProcessReport, process_stored_messages
 from notifier.outbox import FlushReport, flush_outbox
 
@@ -34,6 +39,7 @@ class RunReport:
     moved: int = 0
     outbox: FlushReport | None = None
     mailbox_errors: dict[str, str] = field(default_factory=dict)  # campaign → what its mailbox said
+    handed_over: int = 0  # messages handed to the workers as jobs (jobs.queue)
 
     @property
     def mailbox_error(self) -> str | None:
@@ -92,6 +98,21 @@ def run_once(runtime: Runtime, *, progress: Callable[[str, int, int], None] | No
                 flushed = flush_outbox(runtime.session_factory, campaign.smtp, settings.outbox,
                                        until_none_due=send_all_due, campaign=campaign.name)
                 report.outbox = flushed if report.outbox is None else report.outbox.merged(flushed)
+    return report
+
+
+def fetch_for_workers(runtime: Runtime, queue: App) -> RunReport:
+    """The poll of ``jobs.queue``: every mailbox fetched, processed mail moved,
+    and every stored message handed to the workers as a job (those stored by
+    an earlier poll that died before handing them over included). Only the
+    leading ``intake run`` polls, so each mailbox has one poller."""
+    report = RunReport()
+    for campaign in runtime.settings.campaigns:
+        _fetch(runtime, campaign, report, None)
+    for campaign in runtime.settings.campaigns:
+        if campaign.mailbox.move_to and campaign.name not in report.mailbox_errors:
+            report.moved += _move(runtime, campaign, report)
+    report.handed_over = hand_over_stored(queue, runtime.session_factory)
     return report
 
 

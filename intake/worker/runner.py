@@ -20,6 +20,8 @@ waiting for the next.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -34,7 +36,7 @@ from intake.core.models import Message
 from intake.core.statuses import MessageStatus
 from intake.worker.reading import MessageReader, MessageReading, parse_pool
 from intake.worker.record import MessageOutcome, record_message
-from parsers.sandbox import parsing_workers
+from parsers.sandbox import ParsePool, parsing_workers
 
 log = logging.getLogger(__name__)
 
@@ -60,17 +62,25 @@ def process_stored_messages(
     blobs: BlobStore,
     include_failed: bool = False,
     progress: Progress | None = None,
+    message_ids: Sequence[int] | None = None,
+    pool: ParsePool | None = None,
 ) -> ProcessReport:
+    """Every stored message (or those of ``message_ids`` still waiting), read
+    and recorded; ``pool``: parse children to use (default: a pool of its own)."""
     wanted = [MessageStatus.STORED] + ([MessageStatus.FAILED] if include_failed else [])
+    query = select(Message.id, Message.raw_sha256).where(Message.status.in_(wanted)).order_by(Message.id)
+    if message_ids is not None:
+        query = query.where(Message.id.in_(list(message_ids)))
     with session_factory() as session:
-        waiting = session.execute(
-            select(Message.id, Message.raw_sha256).where(Message.status.in_(wanted)).order_by(Message.id)
-        ).all()
+        waiting = session.execute(query).all()
     report = ProcessReport()
     if not waiting:
         return report
     done = 0  # the parse template preloads the readers, not this process
-    with parse_pool(settings) as pool, blobs.write_behind() as attachment_blobs:
+    with ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(parse_pool(settings))
+        attachment_blobs = stack.enter_context(blobs.write_behind())
         ahead = READ_AHEAD_PER_WORKER * parsing_workers(settings.parsing.workers)
         reader = MessageReader(((message_id, sha) for message_id, sha in waiting), blobs=attachment_blobs,
                                pool=pool, ahead=ahead)
@@ -114,8 +124,12 @@ def _record_group(first: tuple[int, MessageReading | Exception], reader: Message
 def _record_one(message_id: int, reading: MessageReading | Exception, settings: Settings, *,
                 session: Session) -> MessageOutcome | Exception | None:
     """What the message became; the exception it failed with (it is marked
-    ``failed``); None when it is no longer waiting (another run took it)."""
-    message = session.get(Message, message_id)
+    ``failed``); None when it is no longer waiting (another run took it).
+
+    The row is locked for the transaction: of two workers that read the same
+    message (a job run again after its worker seemed dead), the second waits
+    for the first's commit and then finds it recorded."""
+    message = session.get(Message, message_id, with_for_update=True, populate_existing=True)
     if message is None or message.status not in TO_PROCESS:
         return None
     if isinstance(reading, Exception):

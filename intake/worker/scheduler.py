@@ -14,6 +14,10 @@ APScheduler 3 jobs, defined here and kept in memory:
 - ``watch``: stop after SIGTERM/SIGINT, or at once when this process no
   longer leads.
 
+With the job queue (``jobs.queue``) the leader only fetches and hands each
+stored message to the workers (``pipeline.fetch_for_workers``); its
+``outbox`` job asks a worker to send what has come due instead of sending.
+
 Poll and sweep also run at start-up: jobs live in memory, so that run is the
 one missed while the worker was down. Job defaults are ``coalesce`` and
 ``max_instances=1`` with no misfire limit, so a run missed while the process
@@ -31,12 +35,14 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from procrastinate import App
 
 from intake.core.config import CampaignSettings
 from intake.core.db import Runtime
 from intake.mail.mailbox import watch_for_new_mail
 from intake.worker.leadership import Leadership, leadership_for, wait_for_leadership
-from intake.worker.pipeline import AlreadyRunning, run_once
+from intake.worker.jobs import defer_sending, queue_app
+from intake.worker.pipeline import AlreadyRunning, fetch_for_workers, run_once
 from notifier.outbox import flush_outbox
 from notifier.reminders import sweep_reminders
 
@@ -80,8 +86,8 @@ class PollRunner:
     the first.
     """
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    def __init__(self, runtime: Runtime, queue: App | None) -> None:
+        self._runtime, self._queue = runtime, queue
         self._running = threading.Lock()
         self._wanted = threading.Event()
 
@@ -98,29 +104,36 @@ class PollRunner:
             try:
                 while self._wanted.is_set():
                     self._wanted.clear()
-                    _poll(self._runtime)
+                    _poll(self._runtime, self._queue)
             finally:
                 self._running.release()
 
 
 def _lead(runtime: Runtime, leadership: Leadership, stop: threading.Event) -> bool:
     """Run the jobs until stopped (False) or the lead is lost (True)."""
+    if not runtime.settings.jobs.queue:
+        return _run_jobs(runtime, None, leadership, stop)
+    with queue_app(runtime.settings).open() as queue:
+        return _run_jobs(runtime, queue, leadership, stop)
+
+
+def _run_jobs(runtime: Runtime, queue: App | None, leadership: Leadership, stop: threading.Event) -> bool:
     settings = runtime.settings
     tz = settings.campaigns[0].tz  # where "midnight" is for the reminder sweep's quarter hours
     now = datetime.now(tz)
     scheduler = BlockingScheduler(
         timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
-    poller = PollRunner(runtime)
+    poller = PollRunner(runtime, queue)
     scheduler.add_job(poller.run, "interval", seconds=settings.poll.interval_seconds, id="poll",
                       next_run_time=now, replace_existing=True)
-    scheduler.add_job(_flush, "interval", seconds=OUTBOX_FLUSH_SECONDS, args=[runtime], id="outbox",
+    scheduler.add_job(_flush, "interval", seconds=OUTBOX_FLUSH_SECONDS, args=[runtime, queue], id="outbox",
                       replace_existing=True)
     if settings.reminders.offsets_days:
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         scheduler.add_job(
             _sweep, IntervalTrigger(minutes=REMINDER_SWEEP_MINUTES, start_date=midnight, timezone=tz),
-            args=[runtime], id="reminders", next_run_time=now, replace_existing=True,
+            args=[runtime, queue], id="reminders", next_run_time=now, replace_existing=True,
         )
     lost = threading.Event()
     stopping = threading.Event()
@@ -196,14 +209,19 @@ def _watch_mailbox(runtime: Runtime, campaign: CampaignSettings, scheduler: Bloc
         log.exception("IMAP IDLE watcher of %s failed; new mail is found by polling", campaign.name)
 
 
-def _poll(runtime: Runtime) -> None:
+def _poll(runtime: Runtime, queue: App | None) -> None:
     try:
-        report = run_once(runtime)
+        report = run_once(runtime) if queue is None else fetch_for_workers(runtime, queue)
     except AlreadyRunning as exc:
         log.warning("%s", exc)
         return
     except Exception:  # the scheduler must survive anything a poll throws
         log.exception("poll failed; the next poll will try again")
+        return
+    if queue is not None:
+        log.info("poll: fetched %d new (%d duplicates), handed %d to the workers%s", report.ingest.stored,
+                 report.ingest.duplicates, report.handed_over,
+                 f"; mailbox error: {report.mailbox_error}" if report.mailbox_error else "")
         return
     outbox = report.outbox
     log.info(
@@ -216,10 +234,14 @@ def _poll(runtime: Runtime) -> None:
     )
 
 
-def _flush(runtime: Runtime) -> None:
+def _flush(runtime: Runtime, queue: App | None) -> None:
+    """What has come due (retries, held replies) is sent: here, or by a worker (``jobs.queue``)."""
     settings = runtime.settings
     for campaign in settings.campaigns:
         try:
+            if queue is not None:
+                defer_sending(queue, campaign.name)
+                continue
             report = flush_outbox(runtime.session_factory, campaign.smtp, settings.outbox, campaign=campaign.name)
         except Exception:  # one account's failure must not keep the others' replies
             log.exception("outbox flush of %s failed; the next one will try again", campaign.name)
@@ -229,7 +251,7 @@ def _flush(runtime: Runtime) -> None:
                      campaign.name, report.sent, report.retried, report.failed, report.remaining)
 
 
-def _sweep(runtime: Runtime) -> None:
+def _sweep(runtime: Runtime, queue: App | None) -> None:
     settings = runtime.settings
     queued = 0
     for campaign in settings.campaigns:
@@ -238,4 +260,4 @@ def _sweep(runtime: Runtime) -> None:
         except Exception:
             log.exception("reminder sweep of %s failed; the next one will try again", campaign.name)
     if queued:
-        _flush(runtime)
+        _flush(runtime, queue)
