@@ -5,17 +5,20 @@ the job queue (``jobs.queue``). ``intake run`` polls and hands each mail to
 the queue; two ``intake worker`` processes parse, record and send. One of
 them is killed with SIGKILL while it parses a scanned form: the other takes
 the job over. Every application is recorded once, in its own city, and
-every applicant gets exactly one reply, from the centre they wrote to.
+every applicant gets exactly one reply, from the centre they wrote to; a
+city's reviewer finds another city's application does not exist (404).
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,7 +28,12 @@ from sqlalchemy import create_engine, select, text
 
 from devtools.samples import emails
 from devtools.samples.forms import build_form_docx, sample_applicants
+from intake.core.config import load_settings
+from intake.core.db import Runtime
 from intake.core.models import Application
+from intake.core.statuses import StaffRole
+from review.accounts import add_user
+from review.app import create_app
 
 pytestmark = pytest.mark.integration
 
@@ -126,6 +134,14 @@ def test_two_workers_and_a_poller_share_three_cities_and_survive_a_killed_worker
     assert (CITIES["mm-2020"][1], "scan@example.com") in replies
     assert "running it again" in "".join((logs / log).read_text(encoding="utf-8") for log in workers.values())
 
+    # A Zhanjiang reviewer reads Zhanjiang's applications; Maoming's do not exist for them.
+    with engine.connect() as connection:
+        ids = dict(connection.execute(text("SELECT DISTINCT ON (campaign) campaign, id FROM application"
+                                           " ORDER BY campaign, id")).all())
+    with signed_in_reviewer(logs / "config.yaml", campaign="zj-2020") as reviewer:
+        assert reviewer.get(f"/applications/{ids['zj-2020']}").status_code == 200
+        assert reviewer.get(f"/applications/{ids['mm-2020']}").status_code == 404
+
     # What operators see: the poller leads, one worker lives, nothing waits or failed in any city.
     health = intake(logs / "config.yaml", "health", "--json")
     assert health.returncode == 0, health.stdout + health.stderr
@@ -180,3 +196,25 @@ def intake(config: Path, *args: str) -> subprocess.CompletedProcess:
 
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(PROJECT), "PYTHONUNBUFFERED": "1"}
+
+
+@contextmanager
+def signed_in_reviewer(config: Path, *, campaign: str):
+    """A reviewer of one city, signed in to the review app of this deployment (Flask's test client)."""
+    settings = load_settings(config)
+    runtime = Runtime.from_settings(settings)
+    try:
+        yield _sign_in(settings, runtime, campaign)
+    finally:
+        runtime.close()
+
+
+def _sign_in(settings, runtime: Runtime, campaign: str):
+    with runtime.session_factory() as session, session.begin():
+        add_user(session, "zj-reviewer", "reviewer-password-1", StaffRole.REVIEWER, campaigns=[campaign])
+    client = create_app(settings, runtime.session_factory).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    signed_in = client.post("/login", data={"csrf_token": token, "username": "zj-reviewer",
+                                            "password": "reviewer-password-1"})
+    assert signed_in.status_code == 302
+    return client
