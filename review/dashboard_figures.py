@@ -20,7 +20,6 @@ from intake.core.config import CampaignSettings
 from intake.core.masking import redact_text
 from intake.core.models import Application, Message, OutboxMail
 from intake.core.statuses import ApplicationStatus, MessageStatus, OutboxStatus
-from parsers.schema import load_schema
 
 CACHE_SECONDS = 60.0
 FAILED_LIST_LIMIT = 100
@@ -122,9 +121,8 @@ def compute_counts(session: Session, campaign: CampaignSettings) -> Counts:
 
 
 def county_order(campaign: CampaignSettings, seen) -> list[str]:
-    """The form's counties in the form's order, then any others the data holds, then 未填写."""
-    order = list(load_schema().spec_for("county").options)
-    order += [name for name in campaign.workstations if name not in order]
+    """The campaign's counties in its order, then any others the data holds, then 未填写."""
+    order = campaign.counties
     order += sorted(name for name in seen if name not in order and name != NO_COUNTY)
     return order + ([NO_COUNTY] if NO_COUNTY in seen else [])
 

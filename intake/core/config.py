@@ -228,6 +228,11 @@ class CampaignTerms(_Strict):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def counties(self) -> list[str]:
+        """The campaign's counties (县/市/区), in order: those given workstations, else the form's own list."""
+        return list(self.workstations) or list(load_schema().spec_for("county").options)
+
     def deadline_end(self) -> datetime:
         """The last instant that counts as on time, in campaign time: the instant
         configured, or the end of the deadline day."""

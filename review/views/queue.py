@@ -24,7 +24,7 @@ def index():
     schema = load_schema()
     return render_template(
         "queue.html", page=page, flt=flt, status_labels=STATUS_LABELS, status_badges=STATUS_BADGES,
-        sort_labels=SORT_LABELS, counties=schema.spec_for("county").options,
+        sort_labels=SORT_LABELS, counties=campaign.counties,
         expertise_options=schema.spec_for("expertise").options, queue_args=flt.query_string(),
         local_time=lambda value: local_time(value, campaign.tz), mask_phone=mask_phone,
     )
