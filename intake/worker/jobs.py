@@ -117,7 +117,7 @@ def queue_app(settings: Settings, *, worker: bool = False) -> App:
 
 
 def worker_name() -> str:
-    """How a worker shows in procrastinate's tables: which machine, which process."""
+    """How a worker names itself in the logs: which machine, which process."""
     return f"intake-{socket.gethostname()}-{os.getpid()}"
 
 
