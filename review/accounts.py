@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.core.models import StaffGrant, StaffUser
+from intake.core.staff_models import StaffGrant, StaffUser
 from intake.core.statuses import StaffRole
 
 _hasher = PasswordHasher()

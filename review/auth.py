@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
-from intake.core.models import AuditEntry, StaffUser
+from intake.core.models import AuditEntry
+from intake.core.staff_models import StaffUser
 from review import audit
 from review.accounts import authenticate
 from review.request_scope import client_address, db, settings

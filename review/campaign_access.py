@@ -18,7 +18,8 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from sqlalchemy import or_, select
 
 from intake.core.config import CampaignSettings, Settings
-from intake.core.models import Application, Attachment, Message, StaffUser
+from intake.core.models import Application, Attachment, Message
+from intake.core.staff_models import StaffUser
 from intake.core.statuses import StaffRole
 from review.auth import PUBLIC_ENDPOINTS, safe_next
 from review.request_scope import db, settings

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from intake.core.db import make_engine
 # Tables modelled outside models.py join Base.metadata when imported; the
 # migrations and their check against the models must see every one.
-from intake.core import reminder_models  # noqa: F401
+from intake.core import reminder_models, staff_models  # noqa: F401
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

@@ -31,7 +31,6 @@ from intake.core.statuses import (
     MessageStatus,
     OutboxStatus,
     ReplyKind,
-    StaffRole,
 )
 
 
@@ -366,49 +365,6 @@ class OutboxMail(Base):
     def of_campaign(cls, campaign: str | None):
         """The rows one campaign's SMTP account sends (None: rows kept before campaigns were)."""
         return cls.campaign.is_(None) if campaign is None else cls.campaign == campaign
-
-
-class StaffUser(Base):
-    """A member of staff who signs in to the review app."""
-
-    __tablename__ = "staff_user"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    # Reads every campaign and exports the provincial report across cities;
-    # deciding in a campaign still takes a grant in it.
-    provincial: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped when the account is disabled or its password changes: every
-    # session signed with an older number stops working at its next request.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    grants: Mapped[list[StaffGrant]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", order_by="StaffGrant.campaign")
-
-    def role_in(self, campaign: str) -> StaffRole | None:
-        """The role granted in ``campaign``; None: none (a provincial account may still read it)."""
-        return next((grant.role for grant in self.grants if grant.campaign == campaign), None)
-
-    def may_read(self, campaign: str) -> bool:
-        return self.provincial or self.role_in(campaign) is not None
-
-
-class StaffGrant(Base):
-    """A role in one campaign: a city's reviewer or admin sees that city's applications only."""
-
-    __tablename__ = "staff_grant"
-    __table_args__ = (UniqueConstraint("user_id", "campaign", name="uq_staff_grant_user_campaign"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", name="fk_staff_grant_user"))
-    campaign: Mapped[str] = mapped_column(String(100))
-    role: Mapped[StaffRole] = mapped_column(StatusType(StaffRole))
-
-    user: Mapped[StaffUser] = relationship(back_populates="grants")
 
 
 class AuditEntry(Base):
