@@ -205,5 +205,8 @@ def run_queue_worker(runtime: Runtime) -> None:
     with parse_pool(settings) as pool:
         work = WorkerRuntime(settings, runtime.session_factory, runtime.blobs, pool, app)
         log.info("intake worker: taking jobs of queues %s", ", ".join(QUEUES))
+        # A job that succeeded leaves nothing to keep (its mail's row says what became of it);
+        # a failed one stays for operators (intake status).
         app.run_worker(queues=list(QUEUES), concurrency=1, additional_context={"intake": work}, name=worker_name(),
-                       stalled_worker_timeout=stalled_after, update_heartbeat_interval=stalled_after / 3)
+                       stalled_worker_timeout=stalled_after, update_heartbeat_interval=stalled_after / 3,
+                       delete_jobs="successful")
