@@ -276,8 +276,14 @@ def drawn_pages() -> dict[str, Callable[[], bytes]]:
 
 def image_files(only: str = "") -> dict[str, bytes]:
     """The image cases whose file name starts with ``only``, built."""
-    wanted = {name: page for name, page in printed_pages().items() if name.startswith(only)}
+    return built_images(printed_pages(), drawn_pages(), only)
+
+
+def built_images(printed: dict[str, PrintedPage], drawn: dict[str, Callable[[], bytes]],
+                 only: str = "") -> dict[str, bytes]:
+    """The pages whose file name starts with ``only``: printed (one LibreOffice run for all) and captured, or drawn."""
+    wanted = {name: page for name, page in printed.items() if name.startswith(only)}
     pdfs = scans.docx_to_many("pdf", {name: page.docx for name, page in wanted.items()})
     files = {name: page.capture(scans.render_pages(pdfs[name], page.dpi)[0]) for name, page in wanted.items()}
-    files.update({name: draw() for name, draw in drawn_pages().items() if name.startswith(only)})
+    files.update({name: draw() for name, draw in drawn.items() if name.startswith(only)})
     return files

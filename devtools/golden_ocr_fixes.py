@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, RGBColor
 from PIL import Image, ImageDraw, ImageFilter
 
-from devtools.golden_images import PrintedPage
+from devtools.golden_images import PrintedPage, built_images
 from devtools.golden_word import DECLARATION, EXPERTISE, MODES, Cell, WordForm, typed_ticks
 from devtools.samples import scans
 
@@ -244,8 +244,4 @@ def drawn_pages() -> dict[str, Callable[[], bytes]]:
 
 def ocr_fix_files(only: str = "") -> dict[str, bytes]:
     """The cases whose file name starts with ``only``, built."""
-    wanted = {name: page for name, page in printed_pages().items() if name.startswith(only)}
-    pdfs = scans.docx_to_many("pdf", {name: page.docx for name, page in wanted.items()})
-    files = {name: page.capture(scans.render_pages(pdfs[name], page.dpi)[0]) for name, page in wanted.items()}
-    files.update({name: draw() for name, draw in drawn_pages().items() if name.startswith(only)})
-    return files
+    return built_images(printed_pages(), drawn_pages(), only)

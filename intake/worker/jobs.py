@@ -139,19 +139,18 @@ def install_queue_schema(settings: Settings) -> bool:
 
 def defer_processing(app: App, message_id: int) -> bool:
     """A job for one stored message; False when one is waiting already."""
-    key = f"message:{message_id}"
-    try:
-        app.configure_task(PROCESS_MESSAGE, lock=key, queueing_lock=key).defer(message_id=message_id)
-    except AlreadyEnqueued:
-        return False
-    return True
+    return _defer_once(app, PROCESS_MESSAGE, f"message:{message_id}", message_id=message_id)
 
 
 def defer_sending(app: App, campaign: str) -> bool:
     """A flush of one campaign's outbox; False when one is waiting already (it will send these too)."""
-    key = f"send:{campaign}"
+    return _defer_once(app, SEND_REPLIES, f"send:{campaign}", campaign=campaign)
+
+
+def _defer_once(app: App, task: str, key: str, **arguments) -> bool:
+    # ``key`` is both locks: one such job waiting (queueing_lock) and one running (lock) at a time.
     try:
-        app.configure_task(SEND_REPLIES, lock=key, queueing_lock=key).defer(campaign=campaign)
+        app.configure_task(task, lock=key, queueing_lock=key).defer(**arguments)
     except AlreadyEnqueued:
         return False
     return True

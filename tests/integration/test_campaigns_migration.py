@@ -11,23 +11,12 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from intake.core.db import make_engine
 from intake.core.migrate import alembic_config, current_revision, upgrade_database
-from tests.fixtures.schema import columns
+from tests.fixtures.schema import columns, execute
 
 pytestmark = pytest.mark.integration
 
 CAMPAIGN = "zj-sme-experts-2020"
-
-
-def execute(url: str, statement: str, **values) -> list[tuple]:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(sa.text(statement), values)
-            return [tuple(row) for row in result] if result.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 def store_mail(url: str, number: int, *, campaign: str | None = None) -> None:
