@@ -29,6 +29,7 @@ from parsers.ocr.page_images import placement_of
 from parsers.schema import load_schema
 from parsers.text.glued_labels import glued_label
 from parsers.text.labels import label_index
+from parsers.text.misread_labels import row_with_labels_restored
 from parsers.text.rows import SourceBox, TextRow, unwrap
 
 TARGET_WIDTH = (1400, 2400)  # pages are scaled into this width range (A4 at ~170–290 dpi)
@@ -347,6 +348,10 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
     crops = [(_crop(page, p, loose_grey if id(p) in loose_pieces else None), p.hint) for p in todo]
     for piece, (text, confidence) in zip(todo, engine.read_cells(crops)):
         piece.text, piece.confidence = text, confidence
+    for row in rows:  # a label the engine doubted may be one character off (党 read as 觉)
+        confidences = [piece.confidence if piece.has_ink else 1.0 for piece in row]
+        for piece, text in zip(row, row_with_labels_restored(label_index(), [p.text for p in row], confidences)):
+            piece.text = text
     for number, (_, _, _, in_table, _) in enumerate(placed):
         if not in_table:
             rows[number] = _merge_loose(rows[number])

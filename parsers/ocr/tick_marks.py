@@ -35,6 +35,9 @@ from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS, short_form
 # The marks a docx uses, and what OCR makes of them.
 TICKED_LOOKALIKES = TICKED_MARKS + "回国团図田区凶囚VvY∨～~丶"
 UNTICKED_LOOKALIKES = UNTICKED_MARKS + "口〇OoD0"
+# A check mark written instead of a box ("✓行业发展") read as its long stroke
+# alone: a tick only when the boxes in the ink leave room for it (``_strokes_as_ticks``).
+STROKE_LOOKALIKES = "/／\\|｜丿"
 TICKED_INSIDE = 0.16  # share of a box's inside covered by ink
 UNTICKED_INSIDE = 0.06
 
@@ -247,6 +250,22 @@ def _text_marks(text: str, found: list[tuple[int, int, str]]) -> list[str | None
     return marks
 
 
+def _stroke_before(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \u3000")
+    return bool(before) and before[-1] in STROKE_LOOKALIKES
+
+
+def _strokes_as_ticks(text: str, found: list[tuple[int, int, str]], states: list[str | None],
+                      boxes: list[Box]) -> bool:
+    """Options OCR read with a stroke before them ("智能制造/行业发展") are
+    the ticked ones when, counting them so, the boxes found in the ink are
+    all empty and exactly as many as the options not ticked: a check mark
+    replaced those options' boxes."""
+    strokes = [state is None and _stroke_before(text, start) for (start, _, _), state in zip(found, states)]
+    ticked = sum(state == "ticked" or stroke for state, stroke in zip(states, strokes))
+    return any(strokes) and bool(boxes) and all(not box.ticked for box in boxes) and len(boxes) == len(found) - ticked
+
+
 def _odd_bracket_marks(text: str, found: list[tuple[int, int, str]]) -> bool:
     """A bracket holding something that is no known tick glyph."""
     for _start, end, _option in found:
@@ -279,7 +298,8 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
     if labelled and len(boxes) == len(found) + 1:
         boxes = boxes[1:]  # the label's sample box, first on the line
     brackets = find_brackets(ink, line_height) if ink is not None and bracketed else []
-    if all(mark is None for mark in text_marks) and len(boxes) != len(found):
+    if all(mark is None for mark in text_marks) and len(boxes) != len(found) and not _strokes_as_ticks(
+            flat, found, text_marks, boxes):
         return text, confidence  # options named in prose, not tick boxes
     if brackets and len(brackets) == len(found):
         states = ["ticked" if bracket.ticked else "unticked" for bracket in brackets]
@@ -312,6 +332,12 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
             # boxes found are exactly the options not ticked.
             for n in unmarked:
                 states[n] = "unticked"
+            confidence = min(confidence, 0.9)
+        elif unmarked and _strokes_as_ticks(flat, found, states, boxes):
+            # Check marks read as strokes, and the empty boxes found are
+            # exactly the options left: the same count, as above.
+            states = ["ticked" if state is None and _stroke_before(flat, start) else state or "unticked"
+                      for (start, _, _), state in zip(found, states)]
             confidence = min(confidence, 0.9)
         elif unmarked:
             # An option without a readable mark: unsure whether it was ticked.

@@ -47,7 +47,7 @@ from typing import Any
 
 from parsers.text import checks
 from parsers.text.cleaning import CLOSING_BRACKETS, OPENING_BRACKETS
-from parsers.text.fields import normalise, validate
+from parsers.text.fields import normalise, option_one_character_off, validate, with_period_semicolons
 from parsers.text.labels import IGNORED, label_index, label_key_text
 from parsers.options import ParseOptions
 from parsers.text.pairs import Pair, read_pairs
@@ -80,6 +80,7 @@ PARTIAL_FORM = ("文件像是报名表，但只识别出 {count} 项内容（版
 TICKS_INCOMPLETE = "“{label}”的选项未能全部识别（可能跨页或被遮挡），请对照原件核对勾选"
 TICKS_UNREAD = "“{label}”未能识别出勾选标记（识别结果列出了全部选项），请对照原件核对勾选"
 BRACKETS_TAKEN_OFF = "去除了“{label}”填写内容外的括号"
+NEAREST_OPTION = "“{label}”识别为“{read}”，不在可选范围内，已按最接近的选项记为“{option}”，请对照原件核对"
 # Kinds whose brackets hold tick marks ("男（√）"), not an answer.
 _MARKED_KINDS = ("ticks", "gender")
 _OPENING, _CLOSING = OPENING_BRACKETS, CLOSING_BRACKETS
@@ -313,6 +314,14 @@ def build_result(rows: list[TextRow], pairs: list[Pair], method: str, base_confi
             builder.flag(key, pair.doubt)
         if pair.review_reason:
             builder.flag(key, pair.review_reason)
+        if builder.ocr and spec.kind == "longtext":
+            value = with_period_semicolons(value)  # across the lines and rows the answer was read from
+        if builder.ocr and spec.kind == "county" and value not in spec.options:
+            # A closed list: a reading one character off its one option is that option, for staff to confirm.
+            nearest = option_one_character_off(value, spec.options)
+            if nearest is not None:
+                builder.flag(key, NEAREST_OPTION.format(label=spec.label, read=value, option=nearest))
+                value = nearest
         builder.put(key, value, pair.confidence, pair.box)
     _read_tick_fields(builder, rows, tick_labels)
     _cross_check_id(builder)

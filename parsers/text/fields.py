@@ -123,6 +123,19 @@ def _date_parts(text: str, count: int) -> Optional[list[str]]:
     return groups
 
 
+# A period of a work history ("2005年—2014年某企业从事…工作；") ends in a
+# semicolon, and OCR reads it as a colon: one closing an item that opened
+# with a year, before the next item's year, is that semicolon.
+_PERIOD_ITEM_COLON = re.compile(r"(?:^|(?<=[；;。\n]))(\s*\d{4}\s*年[^；;。：:\n]*?[\u4e00-\u9fff])[：:](?=\s*\d{4}\s*年)")
+
+
+def with_period_semicolons(text: str) -> str:
+    """OCR'd text with the semicolon that ends a work history's period put
+    back where it was read as a colon (never for typed text: the
+    applicant's own punctuation stands)."""
+    return _PERIOD_ITEM_COLON.sub(r"\1；", text)
+
+
 def _month(text: str, spec: FieldSpec) -> Optional[str]:
     if not _digit_groups(text):
         return None
@@ -164,9 +177,13 @@ def _mobile(text: str, spec: FieldSpec) -> str:
     return digits
 
 
+# The brackets around an area code, whatever shape OCR gave them ("【0759】").
+_AREA_CODE_BRACKETS = str.maketrans({**dict.fromkeys("[【〔［", "("), **dict.fromkeys("]】〕］", ")")})
+
+
 def _office_phone(text: str, spec: FieldSpec) -> str:
     # Spaces inside the number (or its brackets) are layout, PDF character spacing or an OCR gap.
-    folded = re.sub(r"(?<=\d)\s+(?=\d)|(?<=\()\s+|\s+(?=\))", "", fold(text).strip())
+    folded = re.sub(r"(?<=\d)\s+(?=\d)|(?<=\()\s+|\s+(?=\))", "", fold(text).strip().translate(_AREA_CODE_BRACKETS))
     match = re.fullmatch(r"\(?(0\d{2,3})\)?[\s\-]*(\d{7,8})(?:\s*(?:-|转|ext\.?)\s*(\d{1,6}))?", folded)
     if match:
         area, number, extension = match.groups()
@@ -207,6 +224,17 @@ def _county(text: str, spec: FieldSpec) -> str:
         if len(option) == 3 and short == option[:2]:
             return option
     return text
+
+
+def option_one_character_off(text: str, options: tuple[str, ...]) -> Optional[str]:
+    """The one county option ``text`` is a single character away from,
+    written in full or short ("逐溪" for 遂溪县: OCR's look-alike of a
+    character it hardly knows); None when none or several are."""
+    compact = re.sub(r"^(广东省)?(湛江市?)?", "", re.sub(r"\s+", "", fold(text)))
+    forms = [(option, option) for option in options] + [(option[:2], option) for option in options if len(option) == 3]
+    near = {option for form, option in forms
+            if len(compact) == len(form) >= 2 and sum(a != b for a, b in zip(compact, form)) == 1}
+    return near.pop() if len(near) == 1 else None
 
 
 def _ticks(text: str, spec: FieldSpec) -> Optional[list[str]]:

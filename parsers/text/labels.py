@@ -11,9 +11,10 @@ still recognised; each character no term explains costs a little, so a
 value that happens to hold a key term ("硕士学位", "霞山区") does not pass.
 A label scoring for two fields joined by "/、及和与" — or two fields'
 labels written back to back ("学历学位") — is a composite label naming both.
-Labels of the form's furniture (签名, 照片, …意见) read as ``IGNORED``;
-labels of the genre this form does not ask (籍贯, 入党日期) read as unknown
-labels: no field, but still a label that ends the value before it.
+A label glued after the answer before it ("学士专业技术资格：") is found by
+``run_on_labels``. Labels of the form's furniture (签名, 照片, …意见) read as
+``IGNORED``; labels of the genre this form does not ask (籍贯, 入党日期) read
+as unknown labels: no field, but still a label that ends the value before it.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from functools import lru_cache
 from typing import Optional
 
 from parsers.schema import FormSchema, load_schema
+from parsers.text.run_on_labels import label_run_on
 
 IGNORED = "-"  # key for labels that are part of the form but carry no data
 LABEL_SCORE = 1.0  # what a field's key terms must add up to
@@ -153,6 +155,7 @@ class LabelIndex:
         term_texts = [term for spec in schema.fields for term, _ in spec.terms]
         self.label_prefixes = frozenset(text[:end] for text in [*self.by_text, *term_texts] for end in range(1, len(text)))
         self.options = tuple({option for spec in schema.fields if spec.kind == "ticks" for option in spec.options})
+        self.answers = tuple(sorted({word for spec in schema.fields for word in (*spec.answers, *spec.options)}))
         self.fillers = schema.label_fillers
         self.endings = schema.label_endings
         self.scorers = [
@@ -225,6 +228,11 @@ class LabelIndex:
         tokens = list(_TOKEN.finditer(folded, line_start, colon))
         by_meaning = self._label_of_tokens(folded, tokens)
         end = colon + 1
+        run_on = label_run_on(tokens[-1].group(), self._is_field_label, self.answers) if tokens else None
+        if run_on is not None and (by_meaning is None or not by_meaning[1].whole):
+            # "学士专业技术资格：", "…辅导。个人履历：": the answer before is no part of the label.
+            start = tokens[-1].start() + run_on
+            return LabelHit(self.read(folded[start:colon]), start, end, text[start:colon].strip())
         if by_meaning is not None:
             start, label = by_meaning
             # A listed wording inside a longer label ("所获学位") is that
@@ -241,6 +249,10 @@ class LabelIndex:
             start = tokens[-1].start()
             return LabelHit(Label((), (label_key_text(tokens[-1].group()),)), start, end, text[start:colon].strip())
         return None
+
+    def _is_field_label(self, text: str) -> bool:
+        label = self.read(text)
+        return label is not None and label.whole and len(label.keys) == 1 and label.key not in (None, IGNORED)
 
     def _label_of_tokens(self, folded: str, tokens: list[re.Match]) -> Optional[tuple[int, Label]]:
         """The shortest run of whitespace-separated pieces before a colon that

@@ -37,6 +37,7 @@ UNKNOWN_LABEL = "未识别的栏目“{label}”已忽略"
 REMOVED = "“{label}”一栏{what}"
 NOT_SPLIT = "“{label}”一栏的内容未能分成{parts}，已原样记入各栏，请对照原件核对"
 SHORT_ANSWER_CHARS = 8  # the second of two answers run together ("副院长", "学士")
+_NOTE_AT_START = re.compile(r"\s*[(（][^()（）]{1,12}[)）]")
 LABEL_INSIDE = "“{label}”一栏中夹有另一栏目“{other}”，可能混入了不属于本栏的内容，请对照原件核对"
 EXTENT_UNSURE = "“{label}”一栏的内容在原件中分在表格内外几处，已合并读入，但无法确定是否完整，请对照原件核对"
 
@@ -83,7 +84,8 @@ class _PairReader:
         self.index = index
         self.kinds = {spec.key: spec.kind for spec in schema.fields}
         self.field_labels = {spec.key: spec.label for spec in schema.fields}
-        self.answers = {spec.key: spec.answers for spec in schema.fields}
+        # A field's own words: its answers, and its options ("男回族": 男 is the gender's).
+        self.answers = {spec.key: tuple(spec.answers) + tuple(spec.options) for spec in schema.fields}
         self.pairs: list[Pair] = []
         self.pending: _Pending | None = None
         self.continuing: Pair | None = None  # the answer later lines may extend
@@ -159,8 +161,11 @@ class _PairReader:
     def _split_after_answer(self, text: str, first: str) -> list[str] | None:
         """"广东海洋大学副院长", "本科学士": two answers run together, cut after
         the last word only the first field's answers hold ("大学", "本科"),
-        leaving a short second answer."""
-        cuts = [at + len(word) for word in self.answers[first] for at in range(len(text)) if text.startswith(word, at)]
+        leaving a short second answer. A note in brackets right after that
+        word is still the first answer's ("某事务所（普通合伙）高级顾问":
+        an organisation's legal form)."""
+        cuts = [_after_note(text, at + len(word))
+                for word in self.answers[first] for at in range(len(text)) if text.startswith(word, at)]
         cuts = [cut for cut in cuts if 0 < len(text[cut:].strip()) <= SHORT_ANSWER_CHARS]
         if not cuts:
             return None
@@ -393,3 +398,9 @@ def read_pairs(rows: list[TextRow]) -> list[Pair]:
             continue
         reader.row(row)
     return reader.finish()
+
+
+def _after_note(text: str, at: int) -> int:
+    """``at``, or the end of a bracketed note that starts there."""
+    note = _NOTE_AT_START.match(text, at)
+    return note.end() if note else at

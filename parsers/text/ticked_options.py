@@ -188,7 +188,8 @@ def named_options(text: str, options: tuple[str, ...]) -> Optional[list[str]]:
     """The options a plain list names ("财税、会计", "线上，对接"), in the
     options' order; None unless every part of it names one."""
     named = set()
-    for part in (part for part in re.split(r"[、,，;；/／\s]+", text) if part):
+    # A colon between two options is an enumeration comma misread ("外贸：法律；企业管理").
+    for part in (part for part in re.split(r"[、,，;；:：/／\s]+", text) if part):
         option = part if part in options else short_form(part, options) or _said_at_length(part, options)
         if option is not None:
             named.add(option)

@@ -12,16 +12,18 @@ the value is kept but flagged. Without Tesseract the least sure character
 caps the cell's confidence.
 
 Both engines prefer a common character to a rare one of like shape (季
-read as 李, 彧 as 或), so their agreement confirms a shape, not a
-character: a Chinese character RapidOCR is quite unsure of
-(``CONFIRMABLE``) stays doubted whatever Tesseract reads, and in a name
-(hint "name"), where rare characters are common, any doubtful character
-does.
+read as 李, 彧 as 或; in an address, j as i, g as a or q), so their
+agreement confirms a shape, not a character: a letter or Chinese character
+RapidOCR is quite unsure of (``CONFIRMABLE``) stays doubted whatever
+Tesseract reads, and in a name (hint "name"), where rare characters are
+common and the recogniser knows them least, so does any Chinese character
+short of near-certain (``NAME_SURE_CHAR``).
 
 E-mail addresses cannot be validated before the @, so with a second
 opinion every e-mail (a cell hinted "email", or a line holding a label and
 an address) is read by Tesseract too (ASCII whitelist for an e-mail cell)
-and keeps its confidence only if the two agree on the whole address.
+and keeps its confidence only if the two agree on the whole address and
+RapidOCR was not quite unsure of any of its letters.
 """
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ import numpy as np
 
 from parsers.ocr.engines.base import OcrEngine, OcrLine
 from parsers.ocr.engines.crops import INK_LEVEL, as_bgr, as_grey, has_ink, text_lines, unread_ink
-from parsers.ocr.engines.readings import EMAIL_IN_TEXT, correct, emails_in, has_cjk, is_stray_marks, same_email
+from parsers.ocr.engines.readings import (EMAIL_IN_TEXT, correct, correct_lines, emails_in, has_cjk, is_stray_marks,
+                                         same_email)
 from parsers.ocr.engines.tesseract import TesseractEngine
 
 
@@ -64,12 +67,38 @@ def _rapid_models(threads: int):
     return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, print_verbose=False)
 
 
+GUESS_BELOW = 0.5  # a line read less surely than this is a guess, not a reading
+WRAPPED_TAIL_CHARS = 2  # the end of a word wrapped onto a line of its own ("博" / "士")
 SURE_CHAR = 0.95  # a character RapidOCR is at least this sure of needs no second opinion
 CONFIRMED = 0.97  # a cell whose doubtful characters Tesseract read the same
 DOUBTED = 0.6  # a cell with a doubtful character the second opinion did not confirm
-# A Chinese character read less surely than this is not confirmed by a second
-# reading that agrees: the two engines share their taste for common look-alikes.
-CONFIRMABLE = 0.8
+# A letter or Chinese character read less surely than this is not confirmed by
+# a second reading that agrees: the two engines share their taste for common
+# look-alikes (季 and 李 read alike at 0.88, an address's j and i at 0.86).
+CONFIRMABLE = 0.9
+# A name's Chinese character read less surely than this is doubted: names are
+# where the rare characters are, and a rare one read as its common look-alike
+# scored 0.95 (彧 as 或) where the names read right scored 0.98 and more.
+NAME_SURE_CHAR = 0.98
+
+
+def _punctuation_only(text: str) -> bool:
+    return all(unicodedata.category(ch).startswith("P") for ch in text if not ch.isspace())
+
+
+def _wrapped_tail_guessed(lines: list[tuple[str, float]]) -> bool:
+    """Some lines of a cell (text, score) are guesses of no more than
+    ``WRAPPED_TAIL_CHARS`` characters, the others read well and hold words
+    (not a picture's marks read as "?")."""
+    guessed = [text for text, score in lines if score < GUESS_BELOW]
+    read = [text for text, score in lines if score >= GUESS_BELOW]
+    return (bool(guessed) and all(len(text.strip()) <= WRAPPED_TAIL_CHARS for text in guessed)
+            and bool(read) and all(any(ch.isalnum() for ch in text) for text in read))
+
+
+def _confirmable(ch: str) -> bool:
+    """A character whose look-alikes the two engines share: a letter (not a digit or a mark)."""
+    return ch.isalpha()
 
 
 def _fold_char(ch: str) -> str:
@@ -133,8 +162,9 @@ class RapidEngine(OcrEngine):
         # The last call's readings by crop, so a cell read again with its
         # hint (below) is not recognised twice.
         self._last: dict[bytes, tuple[str, float]] = {}
-        # The least sure Chinese character of each of those crops.
+        # The least sure Chinese character, and letter, of each of those crops.
         self._least_cjk: dict[bytes, float] = {}
+        self._least_letter: dict[bytes, float] = {}
 
     @property
     def rereads_with_hints(self) -> bool:
@@ -181,17 +211,19 @@ class RapidEngine(OcrEngine):
             # The same crops read again with their hints: correct the first
             # reading for the hint, and have e-mails confirmed whole.
             out = [(correct(self._last[key][0], hint), self._last[key][1]) for key, (_, hint) in zip(keys, items)]
-            out = [(text, min(confidence, DOUBTED)) if hint == "name" and self._least_cjk.get(key, 1.0) < SURE_CHAR
-                   else (text, confidence) for key, (_, hint), (text, confidence) in zip(keys, items, out)]
         else:
-            out, least = self._read_cells(items)
+            out, least_cjk, least_letter = self._read_cells(items)
             self._last = dict(zip(keys, out))
-            self._least_cjk = dict(zip(keys, least))
-        return self._confirm_emails(items, out)
+            self._least_cjk = dict(zip(keys, least_cjk))
+            self._least_letter = dict(zip(keys, least_letter))
+        out = [(text, min(confidence, DOUBTED)) if hint == "name" and self._least_cjk.get(key, 1.0) < NAME_SURE_CHAR
+               else (text, confidence) for key, (_, hint), (text, confidence) in zip(keys, items, out)]
+        return self._confirm_emails(items, out, [self._least_letter.get(key, 1.0) for key in keys])
 
-    def _confirm_emails(self, items, out: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    def _confirm_emails(self, items, out: list[tuple[str, float]], least_letter: list[float]) -> list[tuple[str, float]]:
         """An e-mail keeps its confidence only if a second reading (Tesseract,
-        ASCII only) gives the same whole address; else it drops to DOUBTED."""
+        ASCII only) gives the same whole address and no letter of it was
+        quite unsure (``CONFIRMABLE``); else it drops to DOUBTED."""
         if self.second is None:
             return out
         # An e-mail cell, or any cell holding an address ("邮箱：a@b.cn", "E-mail a@b.cn").
@@ -211,7 +243,7 @@ class RapidEngine(OcrEngine):
                 mine = emails_in(text)
                 if not mine or mine != emails_in(other):
                     out[n] = (text, min(confidence, DOUBTED))
-            elif same_email(text, other):
+            elif same_email(text, other) and least_letter[n] >= CONFIRMABLE:
                 out[n] = (text, max(confidence, CONFIRMED))
             else:
                 out[n] = (text, min(confidence, DOUBTED))
@@ -241,17 +273,27 @@ class RapidEngine(OcrEngine):
                 skipped.add(owner)
         out: list[tuple[str, float]] = []
         least_cjk: list[float] = []
+        least_letter: list[float] = []
         doubtful: dict[int, list[tuple[str, float]]] = {}  # cell -> its characters and their probabilities
         for number, ((image, hint), readings) in enumerate(zip(items, texts)):
             readings = [r for r in readings if r[0].strip() and (r[2] or r[1] >= 0.5)
                         and (hint in ("ticks", "digits") or not is_stray_marks(r[0]) or len(readings) == 1)]
             chars = [(ch, p) for t, _, full, probs in readings if full for ch, p in zip(t, probs)]
             least_cjk.append(min((p for ch, p in chars if has_cjk(ch)), default=1.0))
+            least_letter.append(min((p for ch, p in chars if _confirmable(ch)), default=1.0))
             if not readings:
                 out.append(("", 0.0 if has_ink(image) else 1.0))
                 continue
-            text = "\n".join(correct(t, hint) for t, _, _, _ in readings)
-            confidence = min((s for _, s, full, _ in readings if full), default=1.0)
+            text = correct_lines([t for t, _, _, _ in readings], hint)
+            # Nor does a line of punctuation alone (a bracket wrapped onto its own
+            # line: "（" read as "【"; a symbol, "±" for 士, is a misread character).
+            full_lines = [(t, s) for t, s, full, _ in readings if full]
+            deciding = [(t, s) for t, s in full_lines if not _punctuation_only(t)] or full_lines
+            confidence = min((s for _, s in deciding), default=1.0)
+            if _wrapped_tail_guessed(deciding):
+                # A character or two wrapped onto a line of their own and read
+                # unsurely, under writing read well: the cell is doubted, not lost.
+                confidence = min(min(s for _, s in deciding if s >= GUESS_BELOW), DOUBTED)
             least = min((p for ch, p in chars if not ch.isspace()), default=1.0)
             if least < SURE_CHAR:
                 doubtful[number] = chars
@@ -263,13 +305,13 @@ class RapidEngine(OcrEngine):
             others = self.second.read_cells([(items[n][0], "chinese") for n in numbers])
             for n, (other, _conf) in zip(numbers, others):
                 text, confidence = out[n]
-                if confirmed_by(doubtful[n], other) and least_cjk[n] >= CONFIRMABLE:
+                if confirmed_by(doubtful[n], other) and least_letter[n] >= CONFIRMABLE:
                     out[n] = (text, max(confidence, CONFIRMED))
                 else:
                     out[n] = (text, min(confidence, DOUBTED))
         for n in skipped:
             out[n] = (out[n][0], min(out[n][1], DOUBTED))
-        return out, least_cjk
+        return out, least_cjk, least_letter
 
 
 def _crop_key(image: np.ndarray) -> bytes:

@@ -5,6 +5,8 @@ import re
 import unicodedata
 from typing import Iterable
 
+from parsers.text.fields import with_period_semicolons
+
 _CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "〇": "0", "○": "0",
@@ -41,7 +43,15 @@ def correct(text: str, hint: str) -> str:
     else:
         # The radical 丶 is never written in running text: it is the enumeration comma 、.
         text = _RANGE_DASH.sub(r"\1—", text).replace("丶", "、")
+        text = with_period_semicolons(text)
     return text
+
+
+def correct_lines(lines: list[str], hint: str) -> str:
+    """A cell's lines, each corrected, as one text; a work history's
+    semicolon read as a colon at a line's end too."""
+    text = "\n".join(correct(line, hint) for line in lines)
+    return with_period_semicolons(text) if hint not in ("digits", "email", "date") else text
 
 
 # What OCR makes of a shadow, a rule's end or a speck in a cell: a line of
