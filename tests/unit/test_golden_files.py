@@ -29,7 +29,8 @@ INPUTS = sorted(path.name for path in GOLDEN.iterdir()
                 if not path.name.endswith(EXPECTED_SUFFIX) and path.name != "README.md")
 NEEDS_LIBREOFFICE = (".doc", ".wps")
 NEEDS_OCR = (".jpg", ".png")
-FOLDER_LIMIT_BYTES = 3 * 1024 * 1024 + 680 * 1024  # + the three OCR-fix pictures, 16–18
+# + the three OCR-fix pictures, 16–18; + 19–20 from the tuning draw (pictures, truths, README rows)
+FOLDER_LIMIT_BYTES = 3 * 1024 * 1024 + 680 * 1024 + 713_451
 
 KNOWN_FAILURES = {
     "07-flatbed-scan.jpg": (
