@@ -245,6 +245,10 @@ def print_table(engine: str, by_format: dict[str, dict], overall: dict, ratio: d
               f"{_fmt(s['seconds_per_file_median'], 2):>8}{_fmt(s['seconds_per_file_p90'], 2):>7}"
               f"{_fmt(s['seconds_per_page_median'], 2):>8}{_fmt(s['seconds_per_page_p90'], 2):>7}  "
               f"{target:<44}{'yes' if met else 'NO':<5}{notes}", file=out)
+    print_ocr_ratio(ratio, out)
+
+
+def print_ocr_ratio(ratio: dict, out=sys.stdout) -> None:
     if ratio.get("available"):
         print(f"OCR path (parse) vs one full-page pass ({ratio['reader']}) on the same {ratio['pages']} scan pages, "
               f"interleaved in one process, one core, one thread: "
@@ -276,6 +280,7 @@ def bench_engine(items: list[CorpusItem], engine: str, args) -> dict:
     if args.family == "unseen":
         draw = "HELD-OUT" if args.held_out else f"TUNING (seed {args.seed})"
         by_family = report_unseen(scores, by_format, overall, summarise, draw, engine)
+        print_ocr_ratio(ratio)
     else:
         print_table(engine, by_format, overall, ratio)
     worst = silent_examples(scores)
