@@ -24,7 +24,7 @@ from parsers.readers.sniff import sniff_kind
 from parsers.results import FormResult
 from parsers.text.checks import county_for_id
 
-__all__ = ["parse", "preload", "sniff_kind", "county_for_id", "FormResult", "ParseOptions", "READERS"]
+__all__ = ["parse", "preload", "refused_unread", "sniff_kind", "county_for_id", "FormResult", "ParseOptions", "READERS"]
 
 # The readers are imported when first used, not here: ``import parsers`` is
 # what the web app and the config need (for the schema), and must not load
@@ -76,6 +76,19 @@ UNSUPPORTED_MESSAGES = {
 }
 
 
+def refused_unread(data: bytes, options: ParseOptions | None = None) -> ParseError | None:
+    """Why ``parse`` refuses a file without reading any of it (empty, over the size cap), or None.
+
+    A caller that hands files to child processes asks first: a refused file
+    needs no child, and its status never depends on how soon one starts."""
+    if not data:
+        return CorruptFile("文件为空（0 字节），请申请人重新发送。")
+    limit = (options or DEFAULT_OPTIONS).max_file_bytes
+    if len(data) > limit:
+        return TooLarge(f"附件超过 {round(limit / (1024 * 1024), 2):g} MB 上限，请人工查看原件。")
+    return None
+
+
 def parse(filename: str, data: bytes, *, options: ParseOptions | None = None,
           kind: str | None = None) -> list[FormResult]:
     """Every application form in the file; [] for a readable non-form.
@@ -89,11 +102,9 @@ def parse(filename: str, data: bytes, *, options: ParseOptions | None = None,
     from other attachments); parse then trusts it and does not sniff again.
     None: parse sniffs (the CLI). A kind with no reader raises
     ``UnsupportedFormat``."""
-    if not data:
-        raise CorruptFile("文件为空（0 字节），请申请人重新发送。")
-    limit = (options or DEFAULT_OPTIONS).max_file_bytes
-    if len(data) > limit:
-        raise TooLarge(f"附件超过 {round(limit / (1024 * 1024), 2):g} MB 上限，请人工查看原件。")
+    refusal = refused_unread(data, options)
+    if refusal is not None:
+        raise refusal
     if kind is None:
         kind = sniff_kind(filename, data)
     reader = READERS.get(kind)

@@ -90,9 +90,9 @@ class MessageReader:
     comes back as its exception, in its place."""
 
     def __init__(self, messages: Iterable[tuple[Hashable, str]], *, blobs: BlobStore, pool: ParsePool,
-                 ahead: int) -> None:
+                 options: ParseOptions, ahead: int) -> None:
         self._messages = iter(messages)
-        self._blobs, self._pool, self._ahead = blobs, pool, max(1, ahead)
+        self._blobs, self._pool, self._options, self._ahead = blobs, pool, options, max(1, ahead)
         self._reading: deque[_Reading] = deque()
         self._by_ticket: dict[int, _Reading] = {}
         self._exhausted = False
@@ -127,11 +127,16 @@ class MessageReader:
             if isinstance(entry.reading, MessageReading):
                 mail = entry.reading.mail
                 for attachment in entry.reading.attachments:
-                    if attachment.to_parse:
-                        ticket = self._pool.submit(  # the kind sniffed once, in prepare_attachment
-                            (attachment.attachment.filename, attachment.attachment.data), {"kind": attachment.kind})
-                        entry.parsing[ticket] = (attachment, mail_facts(mail, attachment.attachment))
-                        self._by_ticket[ticket] = entry
+                    if not attachment.to_parse:
+                        continue
+                    refusal = parsers.refused_unread(attachment.attachment.data, self._options)
+                    if refusal is not None:  # empty or over the cap: no child needed to say so
+                        apply_parse_outcome(attachment, refusal)
+                        continue
+                    ticket = self._pool.submit(  # the kind sniffed once, in prepare_attachment
+                        (attachment.attachment.filename, attachment.attachment.data), {"kind": attachment.kind})
+                    entry.parsing[ticket] = (attachment, mail_facts(mail, attachment.attachment))
+                    self._by_ticket[ticket] = entry
             self._reading.append(entry)
 
     def _read_one(self, raw_sha256: str) -> MessageReading | Exception:

@@ -34,7 +34,7 @@ from intake.core.config import Settings
 from intake.core.masking import redact_text
 from intake.core.models import Message
 from intake.core.statuses import MessageStatus
-from intake.worker.reading import MessageReader, MessageReading, parse_pool
+from intake.worker.reading import MessageReader, MessageReading, parse_options, parse_pool
 from intake.worker.record import MessageOutcome, record_message
 from parsers.sandbox import ParsePool, parsing_workers
 
@@ -83,7 +83,7 @@ def process_stored_messages(
         attachment_blobs = stack.enter_context(blobs.write_behind())
         ahead = READ_AHEAD_PER_WORKER * parsing_workers(settings.parsing.workers)
         reader = MessageReader(((message_id, sha) for message_id, sha in waiting), blobs=attachment_blobs,
-                               pool=pool, ahead=ahead)
+                               pool=pool, options=parse_options(settings), ahead=ahead)
         for first in reader:
             for _ in _record_group(first, reader, settings, session_factory=session_factory,
                                    attachment_blobs=attachment_blobs, report=report):

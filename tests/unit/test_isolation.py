@@ -10,7 +10,9 @@ import time
 
 import pytest
 
+import parsers
 from parsers import sandbox
+from parsers.options import ParseOptions
 from parsers.sandbox import ChildCrashed, Limits, map_isolated, run_isolated
 from parsers.errors import CorruptFile, ParseError, ParseTimeout, TooLarge
 
@@ -198,3 +200,13 @@ def test_a_child_cannot_reach_the_network_where_the_kernel_allows_leaving_it():
         assert connects_to(port) == "connected"  # the worker itself still can
     finally:
         listener.close()
+
+
+def test_a_file_refused_unread_needs_no_child_and_says_why_as_parse_would():
+    options = ParseOptions(max_file_bytes=1000)
+    assert isinstance(parsers.refused_unread(b"", options), CorruptFile)
+    assert isinstance(parsers.refused_unread(b"%PDF" + b"0" * 1000, options), TooLarge)
+    assert parsers.refused_unread(b"%PDF" + b"0" * 10, options) is None
+    with pytest.raises(TooLarge) as refused:
+        parsers.parse("big.pdf", b"%PDF" + b"0" * 1000, options=options)
+    assert str(refused.value) == str(parsers.refused_unread(b"%PDF" + b"0" * 1000, options))
