@@ -126,11 +126,17 @@ def close_up_photo(page: Image.Image, seed: int) -> bytes:
     photo = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.9))
     pixels = np.asarray(photo, np.float32) + rng.normal(0, 3.0, (height, width, 3)).astype(np.float32)
     photo = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    return phone_jpeg(photo, ("HUAWEI", "nova 11"), quality=84)
+
+
+def phone_jpeg(upright: Image.Image, phone: tuple[str, str], *, quality: int) -> bytes:
+    """The JPEG a phone saves: the sensor's rows (turned a quarter), EXIF saying how to stand it up, and the
+    phone's make and model."""
     exif = Image.Exif()
     exif[scans.EXIF_ORIENTATION] = 6
-    exif[0x010F], exif[0x0110] = "HUAWEI", "nova 11"  # Make, Model
+    exif[0x010F], exif[0x0110] = phone  # Make, Model
     out = io.BytesIO()
-    photo.transpose(Image.Transpose.ROTATE_90).save(out, "JPEG", quality=84, exif=exif.tobytes())
+    upright.transpose(Image.Transpose.ROTATE_90).save(out, "JPEG", quality=quality, exif=exif.tobytes())
     return out.getvalue()
 
 

@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, RGBColor
 from PIL import Image, ImageDraw, ImageFilter
 
-from devtools.golden_images import PrintedPage, built_images
+from devtools.golden_images import PrintedPage, built_images, phone_jpeg
 from devtools.golden_word import DECLARATION, EXPERTISE, MODES, Cell, WordForm, typed_ticks
 from devtools.samples import scans
 
@@ -168,13 +168,7 @@ def grey_scan(seed: int, mark: Callable[[Image.Image], Image.Image] = lambda pag
 def small_phone_photo(seed: int) -> Callable[[Image.Image], bytes]:
     """A phone photo sent through a chat app, which saves it smaller (EXIF kept)."""
     def capture(page: Image.Image) -> bytes:
-        upright = scans.photograph(page, seed)
-        exif = Image.Exif()
-        exif[scans.EXIF_ORIENTATION] = 6
-        exif[0x010F], exif[0x0110] = "OPPO", "Reno10"  # Make, Model
-        out = io.BytesIO()
-        upright.transpose(Image.Transpose.ROTATE_90).save(out, "JPEG", quality=68, exif=exif.tobytes())
-        return out.getvalue()
+        return phone_jpeg(scans.photograph(page, seed), ("OPPO", "Reno10"), quality=68)
     return capture
 
 
