@@ -90,9 +90,7 @@ def run_once(runtime: Runtime, *, progress: Callable[[str, int, int], None] | No
             settings, session_factory=runtime.session_factory, blobs=runtime.blobs,
             progress=_stage(progress, "process"),
         )
-        for campaign in settings.campaigns:
-            if campaign.mailbox.move_to and campaign.name not in report.mailbox_errors:
-                report.moved += _move(runtime, campaign, report)
+        _move_processed(runtime, report)
         if send:
             for campaign in settings.campaigns:
                 flushed = flush_outbox(runtime.session_factory, campaign.smtp, settings.outbox,
@@ -109,9 +107,7 @@ def fetch_for_workers(runtime: Runtime, queue: App) -> RunReport:
     report = RunReport()
     for campaign in runtime.settings.campaigns:
         _fetch(runtime, campaign, report, None)
-    for campaign in runtime.settings.campaigns:
-        if campaign.mailbox.move_to and campaign.name not in report.mailbox_errors:
-            report.moved += _move(runtime, campaign, report)
+    _move_processed(runtime, report)
     report.handed_over = hand_over_stored(queue, runtime.session_factory)
     return report
 
@@ -127,6 +123,13 @@ def _fetch(runtime: Runtime, campaign: CampaignSettings, report: RunReport, prog
         # Still process what is stored and send what is due: the outbox must not wait on IMAP.
         report.mailbox_errors[campaign.name] = str(exc)
         log.error("%s: %s", campaign.name, exc)
+
+
+def _move_processed(runtime: Runtime, report: RunReport) -> None:
+    """Processed mail moved (``mailbox.move_to``) in every mailbox that answered this poll."""
+    for campaign in runtime.settings.campaigns:
+        if campaign.mailbox.move_to and campaign.name not in report.mailbox_errors:
+            report.moved += _move(runtime, campaign, report)
 
 
 def _move(runtime: Runtime, campaign: CampaignSettings, report: RunReport) -> int:
