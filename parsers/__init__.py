@@ -24,7 +24,7 @@ from parsers.readers.sniff import sniff_kind
 from parsers.results import FormResult
 from parsers.text.checks import county_for_id
 
-__all__ = ["parse", "preload", "refused_unread", "sniff_kind", "county_for_id", "FormResult", "ParseOptions", "READERS"]
+__all__ = ["parse", "preload", "warm_up", "refused_unread", "sniff_kind", "county_for_id", "FormResult", "ParseOptions", "READERS"]
 
 # The readers are imported when first used, not here: ``import parsers`` is
 # what the web app and the config need (for the schema), and must not load
@@ -128,3 +128,11 @@ def preload() -> None:
     import parsers.readers.docx  # noqa: F401
     import parsers.readers.office  # noqa: F401
     import parsers.readers.pdf  # noqa: F401
+
+
+def warm_up() -> None:
+    """Read one form built from the schema, so children forked afterwards
+    inherit what a parse builds on the way (see ``parsers.warming``)."""
+    from parsers.warming import warm_up as read_sample_form
+
+    read_sample_form()

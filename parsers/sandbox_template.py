@@ -96,11 +96,12 @@ def _warm_and_serve(control: socket.socket, func: Callable[..., Any], limits: Li
 def _preload() -> None:
     """What every parse needs, built once here rather than in every child:
     the office and PDF readers and the label index (its patterns take longer
-    to compile than a .docx takes to read). Not the OCR models: they map
-    gigabytes, and only children that OCR load them."""
+    to compile than a .docx takes to read), warmed by one parse. Not the OCR
+    models: they map gigabytes, and only children that OCR load them."""
     try:
         parsers.preload()
         label_index()
+        parsers.warm_up()
     except Exception:  # noqa: BLE001 - a child that needs the broken part fails with a ParseError
         traceback.print_exc()
 

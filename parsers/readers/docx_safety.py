@@ -2,13 +2,16 @@
 
 A .docx is a zip of XML parts, so a hostile or broken attachment can be a
 zip bomb, an XML entity bomb or just enormous. These checks look only at
-the zip directory and raw bytes, and run before python-docx.
+the zip directory and raw bytes, and run before any XML parser.
 """
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
+
+from lxml import etree
 
 from parsers.errors import CorruptFile, EncryptedFile, TooLarge
 from parsers.readers.sniff import CFB_MAGIC
@@ -21,6 +24,10 @@ MAX_PARAGRAPHS = 20_000
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
 _DOCTYPE_UTF16 = ("<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
 _PARAGRAPH_TAG = re.compile(rb"<(?:\w+:)?p[\s>/]")
+_PACKAGE_RELATIONSHIPS = "_rels/.rels"
+_OFFICE_DOCUMENT = "/officeDocument"
+# python-docx's own parser settings (entities never resolved; DOCTYPE is refused before any parse).
+XML_PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
 RESEND_WITHOUT_PASSWORD = "文件设置了打开密码，无法读取。请申请人取消密码后重新发送报名表。"
 
 
@@ -76,7 +83,20 @@ def _check_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
         raise CorruptFile(f"Word 文件中的部件 {entry.filename} 已损坏，无法读取。") from exc
     if _DOCTYPE.search(content) or any(marker in content for marker in _DOCTYPE_UTF16):
         raise CorruptFile("Word 文件包含不允许的 XML 声明（DOCTYPE），疑似恶意文件，已拒绝处理。")
-    if entry.filename == "word/document.xml":
-        paragraphs = len(_PARAGRAPH_TAG.findall(content))
-        if paragraphs > MAX_PARAGRAPHS:
-            raise TooLarge(f"Word 文件包含 {paragraphs} 个段落，超过上限 {MAX_PARAGRAPHS}，疑似异常文件。")
+
+
+def main_document_xml(archive: zipfile.ZipFile) -> bytes:
+    """The main document part of a checked archive (the package relationship
+    of type officeDocument names it: ``word/document.xml`` from Word, not
+    always from other writers), once its paragraphs are counted."""
+    try:
+        relationships = etree.fromstring(archive.read(_PACKAGE_RELATIONSHIPS), XML_PARSER)
+        target = next(rel.get("Target", "") for rel in relationships
+                      if rel.get("Type", "").endswith(_OFFICE_DOCUMENT))
+        content = archive.read(posixpath.normpath(target.lstrip("/")))
+    except (KeyError, StopIteration, etree.LxmlError, zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise CorruptFile("Word 文件结构已损坏，无法读取，请申请人重新发送。") from exc
+    paragraphs = len(_PARAGRAPH_TAG.findall(content))
+    if paragraphs > MAX_PARAGRAPHS:
+        raise TooLarge(f"Word 文件包含 {paragraphs} 个段落，超过上限 {MAX_PARAGRAPHS}，疑似异常文件。")
+    return content
