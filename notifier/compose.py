@@ -149,8 +149,21 @@ def render_body(ctx: ReplyContext, *, template_folder: Path | None = None) -> st
     return _environment(template_folder).get_template(template_name(ctx.kind)).render(**_template_values(ctx))
 
 
+@dataclass(frozen=True)
+class ComposedReply:
+    """A reply and its bytes as the wire check read them: what the outbox stores and sends as is."""
+
+    message: EmailMessage
+    wire: bytes
+
+
 def compose_reply(ctx: ReplyContext, *, template_folder: Path | None = None) -> EmailMessage:
     """The reply as an EmailMessage; ValueError if the addresses or ids are unusable or the kind has no template."""
+    return compose(ctx, template_folder=template_folder).message
+
+
+def compose(ctx: ReplyContext, *, template_folder: Path | None = None) -> ComposedReply:
+    """The reply and its checked bytes; ValueError as ``compose_reply``."""
     if ctx.sent_at.tzinfo is None:
         raise ValueError("sent_at must be timezone-aware")
     try:
@@ -184,8 +197,7 @@ def compose_reply(ctx: ReplyContext, *, template_folder: Path | None = None) -> 
         maintype, subtype = BLANK_FORM_MIME
         message.add_attachment(blank_form_docx(), maintype=maintype, subtype=subtype, filename=BLANK_FORM_FILENAME)
         message.set_boundary(_boundary(ctx.message_id))
-    _check_wire_headers(message, to_address)
-    return message
+    return ComposedReply(message, _check_wire_headers(message, to_address))
 
 
 def reply_subject(original: str, fallback: str) -> str:
@@ -354,8 +366,9 @@ _REPLY_POLICY = policy.SMTP.clone(header_factory=_HeaderClasses())
 _READ_BACK_POLICY = policy.default.clone(header_factory=_HeaderClasses())
 
 
-def _check_wire_headers(message: EmailMessage, to_address: str) -> None:
-    """Serialise the reply and read it back as a recipient would; ValueError unless it is exactly ours.
+def _check_wire_headers(message: EmailMessage, to_address: str) -> bytes:
+    """Serialise the reply and read it back as a recipient would: its bytes,
+    or ValueError unless it is exactly ours.
 
     The last line of defence, whatever the interpreter: printable ASCII header
     lines only, the expected headers only and once each, one To address (the
@@ -381,6 +394,7 @@ def _check_wire_headers(message: EmailMessage, to_address: str) -> None:
     for name, value in headers:
         if "\r" in value or "\n" in value or _ENCODED_WORD_OPENER in value:
             raise ValueError(f"reply header {name} holds a line break or an encoded word once decoded")
+    return wire
 
 
 def _one_line(value: str | None) -> str:

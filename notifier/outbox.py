@@ -19,15 +19,12 @@ nothing is due; the scheduled flush sends one batch per tick.
 """
 from __future__ import annotations
 
-import email
 import hashlib
 import logging
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy as email_policy
-from email.message import EmailMessage
 from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select, update
@@ -39,6 +36,7 @@ from intake.core.config import OutboxSettings, SmtpSettings
 from intake.core.masking import redact_text
 from intake.core.models import OutboxMail, utcnow
 from intake.core.statuses import OutboxStatus, ReplyKind
+from notifier.compose import ComposedReply
 from notifier.send_limits import Hold, SendBudget, waiting_for_limits
 from notifier.smtp import PermanentSendError, SendError, SmtpSession, TransientSendError
 
@@ -59,7 +57,7 @@ UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 class Sender(Protocol):
     """How a flush hands one message over: a ``notifier.smtp.SmtpSession`` unless a test swaps it."""
 
-    def __call__(self, settings: SmtpSettings, message: EmailMessage, *, to_address: str) -> None: ...
+    def __call__(self, settings: SmtpSettings, message: bytes, *, to_address: str) -> None: ...
 
 
 @dataclass
@@ -102,7 +100,7 @@ def enqueue(
     key: str,
     kind: ReplyKind,
     to_address: str,
-    message: EmailMessage,
+    reply: ComposedReply,
     application_id: int | None,
     source_message_id: int | None,
     now: datetime,
@@ -122,9 +120,9 @@ def enqueue(
         application_id=application_id,
         source_message_id=source_message_id,
         to_address=to_address,
-        subject=str(message.get("Subject", "")),
-        message_id_header=str(message.get("Message-ID", "")),
-        raw=message.as_bytes(policy=email_policy.SMTP),
+        subject=str(reply.message.get("Subject", "")),
+        message_id_header=str(reply.message.get("Message-ID", "")),
+        raw=reply.wire,
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
@@ -216,7 +214,7 @@ def _send_claimed(claim: Claim, session_factory: sessionmaker[Session], smtp: Sm
             return False
         return True
     try:
-        send(smtp, email.message_from_bytes(claim.raw, policy=email_policy.SMTP), to_address=claim.to_address)
+        send(smtp, claim.raw, to_address=claim.to_address)
     except PermanentSendError as exc:
         _record_failed(session_factory, claim.row_id, _error_text(exc))
         report.failed += 1

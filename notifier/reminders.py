@@ -35,7 +35,7 @@ from intake.core.config import CampaignSettings, ReminderSettings, Settings
 from intake.core.models import Application, Message, OutboxMail, utcnow
 from intake.core.reminder_models import SentReminder
 from intake.core.statuses import ApplicationStatus, ReplyKind
-from notifier.compose import LIST_SEPARATOR, ReplyContext, checked_address, compose_reply, format_chinese_date
+from notifier.compose import LIST_SEPARATOR, ReplyContext, checked_address, compose, format_chinese_date
 from notifier.outbox import enqueue, outbox_message_id, replies_to_address_since
 from notifier.replies import MAX_REPLIES_PER_ADDRESS_PER_DAY
 from parsers.schema import load_schema
@@ -357,13 +357,13 @@ def _queue(decision: ReminderDecision, campaign: CampaignSettings, session: Sess
         sent_at=sent_at,
     )
     try:
-        email_message = compose_reply(context, template_folder=campaign.templates_dir)
+        reply = compose(context, template_folder=campaign.templates_dir)
     except ValueError as exc:
         # The claim stays: a reminder that cannot be written now would fail the same way every sweep.
         log.warning("reminder %s could not be composed: %s", decision.offset_days, exc)
         return False
     row = enqueue(session=session, key=key, kind=ReplyKind.REMINDER, to_address=recipient.address,
-                  message=email_message, application_id=None, source_message_id=recipient.message_id, now=now,
+                  reply=reply, application_id=None, source_message_id=recipient.message_id, now=now,
                   campaign=campaign.name)
     return row is not None
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from intake.core.config import CampaignSettings
 from intake.core.models import Application, ApplicationVersion, Message
 from intake.core.statuses import AttachmentStatus, ReplyKind
-from notifier.compose import ReplyApplication, ReplyContext, checked_address, compose_reply
+from notifier.compose import ReplyApplication, ReplyContext, checked_address, compose
 from notifier.outbox import enqueue, outbox_message_id, replies_to_address_since
 from parsers.schema import load_schema
 
@@ -163,11 +163,11 @@ def queue_message_reply(message: Message, campaign: CampaignSettings, *, session
                             message_id=outbox_message_id(key, campaign.smtp.from_address.rsplit("@", 1)[-1]),
                             sent_at=now)
     try:
-        email_message = compose_reply(context, template_folder=campaign.templates_dir)
+        reply = compose(context, template_folder=campaign.templates_dir)
     except ValueError as exc:
         return _no_reply(applications, exc)
     row = enqueue(
-        session=session, key=key, kind=kind, to_address=to_address, message=email_message,
+        session=session, key=key, kind=kind, to_address=to_address, reply=reply,
         application_id=applications[0].id if applications else None, source_message_id=message.id, now=now,
         campaign=campaign.name,
     )

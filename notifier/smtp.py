@@ -32,7 +32,9 @@ import functools
 import smtplib
 import socket
 import ssl
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 
 from intake.core.config import ConfigError, SmtpSettings
@@ -62,8 +64,12 @@ class PermanentSendError(SendError):
     """The server refused this message for good."""
 
 
-def send_message(settings: SmtpSettings, message: EmailMessage, *, to_address: str) -> None:
-    """Send ``message`` to ``to_address`` (the outbox row's); raise a ``SendError`` if not accepted."""
+def send_message(settings: SmtpSettings, message: EmailMessage | bytes, *, to_address: str) -> None:
+    """Send ``message`` to ``to_address`` (the outbox row's); raise a ``SendError`` if not accepted.
+
+    ``message``: an EmailMessage, or its bytes as they go on the wire (the
+    outbox's stored reply: sent as stored, not parsed and written again)."""
+    message = _wire(message)
     _check_to_header(message, to_address)
     client = _connect_and_login(settings)
     try:
@@ -96,10 +102,11 @@ class SmtpSession:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def __call__(self, settings: SmtpSettings, message: EmailMessage, *, to_address: str) -> None:
+    def __call__(self, settings: SmtpSettings, message: EmailMessage | bytes, *, to_address: str) -> None:
         if settings != self.settings:  # not the account this session logged in to
             send_message(settings, message, to_address=to_address)
             return
+        message = _wire(message)
         _check_to_header(message, to_address)
         client = self._usable_client()
         try:
@@ -145,9 +152,14 @@ def envelope_sender(settings: SmtpSettings) -> str:
     return settings.from_address
 
 
-def _check_to_header(message: EmailMessage, to_address: str) -> None:
+def _wire(message: EmailMessage | bytes) -> bytes:
+    return message if isinstance(message, bytes) else message.as_bytes(policy=policy.SMTP)
+
+
+def _check_to_header(wire: bytes, to_address: str) -> None:
     """The envelope recipient must be the one address the reader sees in To."""
-    addresses = [addr for _name, addr in getaddresses(message.get_all("To", [])) if addr]
+    head = BytesHeaderParser(policy=policy.compat32).parsebytes(wire.partition(b"\r\n\r\n")[0])
+    addresses = [addr for _name, addr in getaddresses(head.get_all("To", [])) if addr]
     if len(addresses) != 1:
         raise PermanentSendError(f"a reply must have exactly one To address, this one has {len(addresses)}")
     if addresses[0].casefold() != to_address.casefold():
@@ -200,10 +212,10 @@ def _connect_and_login(settings: SmtpSettings) -> smtplib.SMTP:
         raise ServerUnavailableError(f"cannot reach {settings.host}:{settings.port}: {_describe(exc)}") from None
 
 
-def _transaction(client: smtplib.SMTP, sender: str, recipient: str, message: EmailMessage) -> None:
+def _transaction(client: smtplib.SMTP, sender: str, recipient: str, wire: bytes) -> None:
     """MAIL FROM, RCPT TO, DATA: here a reply can be about this message."""
     try:
-        client.send_message(message, from_addr=sender, to_addrs=[recipient])
+        client.sendmail(sender, [recipient], wire)
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()), (0, b""))
         raise _by_code(code, f"recipient refused: {_reply(code, text)}") from None

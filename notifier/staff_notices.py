@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from intake.core.config import CampaignSettings
 from intake.core.models import Application, OutboxMail
 from intake.core.statuses import ReplyKind
-from notifier.compose import ReplyContext, checked_address, compose_reply
+from notifier.compose import ReplyContext, checked_address, compose
 from notifier.outbox import enqueue, outbox_message_id
 from notifier.replies import reply_key
 from parsers.schema import load_schema
@@ -98,11 +98,11 @@ def queue_staff_notice(
         decision_reason=reason or "",
     )
     try:
-        email_message = compose_reply(context, template_folder=campaign.templates_dir)
+        reply = compose(context, template_folder=campaign.templates_dir)
     except ValueError:
         raise NoticeNotSent("无法生成给申请人的邮件（地址或邮件标识无效），未发送。") from None
     return enqueue(
-        session=session, key=key, kind=kind, to_address=to_address, message=email_message,
+        session=session, key=key, kind=kind, to_address=to_address, reply=reply,
         application_id=application.id, source_message_id=message.id if message is not None else None, now=now,
         campaign=campaign.name,
     )

@@ -210,9 +210,14 @@ def find_same_message(
     ).first()
 
 
+MAX_HEADER_BYTES = 65536
+
+
 def read_message_id(raw: bytes) -> str | None:
+    head, _body = _split_head(raw)
     try:
-        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:65536])
+        # The header block only: the parser would otherwise read every line of the attachments.
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(head[:MAX_HEADER_BYTES])
         value = headers.get("Message-ID")
     except Exception:  # a broken header block still gets stored; mime.py reports the defect later
         return None
@@ -222,12 +227,18 @@ def read_message_id(raw: bytes) -> str | None:
     return ids[0][:998] if ids else None
 
 
-def _body_bytes(raw: bytes) -> bytes:
+def _split_head(raw: bytes) -> tuple[bytes, bytes]:
+    """The header block (with the blank line ending it) and the body; a mail
+    without a blank line is all header and all body, as it was read before."""
     for separator in (b"\r\n\r\n", b"\n\n"):
         index = raw.find(separator)
         if index >= 0:
-            return raw[index + len(separator) :]
-    return raw
+            return raw[:index + len(separator)], raw[index + len(separator):]
+    return raw, raw
+
+
+def _body_bytes(raw: bytes) -> bytes:
+    return _split_head(raw)[1]
 
 
 def _cursor(session: Session, account: str, folder: str, uidvalidity: int) -> FolderCursor:

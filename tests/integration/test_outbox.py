@@ -12,7 +12,7 @@ from intake.core.statuses import OutboxStatus, ReplyKind
 from notifier import outbox
 from notifier.outbox import SENDING_LEASE, enqueue, flush_outbox, outbox_message_id
 from notifier.smtp import TransientSendError
-from tests.fixtures.smtp import acknowledgement, sink_settings
+from tests.fixtures.smtp import composed_acknowledgement, sink_settings
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ def session_factory(database_url):
 
 
 def reply(key: str, to_address: str):
-    return acknowledgement(to_address, message_id=outbox_message_id(key, "126.com"), sent_at=T0)
+    return composed_acknowledgement(to_address, message_id=outbox_message_id(key, "126.com"), sent_at=T0)
 
 
 def add(session_factory, key: str, to_address: str, now: datetime = T0):
@@ -55,7 +55,7 @@ def add(session_factory, key: str, to_address: str, now: datetime = T0):
             key=key,
             kind=ReplyKind.ACKNOWLEDGEMENT,
             to_address=to_address,
-            message=reply(key, to_address),
+            reply=reply(key, to_address),
             application_id=None,
             source_message_id=None,
             now=now,
@@ -103,7 +103,7 @@ def test_enqueue_race_never_records_the_key_twice(session_factory, monkeypatch):
         )
         race = dict(
             session=session, key="ack:1", kind=ReplyKind.ACKNOWLEDGEMENT, to_address="a@example.com",
-            message=reply("ack:1", "a@example.com"), application_id=None, source_message_id=None, now=T0,
+            reply=reply("ack:1", "a@example.com"), application_id=None, source_message_id=None, now=T0,
         )
         assert enqueue(**race) is None  # the savepoint absorbed it
         session.commit()
@@ -116,7 +116,7 @@ def test_enqueue_is_undone_by_the_callers_rollback(session_factory):
         session.begin()
         enqueue(
             session=session, key="ack:1", kind=ReplyKind.ACKNOWLEDGEMENT, to_address="a@example.com",
-            message=reply("ack:1", "a@example.com"), application_id=None, source_message_id=None, now=T0,
+            reply=reply("ack:1", "a@example.com"), application_id=None, source_message_id=None, now=T0,
         )
         session.rollback()
     assert rows(session_factory) == {}
