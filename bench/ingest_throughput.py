@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import pickle
 import tempfile
 import threading
 import time
@@ -37,6 +38,7 @@ from devtools.samples.mailbox import on
 
 BUILDERS = [emails.qq_mail, emails.netease_mail, emails.foxmail_mail, emails.outlook_mail, emails.raw8bit_mail]
 TARGET_SECONDS_PER_1000, TARGET_RSS_MB = 30.0, 300.0
+CACHE_VERSION = 1  # raise when build_messages changes what it builds
 
 
 def build_messages(count: int, forms: str = "docx") -> list[tuple[bytes, object]]:
@@ -186,15 +188,31 @@ def fill_mailbox(dovecot: DovecotServer, account, count: int, forms: str) -> Non
 
 
 def _build_and_append(dovecot: DovecotServer, account, count: int, forms: str) -> None:
-    for raw, when in build_messages(count, forms):
+    for raw, when in _cached_messages(count, forms):
         dovecot.append(account.username, account.password, "INBOX", raw, msg_time=when)
+
+
+def _cached_messages(count: int, forms: str) -> list[tuple[bytes, object]]:
+    """The sample mail, built once per count and kind and kept (building is most of a run's minute)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "intake" / "bench-mail"
+    path = cache / f"{count}-{forms}-{CACHE_VERSION}.pickle"
+    if path.is_file():
+        with path.open("rb") as stored:
+            return pickle.load(stored)
+    messages = build_messages(count, forms)
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as stored:
+        pickle.dump(messages, stored)
+    partial.replace(path)
+    return messages
 
 
 def run(tmp: str, options) -> None:
     with DovecotServer(Path(tmp) / "imap") as dovecot, smtp_sink_process() as (smtp_host, smtp_port, sink_pid):
         account = dovecot.new_account("bench")
         started = time.perf_counter()
-        print(f"building {options.messages} sample emails ({options.forms}) …", flush=True)
+        print(f"building (or loading) {options.messages} sample emails ({options.forms}) …", flush=True)
         fill_mailbox(dovecot, account, options.messages, options.forms)
         print(f"built and appended to Dovecot in {time.perf_counter() - started:.1f} s", flush=True)
 

@@ -24,7 +24,7 @@ from parsers.readers.sniff import sniff_kind
 from parsers.results import FormResult
 from parsers.text.checks import county_for_id
 
-__all__ = ["parse", "preload", "warm_up", "refused_unread", "sniff_kind", "county_for_id", "FormResult", "ParseOptions", "READERS"]
+__all__ = ["parse", "preload", "warm_up", "OFFICE_KINDS", "refused_unread", "sniff_kind", "county_for_id", "FormResult", "ParseOptions", "READERS"]
 
 # The readers are imported when first used, not here: ``import parsers`` is
 # what the web app and the config need (for the schema), and must not load
@@ -68,6 +68,9 @@ READERS: dict[str, Callable[..., list[FormResult]]] = {
     # LibreOffice converts these to .docx (parsers/readers/office.py).
     **{kind: _office_reader(kind) for kind in ("doc", "wps", "rtf", "odt")},
 }
+
+# Kinds read by the office readers alone: never OCR'd, no PDF or image library needed.
+OFFICE_KINDS = frozenset({"docx", "doc", "wps", "rtf", "odt"})
 
 # Kinds with no reader; a .zip is expanded by intake before parsing, so one here was nested.
 UNSUPPORTED_MESSAGES = {
@@ -122,12 +125,14 @@ def parse(filename: str, data: bytes, *, options: ParseOptions | None = None,
         raise CorruptFile(f"文件无法读取（{type(exc).__name__}），请申请人重新发送或人工处理。") from exc
 
 
-def preload() -> None:
-    """Import every reader now, so forked parse children start warm (milliseconds, not 0.4 s)."""
-    import parsers.ocr  # noqa: F401  (page images, page reading, engines)
+def preload(*, office_only: bool = False) -> None:
+    """Import every reader now, so forked parse children start warm (milliseconds, not 0.4 s);
+    ``office_only``: the readers of ``OFFICE_KINDS`` only (no PDF or image library)."""
     import parsers.readers.docx  # noqa: F401
     import parsers.readers.office  # noqa: F401
-    import parsers.readers.pdf  # noqa: F401
+    if not office_only:
+        import parsers.ocr  # noqa: F401  (page images, page reading, engines)
+        import parsers.readers.pdf  # noqa: F401
 
 
 def warm_up() -> None:

@@ -23,6 +23,12 @@ or the next time a pool starts), its own time, memory, CPU, file and process
 limits, no secrets in its environment, no inherited descriptors and no
 network (where the kernel allows leaving it).
 
+A call that needs only the office readers (``submit(..., office_only=True)``:
+.docx, .doc, .wps …) is forked from a second, light template that never
+imported the PDF and image libraries: a fork and an exit copy and unmap a
+quarter of the pages (the commonest attachment is a .docx of milliseconds).
+Each template starts with the first call that needs it.
+
 ``map_isolated`` runs several files at once, as many as there are CPUs,
 each child pinned to a core of its own: the OCR models then run one thread
 per child (``parsers.ocr.engines.rapid_models``) rather than every child's
@@ -53,7 +59,8 @@ from typing import Any, Callable, Sequence
 
 from parsers.errors import ParseError, ParseTimeout, TooLarge
 from parsers.sandbox_confinement import Limits, template_environment
-from parsers.sandbox_template import TEMP_PREFIX, template_command, template_main
+from parsers.sandbox_template import (TEMP_PREFIX, reap_template, remove_stale_temp_dirs, template_command,
+                                      template_main)
 from parsers.sandbox_wire import STARTED, TEMPLATE_MESSAGE, read_outcome, receive_frame, send_frame
 from parsers.sandbox_confinement import leave_the_network as _leave_the_network  # noqa: F401 - tests call it in a child
 
@@ -68,9 +75,7 @@ class ChildCrashed(ParseError):
 # How long a child whose socket closed without an outcome is given for the
 # template to report its exit code (a kill by the kernel reads as TooLarge).
 EXIT_CODE_WAIT_SECONDS = 5.0
-TEMPLATE_EXIT_SECONDS = 5.0  # for the template to kill its children and exit once told to
 MAX_OUTCOME_BYTES = 64 * 1024 * 1024  # forms are kilobytes; more is a child misbehaving
-_stale_checked = False
 
 
 def run_isolated(func: Callable[..., Any], *args: Any, limits: Limits = Limits()) -> Any:
@@ -125,12 +130,22 @@ class _Template:
     control: socket.socket  # closes (reads empty) when the template is gone
 
 
+@dataclass(frozen=True)
+class _Call:
+    """A call waiting for a child."""
+
+    ticket: int
+    args: tuple[tuple, dict[str, Any]]
+    office_only: bool
+
+
 @dataclass
 class _Parse:
     """One call, in one child, as the pool sees it."""
 
     ticket: int
     args: tuple[tuple, dict[str, Any]]  # kept until the outcome: a call whose template died is run again
+    office_only: bool  # forked from the light template
     channel: socket.socket  # the pool's end of the child's own socket
     core: int | None
     started: float
@@ -163,9 +178,9 @@ class ParsePool:
         # Several at once: each child on a core of its own (the OCR then runs
         # one thread per child instead of every child spinning on every core).
         self._cores = _cores() if self.workers > 1 else []
-        self._template: _Template | None = None
+        self._templates: dict[bool, _Template] = {}  # by office_only
         self._running: dict[int, _Parse] = {}
-        self._queue: deque[tuple[int, tuple[tuple, dict[str, Any]]]] = deque()  # (ticket, (args, kwargs))
+        self._queue: deque[_Call] = deque()
         self._tickets = itertools.count()
         self._retried: set[int] = set()  # calls whose template died before forking their child
         # Seconds each finished call ran in its child (not its wait in the queue), by ticket; the caller pops them.
@@ -177,10 +192,11 @@ class ParsePool:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def submit(self, args: tuple, kwargs: dict[str, Any] | None = None) -> int:
-        """Queue ``func(*args, **kwargs)``; the ticket its outcome comes back with from ``collect``."""
+    def submit(self, args: tuple, kwargs: dict[str, Any] | None = None, *, office_only: bool = False) -> int:
+        """Queue ``func(*args, **kwargs)``; the ticket its outcome comes back with from ``collect``.
+        ``office_only``: the call reads an office document (never a PDF or an image)."""
         ticket = next(self._tickets)
-        self._queue.append((ticket, (args, kwargs or {})))
+        self._queue.append(_Call(ticket, (args, kwargs or {}), office_only))
         self._dispatch()
         return ticket
 
@@ -197,18 +213,18 @@ class ParsePool:
             if waited_until is not None:
                 until = min(until, waited_until)
             listening = [parse.channel for parse in self._running.values() if parse.hung_up_at is None]
-            if self._template is not None:
-                listening.append(self._template.control)
+            listening += [template.control for template in self._templates.values()]
             ready = wait(listening, timeout=max(0.0, until - time.monotonic()))
-            if self._template is not None and self._template.control in ready:
-                self._hear_from_template()
+            for office_only, template in list(self._templates.items()):
+                if template.control in ready:
+                    self._hear_from_template(office_only)
             for parse in list(self._running.values()):
                 outcome = self._outcome(parse, parse.channel in ready)
                 if outcome is _NOT_YET:
                     continue
                 self._end(parse)
                 if outcome is _NEVER_STARTED:
-                    self._queue.appendleft((parse.ticket, parse.args))
+                    self._queue.appendleft(_Call(parse.ticket, parse.args, parse.office_only))
                     self._retried.add(parse.ticket)
                 else:
                     finished.append((parse.ticket, outcome))
@@ -224,26 +240,27 @@ class ParsePool:
         for parse in list(self._running.values()):
             self._kill(parse)
             self._end(parse)
-        self._stop_template()
+        for office_only in list(self._templates):
+            self._stop_template(office_only)
 
     # ---- starting children -------------------------------------------------
 
     def _dispatch(self) -> None:
         while self._queue and len(self._running) < self.workers:
-            ticket, args = self._queue.popleft()
-            self._running[ticket] = self._start(ticket, args)
+            call = self._queue.popleft()
+            self._running[call.ticket] = self._start(call)
 
-    def _start(self, ticket: int, args: tuple[tuple, dict[str, Any]]) -> _Parse:
+    def _start(self, call: _Call) -> _Parse:
         taken = {parse.core for parse in self._running.values()}
         core = next((c for c in self._cores if c not in taken), None)
         ours, theirs = socket.socketpair()
-        parse = _Parse(ticket, args, ours, core, time.monotonic())
+        parse = _Parse(call.ticket, call.args, call.office_only, ours, core, time.monotonic())
         try:
-            template = self._template or self._start_template()
-            socket.send_fds(template.control, [pickle.dumps((ticket, core))], [theirs.fileno()])
+            template = self._templates.get(call.office_only) or self._start_template(call.office_only)
+            socket.send_fds(template.control, [pickle.dumps((call.ticket, core))], [theirs.fileno()])
         except OSError:  # the template is gone (or could not start): the call waits for the next one
             parse.hung_up_at, parse.orphaned = time.monotonic(), True
-            self._stop_template()
+            self._stop_template(call.office_only)
             return parse
         finally:
             theirs.close()
@@ -251,51 +268,51 @@ class ParsePool:
         # ends first (or a template that dies before forking it) makes the send fail.
         ours.settimeout(self.limits.timeout_seconds)
         try:
-            send_frame(ours, pickle.dumps(args))
+            send_frame(ours, pickle.dumps(call.args))
         except OSError:
             pass  # its exit code, or its timeout, decides the outcome
         return parse
 
-    def _start_template(self) -> _Template:
+    def _start_template(self, office_only: bool) -> _Template:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             if self._fresh:
                 os.set_inheritable(theirs.fileno(), True)
                 pid = os.posix_spawn(sys.executable, template_command(theirs.fileno()), template_environment())
-                ours.send(pickle.dumps((self.func, self.limits, self._temp_root)))
+                ours.send(pickle.dumps((self.func, self.limits, self._temp_root, office_only)))
             else:
                 pid = os.fork()
                 if pid == 0:
-                    template_main(theirs, self.func, self.limits, self._temp_root)  # never returns
+                    template_main(theirs, self.func, self.limits, self._temp_root, office_only)  # never returns
         finally:
             theirs.close()
-        self._template = _Template(pid, ours)
-        return self._template
+        self._templates[office_only] = template = _Template(pid, ours)
+        return template
 
-    def _stop_template(self) -> None:
+    def _stop_template(self, office_only: bool) -> None:
         """Close the template's socket (it then kills its children and exits) and reap it."""
-        template, self._template = self._template, None
+        template = self._templates.pop(office_only, None)
         if template is None:
             return
         template.control.close()
-        _reap_template(template.pid)
+        reap_template(template.pid)
         # Its children's folders, if it died without removing them.
         for folder in Path(self._temp_root).glob(f"{TEMP_PREFIX}{template.pid}-*"):
             shutil.rmtree(folder, ignore_errors=True)
         for parse in self._running.values():
-            if parse.exit_code is None:
+            if parse.office_only == office_only and parse.exit_code is None:
                 parse.orphaned = True
 
-    def _hear_from_template(self) -> None:
-        while self._template is not None:
+    def _hear_from_template(self, office_only: bool) -> None:
+        while (template := self._templates.get(office_only)) is not None:
             try:
-                message = self._template.control.recv(TEMPLATE_MESSAGE.size, socket.MSG_DONTWAIT)
+                message = template.control.recv(TEMPLATE_MESSAGE.size, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 return
             except OSError:
                 message = b""
             if len(message) != TEMPLATE_MESSAGE.size:  # it died: started again for the next call
-                self._stop_template()
+                self._stop_template(office_only)
                 return
             event, ticket, value = TEMPLATE_MESSAGE.unpack(message)
             parse = self._running.get(ticket)
@@ -342,8 +359,8 @@ class ParsePool:
 
     def _kill(self, parse: _Parse) -> None:
         """The child's whole group: a LibreOffice or Tesseract it started dies with it."""
-        if parse.pid is None and self._template is not None:
-            self._hear_from_template()  # which child it is may be waiting there
+        if parse.pid is None and parse.office_only in self._templates:
+            self._hear_from_template(parse.office_only)  # which child it is may be waiting there
         if parse.pid is None or parse.exit_code is not None:
             return
         try:
@@ -373,42 +390,7 @@ def _named_in_parsers(func: Callable[..., Any]) -> bool:
     return True
 
 
-def _reap_template(pid: int) -> None:
-    deadline = time.monotonic() + TEMPLATE_EXIT_SECONDS
-    try:
-        while os.waitpid(pid, os.WNOHANG) == (0, 0):
-            if time.monotonic() >= deadline:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return
-            time.sleep(0.01)
-    except ChildProcessError:
-        pass
-
-
 def _crashed(exit_code: int | None) -> ParseError:
     if exit_code == -signal.SIGKILL:
         return TooLarge("解析时内存超限，文件可能是压缩炸弹或过大，请人工查看原件。")
     return ChildCrashed(f"解析进程异常退出（退出码 {'未知' if exit_code is None else exit_code}），请人工查看原件。")
-
-
-def remove_stale_temp_dirs() -> None:
-    """Remove children's folders whose template is gone (killed, machine rebooted); once per process."""
-    global _stale_checked
-    if _stale_checked:
-        return
-    _stale_checked = True
-    for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
-        owner = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
-        if owner.isdigit() and not _process_exists(int(owner)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

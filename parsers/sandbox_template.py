@@ -33,6 +33,7 @@ import signal
 import socket
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 from typing import Any, Callable
@@ -46,14 +47,17 @@ from parsers.text.labels import label_index
 TEMP_PREFIX = "intake-parse-"  # then the template's pid: whose folder it is
 CONTROL_MESSAGE_BYTES = 4096
 SETUP_MESSAGE_BYTES = 1024 * 1024
+TEMPLATE_EXIT_SECONDS = 5.0  # for the template to kill its children and exit once told to
+_stale_checked = False
 
 
-def template_main(control: socket.socket, func: Callable[..., Any], limits: Limits, temp_root: str) -> None:
+def template_main(control: socket.socket, func: Callable[..., Any], limits: Limits, temp_root: str,
+                  office_only: bool = False) -> None:
     """The life of a template forked from the worker, holding ``func``; never returns (``os._exit``).
-    ``temp_root``: where the children's folders go."""
+    ``temp_root``: where the children's folders go; ``office_only``: preload the office readers only."""
     try:
         confine_template(keep=[control.fileno()])
-        _warm_and_serve(control, func, limits, temp_root)
+        _warm_and_serve(control, func, limits, temp_root, office_only)
     except BaseException:  # noqa: BLE001 - said on stderr; the worker sees the socket close
         traceback.print_exc()
     finally:
@@ -72,34 +76,38 @@ _STARTED_FRESH = ("import sys; sys.path.insert(0, sys.argv[1]); "
 
 def fresh_template_main(control_fd: int) -> None:
     """The life of a template started as a fresh interpreter: the first
-    message on its socket is (``func``, ``limits``, ``temp_root``), ``func``
-    one of the parsers' own functions, imported here by name; never returns."""
+    message on its socket is (``func``, ``limits``, ``temp_root``,
+    ``office_only``), ``func`` one of the parsers' own functions, imported
+    here by name; never returns."""
     try:
         control = socket.socket(fileno=control_fd)
         confine_template(keep=[control_fd])
-        func, limits, temp_root = pickle.loads(control.recv(SETUP_MESSAGE_BYTES))  # from the worker: trusted
-        _warm_and_serve(control, func, limits, temp_root)
+        # From the worker: trusted.
+        func, limits, temp_root, office_only = pickle.loads(control.recv(SETUP_MESSAGE_BYTES))
+        _warm_and_serve(control, func, limits, temp_root, office_only)
     except BaseException:  # noqa: BLE001 - said on stderr; the worker sees the socket close
         traceback.print_exc()
     finally:
         os._exit(0)
 
 
-def _warm_and_serve(control: socket.socket, func: Callable[..., Any], limits: Limits, temp_root: str) -> None:
-    _preload()
+def _warm_and_serve(control: socket.socket, func: Callable[..., Any], limits: Limits, temp_root: str,
+                    office_only: bool) -> None:
+    _preload(office_only)
     # The children's garbage collectors leave what they inherit alone:
     # walking the template's objects would touch (and copy) their pages.
     gc.freeze()
     _serve(control, func, limits, temp_root)
 
 
-def _preload() -> None:
+def _preload(office_only: bool) -> None:
     """What every parse needs, built once here rather than in every child:
-    the office and PDF readers and the label index (its patterns take longer
-    to compile than a .docx takes to read), warmed by one parse. Not the OCR
-    models: they map gigabytes, and only children that OCR load them."""
+    the readers (only the office ones for ``office_only``) and the label
+    index (its patterns take longer to compile than a .docx takes to read),
+    warmed by one parse. Not the OCR models: they map gigabytes, and only
+    children that OCR load them."""
     try:
-        parsers.preload()
+        parsers.preload(office_only=office_only)
         label_index()
         parsers.warm_up()
     except Exception:  # noqa: BLE001 - a child that needs the broken part fails with a ParseError
@@ -215,3 +223,39 @@ def call_guarded(func: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) 
     except Exception as exc:  # a parser bug must still come back as a status
         summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return ParseError(f"解析失败：{summary[:500]}")
+
+
+def reap_template(pid: int) -> None:
+    """Wait for a template told to stop (its socket closed); killed if it takes too long."""
+    deadline = time.monotonic() + TEMPLATE_EXIT_SECONDS
+    try:
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() >= deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return
+            time.sleep(0.01)
+    except ChildProcessError:
+        pass
+
+
+def remove_stale_temp_dirs() -> None:
+    """Remove children's folders whose template is gone (killed, machine rebooted); once per process."""
+    global _stale_checked
+    if _stale_checked:
+        return
+    _stale_checked = True
+    for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+        owner = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not _process_exists(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

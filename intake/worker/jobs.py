@@ -53,6 +53,9 @@ STALLED_CHECK_SECONDS = 10
 # A job that fails (the database went away mid-record) is tried again, later each time;
 # a message that fails by itself is not an error of its job (it is marked failed, for staff).
 JOB_RETRY = RetryStrategy(max_attempts=6, exponential_wait=4)
+# Replies go before the next mail is read: on a backlog of hundreds of mails
+# an acknowledgement must not wait until the last of them is parsed.
+SEND_PRIORITY = 10
 
 tasks = Blueprint()
 
@@ -83,7 +86,7 @@ def process_message(context: JobContext, message_id: int) -> None:
              report.failed, report.replies_queued)
 
 
-@tasks.task(name="send_replies", queue=SEND_QUEUE, pass_context=True, retry=JOB_RETRY)
+@tasks.task(name="send_replies", queue=SEND_QUEUE, pass_context=True, retry=JOB_RETRY, priority=SEND_PRIORITY)
 def send_replies(context: JobContext, campaign: str) -> None:
     work: WorkerRuntime = context.additional_context["intake"]
     settings = work.settings

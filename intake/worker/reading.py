@@ -134,7 +134,8 @@ class MessageReader:
                         apply_parse_outcome(attachment, refusal)
                         continue
                     ticket = self._pool.submit(  # the kind sniffed once, in prepare_attachment
-                        (attachment.attachment.filename, attachment.attachment.data), {"kind": attachment.kind})
+                        (attachment.attachment.filename, attachment.attachment.data), {"kind": attachment.kind},
+                        office_only=attachment.kind in parsers.OFFICE_KINDS)
                     entry.parsing[ticket] = (attachment, mail_facts(mail, attachment.attachment))
                     self._by_ticket[ticket] = entry
             self._reading.append(entry)

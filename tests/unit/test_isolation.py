@@ -11,7 +11,7 @@ import time
 import pytest
 
 import parsers
-from parsers import sandbox
+from parsers import sandbox, sandbox_template
 from parsers.options import ParseOptions
 from parsers.sandbox import ChildCrashed, Limits, map_isolated, run_isolated
 from parsers.errors import CorruptFile, ParseError, ParseTimeout, TooLarge
@@ -172,7 +172,7 @@ def test_what_a_child_started_dies_with_it_on_timeout(tmp_path):
 
 def test_folders_left_by_a_dead_worker_are_removed(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr(sandbox, "_stale_checked", False)
+    monkeypatch.setattr(sandbox_template, "_stale_checked", False)
     dead = tmp_path / f"{sandbox.TEMP_PREFIX}999999999-abc"
     alive = tmp_path / f"{sandbox.TEMP_PREFIX}{os.getpid()}-abc"
     dead.mkdir()

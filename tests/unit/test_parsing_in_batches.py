@@ -86,6 +86,37 @@ def test_a_template_that_dies_is_started_again_for_the_next_file():
     assert after["parent"] != before["parent"], "a new template"
 
 
+def test_office_documents_are_forked_from_a_light_template_of_their_own():
+    """A .docx needs no PDF or image library: its child is forked from a
+    template that never imported them (a quarter of the pages to copy)."""
+    with ParsePool(functools.partial(parsers.parse, options=parsers.DEFAULT_OPTIONS), workers=2,
+                   fresh_template=True) as pool:
+        docx = build_form_docx(sample_applicants(1, seed=5)[0])
+        office = pool.submit(("报名表.docx", docx), office_only=True)
+        other = pool.submit(("报名表.txt", b"not a form"))
+        outcomes = {}
+        while pool.busy():
+            outcomes.update(pool.collect())
+        templates = dict(pool._templates)
+    assert outcomes[office][0].fields["name"], "the office template reads the form"
+    assert isinstance(outcomes[other], parsers.ParseError), "the full template answers the rest"
+    assert set(templates) == {True, False} and templates[True].pid != templates[False].pid
+
+
+def test_a_light_template_that_dies_is_started_again_and_the_full_one_carries_on():
+    with ParsePool(step, workers=1) as pool:
+        full_before = run_all(pool, [("look",)])[0]
+        light = [pool.submit(args, office_only=True) for args in [("look",), ("kill_the_template",), ("look",)]]
+        outcomes = {}
+        while pool.busy():
+            outcomes.update(pool.collect())
+        full_after = run_all(pool, [("look",)])[0]
+    before, after = outcomes[light[0]], outcomes[light[2]]
+    assert not isinstance(after, Exception), after
+    assert after["parent"] != before["parent"], "a new light template"
+    assert full_after["parent"] == full_before["parent"] != before["parent"], "the full template lived on"
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:
