@@ -280,6 +280,8 @@ class Application(Base):
         self.employer, self.county = text("employer", 200), text("county", 40)
         self.mobile, self.email = text("mobile", 40), (text("email", 320) or "").lower() or None
         self.review_count = len(self.needs_review or [])
+        if self.reference is None:
+            return  # searched once numbered: its row is written then, with the reference in it
         searched = search_text(self.reference, self.name, self.employer, self.email, self.mobile, self.id_number)
         if self.search is None:
             self.search = ApplicationSearch(campaign=self.campaign, text=searched)

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from intake.core.completeness import missing_required, status_for
@@ -123,32 +123,22 @@ def find_existing(
         if same_id:
             original = next((app for app in same_id if app.possible_duplicate_of_id is None), same_id[0])
             return ExistingMatch(original, same_sender=False)
+    if not sender:
+        return None
+    # The sender's own with this name, else the sender's form-less first mail: one query for both.
     name = fields.get("name")
-    if sender and name:
-        found = session.scalars(
-            select(Application)
-            .where(Application.campaign == campaign, Application.sender == sender, Application.name == name)
-            .order_by(Application.id)
-        ).first()
-        if found is not None:
-            return ExistingMatch(found, same_sender=True)
-    formless = find_formless_for_sender(session=session, campaign=campaign, sender=sender)
-    return ExistingMatch(formless, same_sender=True) if formless is not None else None
+    named = Application.name.is_(None) if not name else or_(Application.name == name, Application.name.is_(None))
+    own = session.scalars(
+        select(Application).where(Application.campaign == campaign, Application.sender == sender, named)
+        .order_by(Application.id)
+    ).all()
+    found = next((app for app in own if name and app.name == name), None) or next(
+        (app for app in own if app.name is None), None)
+    return ExistingMatch(found, same_sender=True) if found is not None else None
 
 
 def _same_address(a: str | None, b: str | None) -> bool:
     return bool(a and b and a.strip().lower() == b.strip().lower())
-
-
-def find_formless_for_sender(*, session: Session, campaign: str, sender: str | None) -> Application | None:
-    """An earlier application by this sender that has no name yet (a form-less first email)."""
-    if not sender:
-        return None
-    return session.scalars(
-        select(Application)
-        .where(Application.campaign == campaign, Application.sender == sender, Application.name.is_(None))
-        .order_by(Application.id)
-    ).first()
 
 
 def latest_for_sender(*, session: Session, campaign: str, sender: str | None) -> Application | None:

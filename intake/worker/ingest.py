@@ -22,7 +22,7 @@ from email.parser import BytesHeaderParser
 from email import policy
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core import crash_points
@@ -196,18 +196,13 @@ def find_same_message(
 ) -> Message | None:
     """The message of ``campaign`` this mail is a copy of. The same mail sent to
     two centres' mailboxes is a message of each: each centre answers it."""
-    same_bytes = session.scalars(
-        select(Message).where(Message.campaign == campaign, Message.raw_sha256 == raw_sha256)).first()
-    if same_bytes is not None or not message_id_header:
-        return same_bytes
     # A re-delivery adds Received: headers but keeps Message-ID and body; a reused
     # Message-ID with a different body is a different message.
-    return session.scalars(
-        select(Message).where(
-            Message.campaign == campaign, Message.message_id_header == message_id_header,
-            Message.body_sha256 == body_sha256,
-        )
-    ).first()
+    same = Message.raw_sha256 == raw_sha256
+    if message_id_header:
+        same = or_(same, and_(Message.message_id_header == message_id_header, Message.body_sha256 == body_sha256))
+    copies = session.scalars(select(Message).where(Message.campaign == campaign, same).order_by(Message.id)).all()
+    return next((message for message in copies if message.raw_sha256 == raw_sha256), copies[0] if copies else None)
 
 
 MAX_HEADER_BYTES = 65536
