@@ -35,7 +35,7 @@ __all__ = ["parse", "preload", "warm_up", "OFFICE_KINDS", "refused_unread", "sni
 def _read_docx(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
     from parsers.readers.docx import read_docx
 
-    return read_docx(data)
+    return read_docx(data, options)
 
 
 def _read_pdf(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
@@ -54,7 +54,8 @@ def _office_reader(kind: str) -> Callable[[bytes], list[FormResult]]:
     def read(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
         from parsers.readers.office import read_office
 
-        return read_office(kind, data, allow_unisolated=(options or DEFAULT_OPTIONS).allow_unisolated_office)
+        return read_office(kind, data, allow_unisolated=(options or DEFAULT_OPTIONS).allow_unisolated_office,
+                           options=options)
 
     read.__name__ = f"_read_{kind}"
     return read

@@ -53,6 +53,10 @@ class ParseOptions:
     ``allow_unisolated_office``: convert .doc/.wps/.rtf/.odt with LibreOffice
     even where it cannot be confined to its own folder (no bubblewrap); off,
     such a file is refused with a status saying why.
+
+    ``choices``: a campaign's own options for a choice field, in place of
+    the form's (``{"county": the campaign's counties}``: another city's form
+    lists that city's counties); empty: the form's own.
     """
 
     engine: str | None = None
@@ -61,6 +65,7 @@ class ParseOptions:
     second_opinion: bool = True
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     allow_unisolated_office: bool = False
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.engine is not None and self.engine not in ENGINE_NAMES:

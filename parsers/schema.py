@@ -5,10 +5,10 @@ county); this module only turns it into typed, immutable objects.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
 import yaml
 
@@ -59,6 +59,14 @@ class FormSchema:
 
     def spec_for(self, key: str) -> FieldSpec:
         return self._by_key[key]
+
+    def with_choices(self, choices: Mapping[str, Sequence[str]]) -> "FormSchema":
+        """This schema with other options for some choice fields (a campaign's counties)."""
+        if not choices:
+            return self
+        fields = [replace(spec, options=tuple(choices[spec.key])) if choices.get(spec.key) else spec
+                  for spec in self.fields]
+        return replace(self, fields=fields, _by_key={})
 
     def label_for(self, key: str) -> str:
         return self._by_key[key].label

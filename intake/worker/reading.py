@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import parsers
 from intake.core.blobstore import BlobStore
-from intake.core.config import Settings
+from intake.core.config import CampaignSettings, Settings
 from intake.core.statuses import AttachmentStatus
 from intake.mail.mime import MailAttachment, ParsedMail, parse_mail
 from intake.worker.second_opinions import MailFacts, mail_facts, with_second_opinions
@@ -55,10 +55,12 @@ class MessageReading:
     attachments: list[AttachmentReading]
 
 
-def parse_options(settings: Settings) -> ParseOptions:
+def parse_options(settings: Settings, campaign: CampaignSettings | None = None) -> ParseOptions:
+    """How files are read; for a campaign's mail, with its counties as the county field's options."""
     return ParseOptions(engine=settings.parsing.ocr_engine, review_below=settings.parsing.review_below,
                         max_file_bytes=round(settings.parsing.max_attachment_mb * 1024 * 1024),
-                        allow_unisolated_office=settings.parsing.allow_unisolated_office)
+                        allow_unisolated_office=settings.parsing.allow_unisolated_office,
+                        choices={"county": tuple(campaign.counties)} if campaign is not None else {})
 
 
 def parse_limits(settings: Settings) -> Limits:
@@ -84,15 +86,16 @@ class _Reading:
 
 
 class MessageReader:
-    """Stored messages, given as (key, raw sha256), read in that order: up
-    to ``ahead`` of them are read and their attachments handed to the parse
-    children before the first is asked for. A message that cannot be read
-    comes back as its exception, in its place."""
+    """Stored messages, given as (key, raw sha256, parse options of the
+    message's campaign), read in that order: up to ``ahead`` of them are
+    read and their attachments handed to the parse children before the
+    first is asked for. A message that cannot be read comes back as its
+    exception, in its place."""
 
-    def __init__(self, messages: Iterable[tuple[Hashable, str]], *, blobs: BlobStore, pool: ParsePool,
-                 options: ParseOptions, ahead: int) -> None:
+    def __init__(self, messages: Iterable[tuple[Hashable, str, ParseOptions]], *, blobs: BlobStore,
+                 pool: ParsePool, ahead: int) -> None:
         self._messages = iter(messages)
-        self._blobs, self._pool, self._options, self._ahead = blobs, pool, options, max(1, ahead)
+        self._blobs, self._pool, self._ahead = blobs, pool, max(1, ahead)
         self._reading: deque[_Reading] = deque()
         self._by_ticket: dict[int, _Reading] = {}
         self._exhausted = False
@@ -119,7 +122,7 @@ class MessageReader:
     def _read_ahead(self) -> None:
         while not self._exhausted and len(self._reading) < self._ahead:
             try:
-                key, raw_sha256 = next(self._messages)
+                key, raw_sha256, options = next(self._messages)
             except StopIteration:
                 self._exhausted = True
                 return
@@ -129,12 +132,13 @@ class MessageReader:
                 for attachment in entry.reading.attachments:
                     if not attachment.to_parse:
                         continue
-                    refusal = parsers.refused_unread(attachment.attachment.data, self._options)
+                    refusal = parsers.refused_unread(attachment.attachment.data, options)
                     if refusal is not None:  # empty or over the cap: no child needed to say so
                         apply_parse_outcome(attachment, refusal)
                         continue
                     ticket = self._pool.submit(  # the kind sniffed once, in prepare_attachment
-                        (attachment.attachment.filename, attachment.attachment.data), {"kind": attachment.kind},
+                        (attachment.attachment.filename, attachment.attachment.data),
+                        {"kind": attachment.kind, "options": options},
                         office_only=attachment.kind in parsers.OFFICE_KINDS)
                     entry.parsing[ticket] = (attachment, mail_facts(mail, attachment.attachment))
                     self._by_ticket[ticket] = entry

@@ -68,7 +68,8 @@ def process_stored_messages(
     """Every stored message (or those of ``message_ids`` still waiting), read
     and recorded; ``pool``: parse children to use (default: a pool of its own)."""
     wanted = [MessageStatus.STORED] + ([MessageStatus.FAILED] if include_failed else [])
-    query = select(Message.id, Message.raw_sha256).where(Message.status.in_(wanted)).order_by(Message.id)
+    query = select(Message.id, Message.raw_sha256, Message.campaign).where(Message.status.in_(wanted)) \
+        .order_by(Message.id)
     if message_ids is not None:
         query = query.where(Message.id.in_(list(message_ids)))
     with session_factory() as session:
@@ -82,8 +83,11 @@ def process_stored_messages(
             pool = stack.enter_context(parse_pool(settings))
         attachment_blobs = stack.enter_context(blobs.write_behind())
         ahead = READ_AHEAD_PER_WORKER * parsing_workers(settings.parsing.workers)
-        reader = MessageReader(((message_id, sha) for message_id, sha in waiting), blobs=attachment_blobs,
-                               pool=pool, options=parse_options(settings), ahead=ahead)
+        # Each campaign's files read with its own choices (its counties).
+        options = {campaign.name: parse_options(settings, campaign) for campaign in settings.campaigns}
+        reader = MessageReader(((message_id, sha, options.get(campaign) or parse_options(settings))
+                                for message_id, sha, campaign in waiting),
+                               blobs=attachment_blobs, pool=pool, ahead=ahead)
         for first in reader:
             for _ in _record_group(first, reader, settings, session_factory=session_factory,
                                    attachment_blobs=attachment_blobs, report=report):

@@ -24,6 +24,7 @@ from parsers.text.assemble import rows_to_results
 from parsers.readers.docx_safety import MAX_PARAGRAPHS, XML_PARSER, main_document_xml, open_checked_zip
 from parsers.readers.symbol_fonts import symbol_code_mark, symbol_font, symbol_mark
 from parsers.errors import CorruptFile, TooLarge
+from parsers.options import ParseOptions
 from parsers.results import FormResult
 from parsers.text.rows import TextRow
 
@@ -217,5 +218,6 @@ def docx_rows(data: bytes) -> list[TextRow]:
     return walker.rows
 
 
-def read_docx(data: bytes) -> list[FormResult]:
-    return rows_to_results(docx_rows(data), method="docx")
+def read_docx(data: bytes, options: ParseOptions | None = None) -> list[FormResult]:
+    """Application forms in a .docx (``options``: the campaign's choices; a .docx is never OCR'd)."""
+    return rows_to_results(docx_rows(data), method="docx", options=options)

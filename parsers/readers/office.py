@@ -57,6 +57,7 @@ import io
 from pathlib import Path
 
 from parsers.errors import CorruptFile, EncryptedFile, ParseError, ParseTimeout, UnsupportedFormat
+from parsers.options import ParseOptions
 from parsers.readers.docx import docx_rows
 from parsers.readers.office_jail import jail
 from parsers.readers.sniff import CFB_MAGIC
@@ -240,8 +241,8 @@ def convert_document(kind: str, data: bytes, *, target: str, timeout: float = 60
 
 
 def read_office(kind: str, data: bytes, *, timeout: float = CONVERT_TIMEOUT,
-                allow_unisolated: bool = False) -> list[FormResult]:
-    """Application forms in a .doc/.wps/.rtf/.odt file.
+                allow_unisolated: bool = False, options: ParseOptions | None = None) -> list[FormResult]:
+    """Application forms in a .doc/.wps/.rtf/.odt file (``options``: the campaign's choices).
 
     A Word 97 file whose tables LibreOffice could not see (the conversion
     holds no table, the file's own text holds cells) is read from its own
@@ -256,8 +257,8 @@ def read_office(kind: str, data: bytes, *, timeout: float = CONVERT_TIMEOUT,
     if kind in ("doc", "wps") and not any(row.in_table for row in rows):
         text = word97_text(data)
         if has_cells(text):
-            results = rows_to_results(rows_from_word97_text(text), method="docx")
+            results = rows_to_results(rows_from_word97_text(text), method="docx", options=options)
             for result in results:
                 result.warnings.insert(0, TABLE_FROM_TEXT.format(name=_NAMES[kind]))
             return results
-    return rows_to_results(rows, method="docx")
+    return rows_to_results(rows, method="docx", options=options)

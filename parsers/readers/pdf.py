@@ -263,7 +263,7 @@ def read_pdf(data: bytes, *, options=None) -> list[FormResult]:
     """``options``: ``parsers.options.ParseOptions`` for pages read by OCR."""
     rows, ocr = _pdf_rows(data, options)
     if not ocr:
-        return rows_to_results(rows, method="pdf-text")
+        return rows_to_results(rows, method="pdf-text", options=options)
     options = ocr_options(options)
     return rows_to_results(rows, method=f"pdf-{method_name(options.engine)}", review_below=options.review_below,
                            options=options)

@@ -150,7 +150,8 @@ def rows_to_results(rows: list[TextRow], method: str, base_confidence: float = 1
     """``review_below``: a field read with less confidence than this (the
     rows' per-cell OCR confidences) goes to needs_review; > 0 means the rows
     came from OCR and the review policy above applies. ``options`` add the
-    per-field thresholds (default: ``ParseOptions(review_below=review_below)``)."""
+    per-field thresholds (default: ``ParseOptions(review_below=review_below)``) and
+    the campaign's choices; with ``review_below`` 0 nothing is flagged for doubt whatever they say."""
     if options is None:
         options = ParseOptions(review_below=review_below) if review_below > 0 else None
     results, partial = [], []
@@ -179,7 +180,8 @@ def _partial_result(rows: list[TextRow], pairs: list[Pair], method: str, base_co
 class _ResultBuilder:
     def __init__(self, method: str, base_confidence: float, review_below: float = 0.0,
                  options: ParseOptions | None = None) -> None:
-        self.schema = load_schema()
+        # A campaign's own options (its counties) in place of the form's.
+        self.schema = load_schema().with_choices(options.choices if options is not None else {})
         self.result = FormResult(method=method)
         self.base_confidence = base_confidence
         self.review_below = review_below

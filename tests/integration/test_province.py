@@ -10,6 +10,7 @@ applicant of each, answered by each.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -22,6 +23,7 @@ from intake.core.db import Runtime
 from intake.core.migrate import upgrade_database
 from intake.core.models import Application, Message
 from intake.worker.pipeline import run_once
+from parsers.text.checks import id_check_char
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +33,7 @@ CITIES = {  # campaign → (title, reference prefix, the centre's address)
     "yj-2020": ("阳江市中小企业志愿服务专家报名", "YJZJ", "yjzxqyfw@126.com"),
 }
 ARRIVED = datetime(2020, 9, 15, 2, 0, tzinfo=timezone.utc)
+MAOMING_WORKSTATIONS = {"茂南区": 3, "电白区": 2, "高州市": 2, "化州市": 2, "信宜市": 2}
 
 
 @pytest.fixture
@@ -41,7 +44,8 @@ def province(tmp_path, dovecot_server, smtp_sink, database_url):
          "mailbox": {"host": mailboxes[name].host, "port": mailboxes[name].port, "security": "none",
                      "username": mailboxes[name].username, "password": mailboxes[name].password},
          "smtp": {"host": "127.0.0.1", "port": smtp_sink.port, "security": "none", "username": address,
-                  "password": "secret", "from_address": address, "from_name": title[:3] + "中小企业服务中心"}}
+                  "password": "secret", "from_address": address, "from_name": title[:3] + "中小企业服务中心"},
+         **({"workstations": MAOMING_WORKSTATIONS} if name == "mm-2020" else {})}
         for name, (title, prefix, address) in CITIES.items()
     ]
     settings = settings_from_mapping({"campaigns": campaigns, "database": {"url": database_url},
@@ -94,6 +98,33 @@ def test_each_city_files_and_answers_its_own_mail(province, dovecot_server, smtp
     for mail in smtp_sink.messages:
         campaign = next(name for name, (_, _, address) in CITIES.items() if address == mail.envelope_from)
         assert CITIES[campaign][1] in str(mail.message.get_body(("plain",)).get_content())
+
+
+def test_a_citys_form_is_read_against_that_citys_counties(province, dovecot_server, smtp_sink):
+    runtime, mailboxes = province
+    maoming, zhanjiang = (replace(applicant, county="茂南区", address="广东省茂名市茂南区油城三路8号",
+                                  id_number=maoming_id(applicant.id_number))
+                          for applicant in sample_applicants(2, seed=13))
+    deliver(dovecot_server, mailboxes["mm-2020"], application_mail(maoming, CITIES["mm-2020"][2]))
+    deliver(dovecot_server, mailboxes["zj-2020"], application_mail(zhanjiang, CITIES["zj-2020"][2]))
+
+    report = run_once(runtime, send_all_due=True)
+
+    assert report.process.failed == 0, report.process.errors
+    with runtime.session_factory() as session:
+        by_campaign = {a.campaign: a for a in session.scalars(select(Application))}
+    # Maoming's own county, on Maoming's list: read as written, nothing to check.
+    assert by_campaign["mm-2020"].county == "茂南区"
+    assert "county" not in by_campaign["mm-2020"].needs_review, by_campaign["mm-2020"].warnings
+    # The same county on a form sent to Zhanjiang is not one of Zhanjiang's: staff check it.
+    assert "county" in by_campaign["zj-2020"].needs_review
+    assert any("不在可选范围内" in warning for warning in by_campaign["zj-2020"].warnings)
+
+
+def maoming_id(id_number: str) -> str:
+    """The same person's number as issued in 茂南区 (440902), its check digit worked out again."""
+    body = "440902" + id_number[6:17]
+    return body + id_check_char(body)
 
 
 def deliver(dovecot_server, account, raw: bytes) -> None:
