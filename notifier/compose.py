@@ -29,10 +29,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email import policy
-from email.errors import MessageError
-from email.headerregistry import Address, HeaderRegistry
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ import jinja2
 from intake.core.masking import mask_fields, redact_text
 from intake.core.statuses import ReplyKind
 from notifier.blank_form import BLANK_FORM_FILENAME, BLANK_FORM_MIME, blank_form_docx
+from notifier.wire_check import ENCODED_WORD_OPENER, REPLY_POLICY, checked_wire
 
 CENTRE_NAME = "湛江市中小企业服务中心"
 LIST_SEPARATOR = "、"
@@ -70,19 +69,11 @@ _BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # group, a comment, a quoted string) if a folder ever emitted the name bare.
 # "." stays: "J. Smith" is a common name and harmless in a phrase.
 _DISPLAY_NAME_SPECIALS = re.compile(r'["()<>\[\]:;@\\,]')
-_ENCODED_WORD_OPENER = "=?"
 # "=" then "?", also with whitespace between: the stdlib folder can lose a
 # space next to an encoded word it writes, which would join "= ?" into "=?".
 _ENCODED_WORD_OPENER_LOOSE = re.compile(r"=(\s*)\?")
 # Printable ASCII atext (and dots) on both sides of the @: no spaces, controls or 8-bit.
 _MSG_ID = re.compile(r"^<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+>$")
-# Every header a reply carries, in order; the wire check refuses anything else.
-_REPLY_HEADERS = (
-    "From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
-    "Auto-Submitted", "X-Auto-Response-Suppress", "X-Intake-Outbox",
-    "Content-Type", "Content-Transfer-Encoding", "MIME-Version",
-)
-_WIRE_HEADER_LINE = re.compile(rb"^(?:[\x21-\x39\x3b-\x7e]+:|[ \t])[\x20-\x7e\t]*$")
 # Deliberately narrower than RFC 5322: an unquoted dot-atom local part and a
 # DNS domain. Anything odder is a person to reply to by hand.
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
@@ -172,7 +163,7 @@ def compose(ctx: ReplyContext, *, template_folder: Path | None = None) -> Compos
         raise ValueError(f"no reply template for kind {ctx.kind!r}: {exc.name}") from None
 
     to_address = checked_address(ctx.to_address)
-    message = EmailMessage(policy=_REPLY_POLICY)
+    message = EmailMessage(policy=REPLY_POLICY)
     message["From"] = Address(
         display_name=_display_name(ctx.from_name) or CENTRE_NAME,
         addr_spec=checked_address(ctx.from_address),
@@ -197,7 +188,7 @@ def compose(ctx: ReplyContext, *, template_folder: Path | None = None) -> Compos
         maintype, subtype = BLANK_FORM_MIME
         message.add_attachment(blank_form_docx(), maintype=maintype, subtype=subtype, filename=BLANK_FORM_FILENAME)
         message.set_boundary(_boundary(ctx.message_id))
-    return ComposedReply(message, _check_wire_headers(message, to_address))
+    return ComposedReply(message, checked_wire(message, to_address))
 
 
 def reply_subject(original: str, fallback: str) -> str:
@@ -345,58 +336,6 @@ def _boundary(message_id: str) -> str:
     return "=_intake_" + "".join(chr(ord("a") + byte % 26) for byte in digest)
 
 
-class _HeaderClasses(HeaderRegistry):
-    """The stdlib's header factory, which makes a class per header built (two
-    dozen a reply), with each class made once: it depends only on the name's entry."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._made: dict[type, type] = {}
-
-    def __getitem__(self, name: str) -> type:
-        specific = self.registry.get(name.lower(), self.default_class)
-        made = self._made.get(specific)
-        if made is None:
-            made = self._made.setdefault(specific, super().__getitem__(name))
-        return made
-
-
-# policy.SMTP and policy.default, only quicker to build headers with.
-_REPLY_POLICY = policy.SMTP.clone(header_factory=_HeaderClasses())
-_READ_BACK_POLICY = policy.default.clone(header_factory=_HeaderClasses())
-
-
-def _check_wire_headers(message: EmailMessage, to_address: str) -> bytes:
-    """Serialise the reply and read it back as a recipient would: its bytes,
-    or ValueError unless it is exactly ours.
-
-    The last line of defence, whatever the interpreter: printable ASCII header
-    lines only, the expected headers only and once each, one To address (the
-    checked one), and no header that still holds an encoded word once decoded.
-    Only the header section is read back: the body cannot add a header to it.
-    """
-    try:
-        wire = message.as_bytes(policy=policy.SMTP)
-    except MessageError as exc:  # e.g. HeaderWriteError on interpreters with the CVE-2024-6923 fix
-        raise ValueError(f"reply headers cannot be written safely: {exc}") from None
-    head, separator, _body = wire.partition(b"\r\n\r\n")
-    if not separator or any(not _WIRE_HEADER_LINE.match(line) for line in head.split(b"\r\n")):
-        raise ValueError("reply headers are not clean single lines")
-    headers = BytesHeaderParser(policy=_READ_BACK_POLICY).parsebytes(head + separator).items()
-    names = [name.lower() for name, _value in headers]
-    if len(names) != len(set(names)) or not set(names) <= {name.lower() for name in _REPLY_HEADERS}:
-        raise ValueError("reply has unexpected or repeated headers")
-    decoded = dict(zip(names, (value for _name, value in headers)))
-    to, sender = decoded.get("to"), decoded.get("from")
-    if to is None or sender is None or [address.addr_spec for address in to.addresses] != [to_address] \
-            or len(sender.addresses) != 1:
-        raise ValueError("reply must have exactly one To address, the checked one")
-    for name, value in headers:
-        if "\r" in value or "\n" in value or _ENCODED_WORD_OPENER in value:
-            raise ValueError(f"reply header {name} holds a line break or an encoded word once decoded")
-    return wire
-
-
 def _one_line(value: str | None) -> str:
     if not value:
         return ""
@@ -406,7 +345,7 @@ def _one_line(value: str | None) -> str:
 def _is_message_id(value: str) -> bool:
     # No "=?": an id that holds an encoded word is decoded again by unpatched
     # interpreters when written into In-Reply-To / References.
-    return bool(_MSG_ID.match(value)) and _ENCODED_WORD_OPENER not in value
+    return bool(_MSG_ID.match(value)) and ENCODED_WORD_OPENER not in value
 
 
 def _checked_message_id(value: str) -> str:
