@@ -42,6 +42,7 @@ EXTRA_PROCESSES = 64  # the child's helpers (soffice, tesseract) on top of what 
 # CPU seconds a parse may use beyond its wall-clock timeout before the kernel
 # stops it (the worker's timeout normally comes first).
 CPU_GRACE_SECONDS = 5
+PARSE_NICENESS = 5  # added to the worker's: the template and every child it forks
 
 
 def confine_template(keep: Collection[int]) -> None:
@@ -57,6 +58,11 @@ def confine_template(keep: Collection[int]) -> None:
     lower_limit(resource.RLIMIT_CORE, 0)
     lower_limit(resource.RLIMIT_FSIZE, MAX_WRITTEN_FILE_BYTES)
     lower_limit(resource.RLIMIT_NOFILE, MAX_OPEN_FILES)
+    # Parsing is background work: the worker that feeds the children and
+    # records what they read goes first. With two children and the worker on
+    # two cores, an equal share held the worker back and the children then
+    # waited for files (a thousand .docx mails read and recorded in 40 s, not 36 s).
+    os.nice(PARSE_NICENESS)
 
 
 def template_environment() -> dict[str, str]:
