@@ -1,19 +1,30 @@
 """What one request works with: the app's settings and a database session opened on first use."""
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from intake.core.config import Settings
+from intake.core.db import WRITES
 from review.dashboard_figures import FiguresCache
 
 FIGURES_CACHE_KEY = "intake.dashboard_figures"
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def db() -> Session:
-    """This request's database session (opened on first use, closed at the end of the request)."""
+    """This request's database session (opened on first use, closed at the end of the request).
+    A request that changes something (a form posted) writes: its transactions take SQLite's
+    write lock as they start (``intake.core.db.WRITES``), so the worker committing meanwhile
+    makes it wait its turn rather than fail; a page only read never holds the lock."""
     if "db" not in g:
-        g.db = current_app.extensions["intake"]["session_factory"]()
+        factory = current_app.extensions["intake"]["session_factory"]
+        if has_request_context() and request.method not in SAFE_METHODS:
+            g.db = factory(bind=factory.kw["bind"].execution_options(**{WRITES: True}))
+        else:
+            g.db = factory()
     return g.db
 
 

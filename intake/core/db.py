@@ -24,10 +24,18 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+# Execution option: this connection's transactions will write (see ``_sqlite_begin``).
+WRITES = "intake_writes"
+
+
 def _sqlite_begin(connection) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT (begin_nested); with
     # the driver in autocommit mode, SQLAlchemy emits BEGIN itself (SQLAlchemy docs recipe).
-    connection.exec_driver_sql("BEGIN")
+    # A transaction that will write takes the write lock as it starts: in WAL
+    # mode one that read first and writes after another process (the review
+    # app, the worker) has committed fails at once, "database is locked",
+    # whatever busy_timeout says. IMMEDIATE waits its turn instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITES) else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -42,8 +50,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, writes: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``writes``: each transaction takes SQLite's write lock as it
+    starts (the worker's and the commands', which all write), not when it first writes."""
+    return sessionmaker(engine.execution_options(**{WRITES: True}) if writes else engine, expire_on_commit=False)
 
 
 @dataclass
@@ -58,7 +68,8 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":
         engine = make_engine(settings.database.url)
-        return cls(settings, engine, make_session_factory(engine), BlobStore(settings.storage.path / "blobs"))
+        return cls(settings, engine, make_session_factory(engine, writes=True),
+                   BlobStore(settings.storage.path / "blobs"))
 
     def close(self) -> None:
         self.engine.dispose()
