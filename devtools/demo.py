@@ -29,7 +29,7 @@ from devtools.servers.smtp_sink import SmtpSink
 from devtools.web_server import WebServer
 from intake.cli.reporting import print_run_report
 from intake.core.config import ConfigError, MailboxSettings, Settings, config_path_from, load_settings
-from intake.core.db import Runtime, make_session_factory
+from intake.core.db import Runtime
 from intake.core.labels import field_labels, status_label
 from intake.core.masking import mask_fields
 from intake.core.migrate import upgrade_database
@@ -101,7 +101,7 @@ def _serve_review_app(settings: Settings) -> int:
     runtime = Runtime.from_settings(settings)
     try:
         _ensure_demo_account(runtime)
-        app = create_app(settings, make_session_factory(runtime.engine))  # see review.request_scope
+        app = create_app(settings, runtime.session_factory)
         server = WebServer(app, host=settings.web.host, port=settings.web.port, threads=settings.web.threads)
         try:
             server.start()

@@ -18,13 +18,12 @@ def db() -> Session:
     """This request's database session (opened on first use, closed at the end of the request).
     A request that changes something (a form posted) writes: its transactions take SQLite's
     write lock as they start (``intake.core.db.WRITES``), so the worker committing meanwhile
-    makes it wait its turn rather than fail; a page only read never holds the lock."""
+    makes it wait its turn rather than fail; a page only read never holds the lock, whichever
+    sessions the app was given."""
     if "db" not in g:
         factory = current_app.extensions["intake"]["session_factory"]
-        if has_request_context() and request.method not in SAFE_METHODS:
-            g.db = factory(bind=factory.kw["bind"].execution_options(**{WRITES: True}))
-        else:
-            g.db = factory()
+        writes = has_request_context() and request.method not in SAFE_METHODS
+        g.db = factory(bind=factory.kw["bind"].execution_options(**{WRITES: writes}))
     return g.db
 
 

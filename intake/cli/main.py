@@ -22,7 +22,6 @@ from intake.cli.runtime_setup import runtime_of, settings_of, upgrade_schema
 from intake.cli.templates_command import templates
 from intake.cli.users_command import users
 from intake.core import log_redaction
-from intake.core.db import make_session_factory
 from intake.core.masking import mask_fields, redact_text
 from intake.core.migrate import current_revision
 from intake.core.statuses import AttachmentStatus
@@ -272,8 +271,7 @@ def web(ctx: click.Context, host: str | None, port: int | None) -> None:
     runtime = runtime_of(ctx)
     web_settings = runtime.settings.web
     host, port = host or web_settings.host, port or web_settings.port
-    # Pages only read: a request that writes takes the write lock itself (review.request_scope).
-    app = create_app(runtime.settings, make_session_factory(runtime.engine))
+    app = create_app(runtime.settings, runtime.session_factory)
     click.echo(f"审核系统：http://{host}:{port}/ （Ctrl-C 停止）", err=True)
     try:
         serve(app, host=host, port=port, threads=web_settings.threads, ident="intake")

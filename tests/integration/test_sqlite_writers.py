@@ -79,10 +79,10 @@ def test_a_deferred_transaction_is_what_failed(database):
 
 
 def test_the_review_app_writes_with_the_lock_only_when_a_form_is_posted(database):
-    _worker, web = database
-    app = Flask(__name__)
-    app.extensions["intake"] = {"session_factory": web}
-    for method, writes in (("GET", False), ("POST", True)):
-        with app.test_request_context("/", method=method):
-            assert bool(request_scope.db().connection().get_execution_options().get(WRITES)) is writes, method
-            request_scope.close_session()
+    for sessions in database:  # whichever sessions the app is given
+        app = Flask(__name__)
+        app.extensions["intake"] = {"session_factory": sessions}
+        for method, writes in (("GET", False), ("POST", True)):
+            with app.test_request_context("/", method=method):
+                assert request_scope.db().connection().get_execution_options().get(WRITES) is writes, method
+                request_scope.close_session()
