@@ -22,6 +22,7 @@ from intake.cli.runtime_setup import runtime_of, settings_of, upgrade_schema
 from intake.cli.templates_command import templates
 from intake.cli.users_command import users
 from intake.core import log_redaction
+from intake.core.db import make_session_factory
 from intake.core.masking import mask_fields, redact_text
 from intake.core.migrate import current_revision
 from intake.core.statuses import AttachmentStatus
@@ -204,7 +205,8 @@ def export(ctx: click.Context, fmt: str, output: Path | None, roster: bool, reve
         raise click.UsageError("xlsx is binary: give --output FILE.xlsx")
     runtime = runtime_of(ctx)
     try:
-        with runtime.session_factory() as session:
+        # Only reads, for as long as a big export takes: never holding SQLite's write lock meanwhile.
+        with make_session_factory(runtime.engine)() as session:
             campaign = one_campaign(runtime.settings, campaign_name)
             data, count = export_applications(session, campaign, fmt=fmt, roster=roster,
                                               reveal=reveal)
