@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,21 +37,16 @@ from intake.core.masking import redact_text
 from intake.core.models import OutboxMail, utcnow
 from intake.core.statuses import OutboxStatus, ReplyKind
 from notifier.compose import ComposedReply
+from notifier.outbox_rows import (MAX_ERROR_CHARS, Claim, claim_due, count_unsent, expire_unsent, hold_due,
+                                  record_failed, record_held, record_retry, record_sent, release)
 from notifier.send_limits import Hold, SendBudget, waiting_for_limits
 from notifier.smtp import PermanentSendError, SendError, SmtpSession, TransientSendError
 
 log = logging.getLogger(__name__)
 
-# How long a claimed row may stay ``sending`` before another flush may take
-# it: far longer than one SMTP conversation (timeouts are about a minute), so
-# only a crashed flush leaves a row this long. The lease end is kept in
-# next_attempt_at, which a ``sending`` row has no other use for.
-SENDING_LEASE = timedelta(minutes=10)
 # Rows claimed in one transaction: fewer commits, and a crash leaves at most
 # this many leased (sent late, never twice).
 CLAIM_AT_ONCE = 10
-MAX_ERROR_CHARS = 1000
-UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 
 class Sender(Protocol):
@@ -166,10 +161,10 @@ def flush_outbox(
     if report.stopped_by:
         # With the server unusable, what is past its expiry can't go either (rows this flush gave back included).
         expire_after = timedelta(hours=policy.expire_after_hours)
-        report.failed += _expire_unsent(session_factory, now(), expire_after, report.stopped_by, campaign)
+        report.failed += expire_unsent(session_factory, now(), expire_after, report.stopped_by, campaign)
     if report.stopped_by_limit is not None:
-        _hold_due(session_factory, now(), report.stopped_by_limit, campaign)
-    report.remaining = _count_unsent(session_factory, campaign)
+        hold_due(session_factory, now(), report.stopped_by_limit, campaign)
+    report.remaining = count_unsent(session_factory, campaign)
     with session_factory() as session:
         report.waiting_for_limit, report.held_until = waiting_for_limits(session, campaign=campaign)
     return report
@@ -183,7 +178,7 @@ def _flush_batch(session_factory: sessionmaker[Session], smtp: SmtpSettings, pol
         budget = SendBudget.read(session, now(), policy, campaign=campaign)
     handled = 0
     while handled < policy.batch_size:
-        claims = _claim_due(session_factory, now(), min(CLAIM_AT_ONCE, policy.batch_size - handled), campaign)
+        claims = claim_due(session_factory, now(), min(CLAIM_AT_ONCE, policy.batch_size - handled), campaign)
         if not claims:
             return False
         for position, claim in enumerate(claims):
@@ -192,10 +187,10 @@ def _flush_batch(session_factory: sessionmaker[Session], smtp: SmtpSettings, pol
                 go_on = _send_claimed(claim, session_factory, smtp, policy, expire_after, now=now, send=send,
                                       budget=budget, report=report)
             except BaseException:
-                _release(session_factory, claims[position + 1:], now())
+                release(session_factory, claims[position + 1:], now())
                 raise
             if not go_on:
-                _release(session_factory, claims[position + 1:], now())
+                release(session_factory, claims[position + 1:], now())
                 return False
     return True
 
@@ -206,7 +201,7 @@ def _send_claimed(claim: Claim, session_factory: sessionmaker[Session], smtp: Sm
     """Send one claimed row and record what happened; False when nothing else may go now."""
     hold = budget.hold_for(claim.to_address, now())
     if hold is not None:
-        _record_held(session_factory, claim.row_id, hold, claim.attempts - 1)
+        record_held(session_factory, claim.row_id, hold, claim.attempts - 1)
         report.held += 1
         report.held_because = hold.reason
         if hold.everyone:
@@ -216,17 +211,17 @@ def _send_claimed(claim: Claim, session_factory: sessionmaker[Session], smtp: Sm
     try:
         send(smtp, claim.raw, to_address=claim.to_address)
     except PermanentSendError as exc:
-        _record_failed(session_factory, claim.row_id, _error_text(exc))
+        record_failed(session_factory, claim.row_id, _error_text(exc))
         report.failed += 1
         log.warning("outbox %s failed permanently: %s", claim.row_id, _error_text(exc))
     except TransientSendError as exc:
         t = now()
         if t - claim.created_at >= expire_after:
-            _record_failed(session_factory, claim.row_id, "expired: " + _error_text(exc))
+            record_failed(session_factory, claim.row_id, "expired: " + _error_text(exc))
             report.failed += 1
             log.warning("outbox %s expired after %s attempts", claim.row_id, claim.attempts)
         else:
-            _record_retry(session_factory, claim.row_id, t + _backoff(policy, claim.attempts), _error_text(exc))
+            record_retry(session_factory, claim.row_id, t + _backoff(policy, claim.attempts), _error_text(exc))
             report.retried += 1
             log.info("outbox %s will retry (attempt %s): %s", claim.row_id, claim.attempts, _error_text(exc))
         if exc.server_wide:
@@ -234,17 +229,17 @@ def _send_claimed(claim: Claim, session_factory: sessionmaker[Session], smtp: Sm
             log.warning("outbox flush stopped: %s", report.stopped_by)
             return False
     except SendError as exc:  # an unclassified SendError: be safe, retry later
-        _record_retry(session_factory, claim.row_id, now() + _backoff(policy, claim.attempts), _error_text(exc))
+        record_retry(session_factory, claim.row_id, now() + _backoff(policy, claim.attempts), _error_text(exc))
         report.retried += 1
     except BaseException as exc:
         # A bug or an interrupt, not a server answer: don't leave the row
         # leased for ten minutes, and let the caller see the traceback.
-        _record_retry(session_factory, claim.row_id, now() + _backoff(policy, claim.attempts), _error_text(exc))
+        record_retry(session_factory, claim.row_id, now() + _backoff(policy, claim.attempts), _error_text(exc))
         raise
     else:
         crash_points.reached("after_smtp_accepted")
         sent_at = now()
-        _record_sent(session_factory, claim.row_id, sent_at)
+        record_sent(session_factory, claim.row_id, sent_at)
         budget.record_sent(claim.to_address, sent_at)
         report.sent += 1
     return True
@@ -257,142 +252,8 @@ def _backoff(policy: OutboxSettings, attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, policy.retry_max_seconds))
 
 
-@dataclass(frozen=True)
-class Claim:
-    row_id: int
-    attempts: int  # counting the attempt this claim starts
-    created_at: datetime
-    to_address: str
-    raw: bytes
-
-
-def _claim_due(session_factory: sessionmaker[Session], t: datetime, limit: int, campaign: str | None) -> list[Claim]:
-    """Take up to ``limit`` of the oldest due rows: mark them sending and
-    commit, in one transaction, before any is sent."""
-    with session_factory() as session, session.begin():
-        query = (
-            select(OutboxMail.id, OutboxMail.attempts, OutboxMail.status)
-            .where(OutboxMail.of_campaign(campaign), OutboxMail.status.in_(UNSENT), OutboxMail.next_attempt_at <= t)
-            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
-            .limit(limit)
-        )
-        if _supports_skip_locked(session):
-            query = query.with_for_update(skip_locked=True)
-        claimed: dict[int, int] = {}  # row id → attempts, oldest due first
-        for row_id, attempts, status in session.execute(query).all():
-            # Conditional on what we read, so two flushes can't both claim it
-            # (SQLite has no row locks; this is its guard).
-            taken = session.execute(
-                update(OutboxMail)
-                .where(OutboxMail.id == row_id, OutboxMail.status == status, OutboxMail.attempts == attempts)
-                .values(status=OutboxStatus.SENDING, attempts=attempts + 1, next_attempt_at=t + SENDING_LEASE)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if taken != 1:
-                continue
-            if status == OutboxStatus.SENDING:
-                log.warning("outbox %s was left sending (crash?); sending again with the same Message-ID", row_id)
-            claimed[row_id] = attempts + 1
-        if not claimed:
-            return []
-        rows = {row_id: (created_at, to_address, raw) for row_id, created_at, to_address, raw in session.execute(
-            select(OutboxMail.id, OutboxMail.created_at, OutboxMail.to_address, OutboxMail.raw)
-            .where(OutboxMail.id.in_(claimed))
-        )}
-    return [Claim(row_id, attempts, *rows[row_id]) for row_id, attempts in claimed.items()]
-
-
-def _release(session_factory: sessionmaker[Session], claims: list[Claim], t: datetime) -> None:
-    """Give back rows claimed but not tried (the flush stopped first): as they were, due now."""
-    if not claims:
-        return
-    with session_factory() as session, session.begin():
-        for claim in claims:
-            session.execute(
-                update(OutboxMail)
-                .where(OutboxMail.id == claim.row_id, OutboxMail.status == OutboxStatus.SENDING,
-                       OutboxMail.attempts == claim.attempts)
-                .values(status=OutboxStatus.PENDING, attempts=claim.attempts - 1, next_attempt_at=t)
-                .execution_options(synchronize_session=False)
-            )
-
-
-def _record_sent(session_factory: sessionmaker[Session], row_id: int, t: datetime) -> None:
-    _update_row(session_factory, row_id, status=OutboxStatus.SENT, sent_at=t, last_error=None)
-
-
-def _record_retry(session_factory: sessionmaker[Session], row_id: int, next_at: datetime, error: str) -> None:
-    _update_row(session_factory, row_id, status=OutboxStatus.PENDING, next_attempt_at=next_at, last_error=error)
-
-
-def _record_held(session_factory: sessionmaker[Session], row_id: int, hold: Hold, attempts: int) -> None:
-    # Not an attempt: the claim's count is given back, so backoff is unchanged.
-    _update_row(session_factory, row_id, status=OutboxStatus.PENDING, next_attempt_at=hold.until,
-                attempts=attempts, last_error=hold.reason)
-
-
-def _record_failed(session_factory: sessionmaker[Session], row_id: int, error: str) -> None:
-    _update_row(session_factory, row_id, status=OutboxStatus.FAILED, last_error=error)
-
-
-def _update_row(session_factory: sessionmaker[Session], row_id: int, **values) -> None:
-    with session_factory() as session, session.begin():
-        session.execute(
-            update(OutboxMail)
-            .where(OutboxMail.id == row_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _expire_unsent(
-    session_factory: sessionmaker[Session], t: datetime, expire_after: timedelta, reason: str, campaign: str | None
-) -> int:
-    """With the server unusable, rows past their expiry can't go either: fail them."""
-    with session_factory() as session, session.begin():
-        result = session.execute(
-            update(OutboxMail)
-            .where(
-                OutboxMail.of_campaign(campaign),
-                OutboxMail.created_at <= t - expire_after,
-                or_(
-                    OutboxMail.status == OutboxStatus.PENDING,
-                    # a row whose lease is still running is in another flush's hands
-                    and_(OutboxMail.status == OutboxStatus.SENDING, OutboxMail.next_attempt_at <= t),
-                ),
-            )
-            .values(status=OutboxStatus.FAILED, last_error=("expired: " + reason)[:MAX_ERROR_CHARS])
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount or 0
-
-
-def _count_unsent(session_factory: sessionmaker[Session], campaign: str | None) -> int:
-    with session_factory() as session:
-        return session.scalar(select(func.count()).select_from(OutboxMail).where(
-            OutboxMail.of_campaign(campaign), OutboxMail.status.in_(UNSENT)))
-
-
-def _hold_due(session_factory: sessionmaker[Session], t: datetime, hold: Hold, campaign: str | None) -> None:
-    """The overall limit holds every due row, not just the one that met it: each says why it waits."""
-    with session_factory() as session, session.begin():
-        session.execute(
-            update(OutboxMail)
-            .where(OutboxMail.of_campaign(campaign), OutboxMail.status == OutboxStatus.PENDING,
-                   OutboxMail.next_attempt_at <= t)
-            .values(next_attempt_at=hold.until, last_error=hold.reason)
-            .execution_options(synchronize_session=False)
-        )
-
-
 def _key_exists(session: Session, key: str) -> bool:
     return session.scalar(select(OutboxMail.id).where(OutboxMail.idempotency_key == key)) is not None
-
-
-def _supports_skip_locked(session: Session) -> bool:
-    # SQLite has one writer and no row locks; PostgreSQL needs SKIP LOCKED so
-    # two flushes don't queue up behind the same row.
-    return session.get_bind().dialect.name != "sqlite"
 
 
 def _error_text(exc: BaseException) -> str:

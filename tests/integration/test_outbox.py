@@ -10,7 +10,8 @@ from intake.core.db import make_engine, make_session_factory
 from intake.core.models import Base, OutboxMail
 from intake.core.statuses import OutboxStatus, ReplyKind
 from notifier import outbox
-from notifier.outbox import SENDING_LEASE, enqueue, flush_outbox, outbox_message_id
+from notifier.outbox import enqueue, flush_outbox, outbox_message_id
+from notifier.outbox_rows import SENDING_LEASE
 from notifier.smtp import TransientSendError
 from tests.fixtures.smtp import composed_acknowledgement, sink_settings
 
