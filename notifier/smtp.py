@@ -32,6 +32,7 @@ import functools
 import smtplib
 import socket
 import ssl
+import time
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -81,6 +82,9 @@ def send_message(settings: SmtpSettings, message: EmailMessage | bytes, *, to_ad
 # Servers close a session after some number of messages (often with a 421
 # that would stop the flush); a new login well before that is cheap.
 MESSAGES_PER_CONNECTION = 50
+# Servers drop a connection left idle for a minute or more; one used this
+# recently needs no NOOP first (a round trip for every reply of a busy flush).
+IDLE_BEFORE_NOOP_SECONDS = 5.0
 
 
 class SmtpSession:
@@ -95,6 +99,7 @@ class SmtpSession:
         self.logins = 0
         self._client: smtplib.SMTP | None = None
         self._sent_on_client = 0
+        self._last_answer = 0.0  # time.monotonic() of the server's last answer on this connection
 
     def __enter__(self) -> "SmtpSession":
         return self
@@ -117,13 +122,17 @@ class SmtpSession:
             raise
         finally:
             self._sent_on_client += 1
+        self._last_answer = time.monotonic()
 
     def close(self) -> None:
         client, self._client = self._client, None
         _close_quietly(client)
 
     def _usable_client(self) -> smtplib.SMTP:
-        if self._client is not None and (self._sent_on_client >= MESSAGES_PER_CONNECTION or not _answers(self._client)):
+        # A connection that answered moments ago is still there: the NOOP is for one left idle.
+        idle = time.monotonic() - self._last_answer >= IDLE_BEFORE_NOOP_SECONDS
+        if self._client is not None and (self._sent_on_client >= MESSAGES_PER_CONNECTION
+                                         or (idle and not _answers(self._client))):
             self.close()
         if self._client is None:
             self._client = _connect_and_login(self.settings)

@@ -200,6 +200,11 @@ class ParsePool:
         self._dispatch()
         return ticket
 
+    def prepare(self, *, office_only: bool = False) -> None:
+        """Start the template now (it warms in a process of its own), not at the first call."""
+        if office_only not in self._templates:
+            self._start_template(office_only)
+
     def busy(self) -> bool:
         return bool(self._queue or self._running)
 

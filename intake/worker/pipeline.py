@@ -22,6 +22,7 @@ from intake.core.db import Runtime
 from intake.mail.mailbox import MailboxClient, MailboxError
 from intake.worker.ingest import IngestReport, fetch_new_messages, move_processed_mail
 from intake.worker.jobs import hand_over_stored
+from intake.worker.reading import parse_pool
 from intake.worker.runner import ProcessReport, process_stored_messages
 from notifier.outbox import FlushReport, flush_outbox
 
@@ -84,12 +85,15 @@ def run_once(runtime: Runtime, *, progress: Callable[[str, int, int], None] | No
     settings = runtime.settings
     report = RunReport()
     with single_runner(settings.storage.path):
-        for campaign in settings.campaigns:
-            _fetch(runtime, campaign, report, progress)
-        report.process = process_stored_messages(
-            settings, session_factory=runtime.session_factory, blobs=runtime.blobs,
-            progress=_stage(progress, "process"),
-        )
+        with parse_pool(settings) as pool:
+            # The office documents' template warms on the other core while the mail is fetched.
+            pool.prepare(office_only=True)
+            for campaign in settings.campaigns:
+                _fetch(runtime, campaign, report, progress)
+            report.process = process_stored_messages(
+                settings, session_factory=runtime.session_factory, blobs=runtime.blobs,
+                progress=_stage(progress, "process"), pool=pool,
+            )
         _move_processed(runtime, report)
         if send:
             for campaign in settings.campaigns:

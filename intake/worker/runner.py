@@ -97,8 +97,8 @@ def process_stored_messages(
     return report
 
 
-READ_AHEAD_PER_WORKER = 8  # messages read (attachments handed to the children) per parsing worker
-RECORD_GROUP = 20  # messages already read that are recorded in one transaction
+READ_AHEAD_PER_WORKER = 16  # messages read (attachments handed to the children) per parsing worker
+RECORD_GROUP = 50  # messages already read that are recorded in one transaction
 
 TO_PROCESS = (MessageStatus.STORED, MessageStatus.FAILED)
 

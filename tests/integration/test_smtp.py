@@ -1,9 +1,13 @@
+import socket
+
 import pytest
 
 from devtools.servers.smtp_sink import SmtpSink
+from notifier import smtp
 from notifier.smtp import (
     PermanentSendError,
     ServerUnavailableError,
+    SmtpSession,
     SmtpSetupError,
     TransientSendError,
     send_message,
@@ -90,3 +94,22 @@ def test_sink_writes_eml_files(tmp_path):
         send_message(sink_settings(sink), reply_to("applicant@example.com"), to_address="applicant@example.com")
     [eml] = (tmp_path / "sent").glob("*.eml")
     assert b"Message-ID: <intake.smtptest@126.com>" in eml.read_bytes()
+
+
+def test_a_session_sends_one_reply_after_another_on_one_login(smtp_sink):
+    settings = sink_settings(smtp_sink)
+    with SmtpSession(settings) as session:
+        for number in range(3):
+            session(settings, reply_to(f"applicant{number}@example.com"), to_address=f"applicant{number}@example.com")
+    assert (session.logins, len(smtp_sink.messages)) == (1, 3)
+
+
+def test_a_connection_left_idle_and_dropped_is_opened_again(smtp_sink, monkeypatch):
+    settings = sink_settings(smtp_sink)
+    monkeypatch.setattr(smtp, "IDLE_BEFORE_NOOP_SECONDS", 0.0)  # every reuse counts as after a pause
+    with SmtpSession(settings) as session:
+        session(settings, reply_to("first@example.com"), to_address="first@example.com")
+        session._client.sock.shutdown(socket.SHUT_RDWR)  # the server dropped it while idle
+        session(settings, reply_to("second@example.com"), to_address="second@example.com")
+    assert session.logins == 2
+    assert [mail.rcpt_tos for mail in smtp_sink.messages] == [["first@example.com"], ["second@example.com"]]
