@@ -11,7 +11,8 @@ labels, a keystoned close-up, labels over answers, a tick box against the
 table's rule), a file that is barely the form, and attachments that are not
 the form at all. The Word cases are in ``devtools.golden_office``, the
 pictures in ``devtools.golden_images``; pictures that pin OCR reading fixes
-in ``devtools.golden_ocr_fixes``.
+in ``devtools.golden_ocr_fixes``, and the fixes found on the unseen forms'
+tuning draws in ``devtools.golden_unseen_fixes``.
 
 The expected ``<input>.expected.json`` beside each input is written by hand
 and reviewed as a diff; this script never writes it. Inputs are committed:
@@ -30,6 +31,7 @@ from pathlib import Path
 from devtools import golden_office as office
 from devtools.golden_images import image_files
 from devtools.golden_ocr_fixes import ocr_fix_files
+from devtools.golden_unseen_fixes import unseen_fix_files
 from devtools.samples import scans
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "golden"
@@ -75,6 +77,7 @@ def build(out: Path, only: str = "") -> list[Path]:
         files.update(scans.docx_to_many(fmt, wanted))
     files.update(image_files(only))
     files.update(ocr_fix_files(only))
+    files.update(unseen_fix_files(only))
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in sorted(files.items()):

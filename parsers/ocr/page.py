@@ -6,7 +6,8 @@
    in one batch.
 3. The label cells tell what each value cell should hold: a value next to
    "身份证号码" is read as digits (Tesseract re-reads those with a digit
-   whitelist), tick-box cells are re-read from the ink (``tick_marks``).
+   whitelist), tick-box cells are re-read from the ink (``tick_marks``);
+   ``cell_hints`` gives each cell its hint.
 4. Rows come out in reading order, table rows and loose lines merged top
    to bottom, as the text-PDF reader gives them. Every cell keeps its box,
    mapped back through the page's ``Placement`` (``page_images``) onto the
@@ -20,30 +21,27 @@ import cv2
 import numpy as np
 
 from parsers.ocr import tick_marks
+from parsers.ocr.cell_hints import inline_label, tick_hints, value_hints
 from parsers.ocr.engines import OcrEngine, correct, text_lines
 from parsers.ocr.engines.readings import is_stray_marks
 from parsers.ocr.geometry import Placement
 from parsers.ocr.grid import PageInk, Table, analyse, find_tables
 from parsers.ocr.line_bands import Band, band_ink, split_lines, straighten
 from parsers.ocr.page_images import placement_of
-from parsers.schema import load_schema
-from parsers.text.glued_labels import glued_label
 from parsers.text.labels import label_index
 from parsers.text.misread_labels import row_with_labels_restored
 from parsers.text.rows import SourceBox, TextRow, unwrap
+from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS
 
 TARGET_WIDTH = (1400, 2400)  # pages are scaled into this width range (A4 at ~170–290 dpi)
 CELL_INSET = 3  # px trimmed inside a cell's rules
 LOOSE_PIECE_GAP = 0.8  # a loose line is cut into pieces at gaps wider than this many line heights …
 LOOSE_CELL_GAP = 1.0  # … and pieces further apart than this are separate cells (as the text-PDF reader)
 MIN_INK = 12  # px of ink below which a cell is empty
+BOX_GLYPHS = TICKED_MARKS + UNTICKED_MARKS
 # A reading less sure than this is not a value but a guess: the cell is
 # treated as unreadable (empty, confidence 0) so the field is flagged, not filled.
 UNREADABLE_BELOW = 0.5
-# "name": the engine trusts no doubtful character in it (rare characters
-# are common in names, and engines read their common look-alikes).
-HINT_BY_KIND = {"id_number": "digits", "mobile": "digits", "office_phone": "digits",
-                "email": "email", "month": "date", "day": "date", "name": "name"}
 
 
 @dataclass
@@ -199,8 +197,13 @@ def _merge_loose(row: list[_Piece]) -> list[_Piece]:
     for piece in row:
         if not piece.has_ink:
             continue
-        if not piece.text and piece.box[2] - piece.box[0] < piece.line_height:
-            continue  # a speck no wider than a character, with nothing read in it
+        narrow = piece.box[2] - piece.box[0] < piece.line_height
+        if narrow and (not piece.text or (piece.confidence < UNREADABLE_BELOW and is_stray_marks(piece.text)
+                                          and not any(ch in BOX_GLYPHS for ch in piece.text))):
+            # A speck no wider than a character, with nothing read in it, or a
+            # rule's stub guessed as "1": no text, and no doubt on the line it ends
+            # (a box guessed at stays, for the tick list it is part of).
+            continue
         if cells:
             last = cells[-1]
             height = piece.line_height
@@ -219,12 +222,18 @@ def _merge_loose(row: list[_Piece]) -> list[_Piece]:
     return cells
 
 
+def _read(piece: _Piece) -> bool:
+    return bool(piece.text) and piece.confidence >= UNREADABLE_BELOW and not is_stray_marks(piece.text)
+
+
 def _join_paragraphs(placed: list, rows: list[list[_Piece]]) -> tuple[list, list[list[_Piece]]]:
     """A loose line that follows one running to the right margin, starting
     in the same column, is the same paragraph: one cell, one piece (as the
     text-PDF reader joins them)."""
     loose = [row for (_, _, _, in_table, _), row in zip(placed, rows) if not in_table]
-    right_margin = max((piece.box[2] for row in loose for piece in row if piece.text), default=0)
+    # A speck or shadow at the sheet's edge read as a guess or as marks ("■1")
+    # is no text: it neither sets the margin nor makes its line one that wraps.
+    right_margin = max((piece.box[2] for row in loose for piece in row if _read(piece)), default=0)
     kept_placed, kept_rows = [], []
     wrapped, previous_x0 = False, None
     for place, row in zip(placed, rows):
@@ -246,7 +255,7 @@ def _join_paragraphs(placed: list, rows: list[list[_Piece]]) -> tuple[list, list
         else:
             kept_placed.append(place)
             kept_rows.append(row)
-        wrapped = bool(row[-1].text) and row[-1].box[2] >= right_margin - 1.5 * height
+        wrapped = _read(row[-1]) and row[-1].box[2] >= right_margin - 1.5 * height
         previous_x0 = row[0].box[0]
     return kept_placed, kept_rows
 
@@ -257,60 +266,6 @@ def _reads_as_label(text: str) -> bool:
     would run the answers before and after it together."""
     label = label_index().read(text) if text.strip() else None
     return label is not None and not label.unknown
-
-
-def _inline_label(text: str) -> str:
-    """"专业领域：" when the text starts with a label and its colon — or,
-    the gap OCR lost, with its answer run on ("参与方式线上…") — else ""."""
-    index = label_index()
-    found = index.find_inline(text)
-    if found and found[0][1] == 0:
-        return text[:found[0][2]]
-    glued = glued_label(index, text, None)
-    return text[:glued.hit.end] if glued is not None and glued.hit.start == 0 else ""
-
-
-def _value_hints(rows: list[list[_Piece]]) -> None:
-    """Give each value cell the hint its label (left, or above) calls for."""
-    index, schema = label_index(), load_schema()
-    kinds = {spec.key: spec.kind for spec in schema.fields}
-    for number, row in enumerate(rows):
-        for position, piece in enumerate(row):
-            key = index.match(piece.text) if piece.text else None
-            if key is None or key not in kinds:
-                continue
-            hint = "ticks" if kinds[key] == "ticks" else HINT_BY_KIND.get(kinds[key])
-            if hint is None:
-                continue
-            if position + 1 < len(row) and not index.match(row[position + 1].text or " "):
-                row[position + 1].hint = hint
-            elif number + 1 < len(rows) and position < len(rows[number + 1]):
-                below = rows[number + 1][position]
-                if not index.match(below.text or " "):
-                    below.hint = hint
-
-
-def _tick_hints(rows: list[list[_Piece]]) -> None:
-    """Cells holding tick boxes: a tick field's value, its continuation in
-    the next row (label cell merged or empty), or "专业领域：□…" in one cell."""
-    index, schema = label_index(), load_schema()
-    tick_keys = {spec.key for spec in schema.fields if spec.kind == "ticks"}
-    tick_fields = tick_marks.tick_fields()
-    for number, row in enumerate(rows):
-        for position, piece in enumerate(row):
-            if piece.hint == "ticks" or not piece.text:
-                continue
-            label = _inline_label(piece.text)
-            read = index.read(label) if label else None
-            if any(key in tick_keys for key, _, _ in index.find_inline(piece.text)) or (
-                    read is not None and read.key in tick_keys):
-                piece.hint = "ticks"
-            elif any(len(tick_marks.options_in(piece.text, options)) >= 2 for options in tick_fields.values()):
-                # A list's next line ("□法律 ☑财税 □会计"); prose naming options is left as it is by the rewrite.
-                piece.hint = "ticks"
-            elif number and position and not row[0].text.strip() and position < len(rows[number - 1]):
-                if rows[number - 1][position].hint == "ticks":
-                    piece.hint = "ticks"
 
 
 def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: int = 1) -> list[TextRow]:
@@ -358,8 +313,8 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
     placed, rows = _join_paragraphs(placed, rows)
     loose_pieces = {id(piece) for (_, _, _, in_table, _), row in zip(placed, rows) if not in_table for piece in row}
     todo = [piece for row in rows for piece in row if piece.has_ink]
-    _value_hints(rows)
-    _tick_hints(rows)
+    value_hints(rows)
+    tick_hints(rows)
     reread = [p for p in todo if p.hint in ("digits", "date", "email", "name")]
     if reread and engine.rereads_with_hints:
         for piece, (text, confidence) in zip(reread, engine.read_cells(
@@ -372,7 +327,7 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
     for piece in todo:
         if piece.text and piece.hint == "ticks":
             ink = _piece_ink(page, piece)
-            prefix = _inline_label(piece.text)
+            prefix = inline_label(piece.text)
             text, confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence,
                                                   labelled=bool(prefix))
             # The boxes in the ink decide, however unsure OCR was of the

@@ -40,6 +40,10 @@ _BLANK_DATE = re.compile(r"(?:^|(?<=\s))(?:日期)?[:：]?[\s_＿]*年[\s_＿]*�
 # single one not inside a word ("zhang_san@163.com" keeps its own).
 _UNDERSCORES = re.compile(r"＿+|_{2,}|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
+# The line an answer is written on, read as long dashes ("——女——", "—上官翀"):
+# no short answer starts or ends with a dash (a range's dash stands between two).
+_RULE_AT_EDGES = re.compile(r"^[—－―─━\s]+(?=\S)|(?<=\S)[—－―─━\s]+$")
+
 OPENING_BRACKETS, CLOSING_BRACKETS = "(（[【［〔", ")）]】］〕"
 _LEADING_MARKS = re.compile(r"^[\s·•・‧∙⋅.。、,，:：;；…]+")
 
@@ -112,6 +116,8 @@ def clean_value(raw: str, kind: str = "text") -> CleanValue:
         text = without_leading_marks(text)
     if kind not in TICK_KINDS and kind != "longtext":
         text = _without_lone_bracket(text)
+    if kind not in ("ticks", "longtext"):
+        text = _RULE_AT_EDGES.sub("", text.strip())
     if kind not in TICK_KINDS and _EMPTY_BRACKETS.search(text):
         text = _EMPTY_BRACKETS.sub(" ", text)
         quiet.append(BRACKETS_CUT)

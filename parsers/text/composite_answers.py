@@ -6,6 +6,7 @@ import re
 # Between the parts of a composite answer ("本科/学士", "某公司　总经理").
 _VALUE_SEPARATORS = ("/", "／", "、", "，", ",", "；", ";")
 _WHITESPACE_RUN = re.compile(r"\s+")
+_OPENING_BRACKETS = ("(", "（", "[", "【")
 _BRACKETED_PART = re.compile(r"^([^()（）]+)[(（]([^()（）]+)[)）]$")
 
 
@@ -29,7 +30,9 @@ def split_composite(value: str, count: int, bracketed: bool = False, first_asked
     if first_asked is not None and used is not None:
         cut = value.rsplit(used, count - 1) if first_asked else value.split(used, count - 1)
         return [part.strip() for part in cut]
-    runs = list(_WHITESPACE_RUN.finditer(value))
+    # A note in brackets qualifies the word before it ("某事务所 （普通合伙）"):
+    # OCR sets a gap before a bracket, which is no gap between two answers.
+    runs = [run for run in _WHITESPACE_RUN.finditer(value) if value[run.end():run.end() + 1] not in _OPENING_BRACKETS]
     if runs:
         widest = max(len(run.group()) for run in runs)
         cuts = [run for run in runs if len(run.group()) == widest]

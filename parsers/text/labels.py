@@ -274,7 +274,8 @@ class LabelIndex:
             if first < len(tokens) - 1 and len(tokens[first].group()) > PADDED_PIECE_CHARS and not notes_after:
                 break
             joined = "".join(token.group() for token in tokens[first:])
-            if len(joined) > MAX_LABEL_CHARS + 4:
+            # Bracketed notes aside: "擅长领域（可多选，请在□内打√）" is a label of four.
+            if len(_without_notes(label_key_text(joined))[0]) > MAX_LABEL_CHARS + 4:
                 break
             label = self.read(joined)
             if label is not None and not label.unknown:

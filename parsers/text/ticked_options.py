@@ -190,28 +190,58 @@ def named_options(text: str, options: tuple[str, ...]) -> Optional[list[str]]:
     named = set()
     # A colon between two options is an enumeration comma misread ("外贸：法律；企业管理").
     for part in (part for part in re.split(r"[、,，;；:：/／\s]+", text) if part):
-        option = part if part in options else short_form(part, options) or _said_at_length(part, options)
-        if option is not None:
-            named.add(option)
+        if part in options:
+            named.add(part)
             continue
-        # "财税会计": options run together when the 、 between them was lost (OCR).
+        # "财税会计", "线上服务线下精准对接": options run together when the 、 or
+        # the gap between them was lost (OCR). Before the readings of one
+        # option: "数字化转型法律" also reads as 数字化转型 said at length.
         run = _run_of_options(part, options)
-        if run is None:
+        option = None if run else short_form(part, options) or _said_at_length(part, options)
+        if option is None and not run:
             return None
-        named.update(run)
+        named.update(run or [option])
     return [option for option in options if option in named] or None
 
 
 def _run_of_options(part: str, options: tuple[str, ...]) -> Optional[list[str]]:
-    """``part`` as option names written back to back, each in full, else None."""
+    """``part`` as two or more distinct options written back to back, each
+    in full or by its short form ("财税会计", "线上服务线下精准对接"), when
+    every way to cut it names the same options; else None. So is a run
+    whose last word ends in a word both of two neighbours' options hold
+    ("线上线下服务"): written once for both, or part of one, nobody can say."""
+    cuts = _cuts(part, options, max(len(option) for option in options))
+    named = {frozenset(option for _, option in cut) for cut in cuts}
+    if len(named) != 1 or any(_shares_a_tail(cut, options) for cut in cuts):
+        return None
+    chosen = named.pop()
+    return sorted(chosen, key=options.index) if len(chosen) >= 2 else None
+
+
+def _cuts(part: str, options: tuple[str, ...], longest: int) -> list[list[tuple[str, str]]]:
+    """Every way to cut ``part`` into words each naming a distinct option."""
     if not part:
-        return []
-    for option in sorted(options, key=len, reverse=True):
-        if part.startswith(option):
-            rest = _run_of_options(part[len(option):], options)
-            if rest is not None:
-                return [option, *rest]
-    return None
+        return [[]]
+    found = []
+    for end in range(2, min(len(part), longest) + 1):
+        word = part[:end]
+        option = word if word in options else short_form(word, options)
+        if option is not None:
+            found.extend([(word, option), *rest] for rest in _cuts(part[end:], options, longest)
+                         if all(option != taken for _, taken in rest))
+    return found
+
+
+def _shares_a_tail(cut: list[tuple[str, str]], options: tuple[str, ...]) -> bool:
+    """A word's end would also finish the word before it ("线上" + "线下服务":
+    线上服务 and 线下 read as well as 线上 and 线下服务)."""
+    for (first, first_option), (second, second_option) in zip(cut, cut[1:]):
+        for at in range(1, len(second) - 1):
+            head, tail = second[:at], second[at:]
+            if (short_form(first + tail, options) == first_option
+                    and (head == second_option or short_form(head, options) == second_option)):
+                return True
+    return False
 
 
 def merge_readings(readings: list[TickReading], options: tuple[str, ...]) -> TickReading:

@@ -8,6 +8,11 @@ forms and read every field exactly; a key the truth says must be flagged is
 flagged. Flagging more than the truth asks is not a wrong answer (staff look
 once more), so it is allowed and printed.
 
+A rare character that OCR reads as its common look-alike cannot be read
+right from the picture, only flagged: such a field is written right in
+``fields`` and as OCR reads it in the form's ``misread``; it must be flagged,
+and either reading passes (a better engine may read it right one day).
+
 A case that fails today is listed in ``KNOWN_FAILURES`` with what came out
 instead; the mark is strict, so a fix that makes it pass must remove it.
 """
@@ -30,7 +35,8 @@ INPUTS = sorted(path.name for path in GOLDEN.iterdir()
 NEEDS_LIBREOFFICE = (".doc", ".wps")
 NEEDS_OCR = (".jpg", ".png")
 # + the three OCR-fix pictures, 16–18; + 19–20 from the tuning draw (pictures, truths, README rows)
-FOLDER_LIMIT_BYTES = 3 * 1024 * 1024 + 680 * 1024 + 713_451
+# + 21–24, the fixes found on the unseen forms' tuning draws (a .docx, three pictures, truths, README rows)
+FOLDER_LIMIT_BYTES = 3 * 1024 * 1024 + 680 * 1024 + 713_451 + 700_000
 
 KNOWN_FAILURES = {
     "07-flatbed-scan.jpg": (
@@ -58,9 +64,11 @@ def _expected_forms(name: str) -> list[dict]:
     return json.loads((GOLDEN / f"{name}{EXPECTED_SUFFIX}").read_text(encoding="utf-8"))["forms"]
 
 
-def _differences(read: dict, truth: dict) -> list[str]:
+def _differences(read: dict, truth: dict, misread: dict | None = None) -> list[str]:
+    misread = misread or {}
     return [f"{key}: read {read.get(key)!r}, truth {truth.get(key)!r}"
-            for key in load_schema().keys if read.get(key) != truth.get(key)]
+            for key in load_schema().keys
+            if read.get(key) != truth.get(key) and (key not in misread or read.get(key) != misread[key])]
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=_marks(name)) for name in INPUTS])
@@ -70,7 +78,7 @@ def test_a_golden_file_reads_as_a_careful_person_reads_it(name):
 
     assert len(results) == len(expected), f"{len(results)} forms found, the file holds {len(expected)}"
     for number, (result, truth) in enumerate(zip(results, expected), start=1):
-        differences = _differences(result.fields, truth["fields"])
+        differences = _differences(result.fields, truth["fields"], truth.get("misread"))
         assert not differences, f"form {number}: " + "; ".join(differences)
         unflagged = [key for key in truth["needs_review"] if key not in result.needs_review]
         assert not unflagged, f"form {number}: not sent to review: {unflagged}"
@@ -89,6 +97,8 @@ def test_every_input_has_its_truth_and_a_line_in_the_readme():
         for form in _expected_forms(name):
             assert set(form["fields"]) <= keys and set(form["needs_review"]) <= keys, name
             assert all(value not in ("", [], None) for value in form["fields"].values()), name
+            # A field read as a look-alike is one that must be flagged.
+            assert set(form.get("misread", {})) <= set(form["needs_review"]), name
 
 
 def test_the_golden_folder_stays_small():

@@ -67,7 +67,7 @@ def test_short_forms_are_options_even_with_the_marks_between_them_lost():
 
 
 def test_a_tick_question_whose_label_ran_into_its_options_is_still_read_as_ticks():
-    from parsers.ocr.page import _inline_label
+    from parsers.ocr.cell_hints import inline_label as _inline_label
 
     # OCR lost the gap after the label: the line is still the question's tick list.
     assert _inline_label("参与方式线上志愿服务线下志愿服务精准对接") == "参与方式"

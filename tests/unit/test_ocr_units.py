@@ -18,7 +18,9 @@ def test_digit_lookalikes_corrected_only_in_numbers():
     assert correct("44O8O4 l974O7O2 49l3", "digits") == "440804 19740702 4913"
     assert correct("44082519680916414x", "digits") == "44082519680916414X"
     assert correct("无", "digits") == "无"
-    assert correct("zhang zhe＠163。com", "email") == "zhangzhe@163.com"
+    # An address has no spaces: the one OCR reads before the @ is an underscore's gap.
+    assert correct("zhang zhe＠163。com", "email") == "zhang_zhe@163.com"
+    assert correct("zhangzhe ＠ 163 。com", "email") == "zhangzhe@163.com"
 
 
 def test_join_words_spaces_only_between_latin_words():

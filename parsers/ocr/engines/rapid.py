@@ -23,13 +23,16 @@ E-mail addresses cannot be validated before the @, so with a second
 opinion every e-mail (a cell hinted "email", or a line holding a label and
 an address) is read by Tesseract too (ASCII whitelist for an e-mail cell)
 and keeps its confidence only if the two agree on the whole address and
-RapidOCR was not quite unsure of any of its letters.
+RapidOCR was not quite unsure of any of its letters, nor short of
+near-certain of an i or a j (``DOTTED_SURE``: the two read alike once a
+scan blurs the j's descender).
 """
 from __future__ import annotations
 
 import functools
 import hashlib
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -39,19 +42,25 @@ import numpy as np
 from parsers.ocr.engines.base import OcrEngine, OcrLine
 from parsers.ocr.engines.crops import INK_LEVEL, as_bgr, as_grey, has_ink, text_lines, unread_ink
 from parsers.ocr.engines.readings import (EMAIL_IN_TEXT, correct, correct_lines, emails_in, has_cjk, is_stray_marks,
-                                         same_email)
+                                         ng_read_as_nq, same_email)
 from parsers.ocr.engines.tesseract import TesseractEngine
+from parsers.text.labels import label_index
 
 
 def rapid_models():
     """One RapidOCR per process (models load in a fraction of a second),
     running on the CPUs this process is given: all of them for a file read
     alone, one when intake pins each of several parses to a core of its own
-    (two parses sharing cores with two threads each were 3× slower each)."""
+    (two parses sharing cores with two threads each were 3× slower each), and
+    no more than ``OMP_NUM_THREADS`` where it is set (processes that share a
+    machine without knowing of each other: ``intake worker``)."""
     try:
         threads = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         threads = os.cpu_count() or 1
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    if limit.isdigit() and int(limit) > 0:
+        threads = min(threads, int(limit))
     return _rapid_models(max(1, threads))
 
 
@@ -80,6 +89,11 @@ CONFIRMABLE = 0.9
 # where the rare characters are, and a rare one read as its common look-alike
 # scored 0.95 (彧 as 或) where the names read right scored 0.98 and more.
 NAME_SURE_CHAR = 0.98
+# i and j differ by a descender a scan blurs, and both engines read the
+# commoner i: an address's i or j read less surely than this (a clear one
+# scores 0.99) is doubted, whatever Tesseract says ("chenjm12" read "chenim12").
+DOTTED_LETTERS = "ijIJ"
+DOTTED_SURE = 0.98
 
 
 def _punctuation_only(text: str) -> bool:
@@ -127,6 +141,36 @@ def confirmed_by(chars: list[tuple[str, float]], other: str, sure: float = SURE_
     return all(agreed[i] for i, (_, p) in enumerate(mine) if p < sure)
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*[A-Za-z]")
+_LATIN_TAIL = re.compile(r"[A-Za-z1|]{1,2}")
+_AS_LETTER = str.maketrans({"1": "l", "|": "l"})  # an l alone on its line is read as a digit or a bar
+
+
+def _word_tails_joined(readings: list[tuple]) -> list[tuple]:
+    """A cell's lines (text, score, full, probabilities) with the last
+    letter or two of a Latin label that a narrow cell wrapped ("Emai" over
+    "l") put back on the label's line: alone, that "l" reads as a rule's end
+    ("1", "|") and is dropped, and the label "Email" with it. Only after a
+    line that is one Latin word and no label, when the two make one (an
+    answer such as "MBA" keeps a rule's end under it apart, to be dropped)."""
+    out: list[tuple] = []
+    for reading in readings:
+        text = reading[0].strip()
+        joined = out[-1][0].strip() + text.translate(_AS_LETTER) if out else ""
+        if (out and _LATIN_TAIL.fullmatch(text) and _LATIN_WORD.fullmatch(out[-1][0].strip())
+                and _is_label(joined) and not _is_label(out[-1][0])):
+            before = out[-1]
+            out[-1] = (joined, min(before[1], reading[1]), before[2], [*before[3], *reading[3]])
+        else:
+            out.append(reading)
+    return out
+
+
+def _is_label(text: str) -> bool:
+    label = label_index().read(text)
+    return label is not None and not label.unknown
+
+
 @dataclass(frozen=True)
 class LineReading:
     """One line crop as the recogniser read it."""
@@ -165,6 +209,7 @@ class RapidEngine(OcrEngine):
         # The least sure Chinese character, and letter, of each of those crops.
         self._least_cjk: dict[bytes, float] = {}
         self._least_letter: dict[bytes, float] = {}
+        self._least_dotted: dict[bytes, float] = {}
 
     @property
     def rereads_with_hints(self) -> bool:
@@ -212,18 +257,25 @@ class RapidEngine(OcrEngine):
             # reading for the hint, and have e-mails confirmed whole.
             out = [(correct(self._last[key][0], hint), self._last[key][1]) for key, (_, hint) in zip(keys, items)]
         else:
-            out, least_cjk, least_letter = self._read_cells(items)
+            out, least_cjk, least_letter, least_dotted = self._read_cells(items)
             self._last = dict(zip(keys, out))
             self._least_cjk = dict(zip(keys, least_cjk))
             self._least_letter = dict(zip(keys, least_letter))
+            self._least_dotted = dict(zip(keys, least_dotted))
         out = [(text, min(confidence, DOUBTED)) if hint == "name" and self._least_cjk.get(key, 1.0) < NAME_SURE_CHAR
                else (text, confidence) for key, (_, hint), (text, confidence) in zip(keys, items, out)]
-        return self._confirm_emails(items, out, [self._least_letter.get(key, 1.0) for key in keys])
+        sure_letters = [self._least_letter.get(key, 1.0) >= CONFIRMABLE and self._least_dotted.get(key, 1.0) >= DOTTED_SURE
+                        for key in keys]
+        out = self._confirm_emails(items, out, sure_letters)
+        # An address's "-nq" put right as "-ng" is a guess, however sure the reading.
+        return [(text, min(confidence, DOUBTED)) if hint == "email" and ng_read_as_nq(self._last.get(key, ("",))[0])
+                else (text, confidence) for key, (_, hint), (text, confidence) in zip(keys, items, out)]
 
-    def _confirm_emails(self, items, out: list[tuple[str, float]], least_letter: list[float]) -> list[tuple[str, float]]:
+    def _confirm_emails(self, items, out: list[tuple[str, float]], sure_letters: list[bool]) -> list[tuple[str, float]]:
         """An e-mail keeps its confidence only if a second reading (Tesseract,
         ASCII only) gives the same whole address and no letter of it was
-        quite unsure (``CONFIRMABLE``); else it drops to DOUBTED."""
+        quite unsure (``CONFIRMABLE``, ``DOTTED_SURE`` for i and j); else it
+        drops to DOUBTED."""
         if self.second is None:
             return out
         # An e-mail cell, or any cell holding an address ("邮箱：a@b.cn", "E-mail a@b.cn").
@@ -241,9 +293,9 @@ class RapidEngine(OcrEngine):
             if items[n][1] != "email":
                 # The rest of the line keeps what its own second opinion gave it.
                 mine = emails_in(text)
-                if not mine or mine != emails_in(other):
+                if not mine or mine != emails_in(other) or not sure_letters[n]:
                     out[n] = (text, min(confidence, DOUBTED))
-            elif same_email(text, other) and least_letter[n] >= CONFIRMABLE:
+            elif same_email(text, other) and sure_letters[n]:
                 out[n] = (text, max(confidence, CONFIRMED))
             else:
                 out[n] = (text, min(confidence, DOUBTED))
@@ -274,13 +326,17 @@ class RapidEngine(OcrEngine):
         out: list[tuple[str, float]] = []
         least_cjk: list[float] = []
         least_letter: list[float] = []
+        least_dotted: list[float] = []
         doubtful: dict[int, list[tuple[str, float]]] = {}  # cell -> its characters and their probabilities
         for number, ((image, hint), readings) in enumerate(zip(items, texts)):
+            if hint == "chinese":
+                readings = _word_tails_joined(readings)
             readings = [r for r in readings if r[0].strip() and (r[2] or r[1] >= 0.5)
                         and (hint in ("ticks", "digits") or not is_stray_marks(r[0]) or len(readings) == 1)]
             chars = [(ch, p) for t, _, full, probs in readings if full for ch, p in zip(t, probs)]
             least_cjk.append(min((p for ch, p in chars if has_cjk(ch)), default=1.0))
             least_letter.append(min((p for ch, p in chars if _confirmable(ch)), default=1.0))
+            least_dotted.append(min((p for ch, p in chars if ch in DOTTED_LETTERS), default=1.0))
             if not readings:
                 out.append(("", 0.0 if has_ink(image) else 1.0))
                 continue
@@ -311,7 +367,7 @@ class RapidEngine(OcrEngine):
                     out[n] = (text, min(confidence, DOUBTED))
         for n in skipped:
             out[n] = (out[n][0], min(out[n][1], DOUBTED))
-        return out, least_cjk, least_letter
+        return out, least_cjk, least_letter, least_dotted
 
 
 def _crop_key(image: np.ndarray) -> bytes:
