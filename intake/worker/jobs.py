@@ -204,6 +204,10 @@ def run_queue_worker(runtime: Runtime) -> None:
     settings = runtime.settings
     app = queue_app(settings, worker=True)
     stalled_after = settings.jobs.stalled_after_seconds
+    # Workers share machines without knowing of each other: each parse child
+    # OCRs on one thread and the kernel spreads the children over the cores
+    # (two children of two threads each on two cores were 3× slower each).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     with parse_pool(settings) as pool:
         work = WorkerRuntime(settings, runtime.session_factory, runtime.blobs, pool, app)
         log.info("intake worker: taking jobs of queues %s", ", ".join(QUEUES))
