@@ -131,9 +131,7 @@ class _Template:
 
 
 @dataclass(frozen=True)
-class _Call:
-    """A call waiting for a child."""
-
+class _Call:  # a call waiting for a child
     ticket: int
     args: tuple[tuple, dict[str, Any]]
     office_only: bool

@@ -11,7 +11,8 @@ from __future__ import annotations
 from parsers.ocr import tick_marks
 from parsers.schema import load_schema
 from parsers.text.glued_labels import glued_label
-from parsers.text.labels import IGNORED, label_index
+from parsers.text.label_text import IGNORED
+from parsers.text.labels import label_index
 
 # "name": the engine trusts no doubtful character in it (rare characters
 # are common in names, and engines read their common look-alikes).

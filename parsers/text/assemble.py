@@ -48,7 +48,8 @@ from typing import Any
 from parsers.text import checks
 from parsers.text.cleaning import CLOSING_BRACKETS, OPENING_BRACKETS
 from parsers.text.fields import normalise, option_one_character_off, validate, with_period_semicolons
-from parsers.text.labels import IGNORED, label_index, label_key_text
+from parsers.text.label_text import IGNORED, label_key_text
+from parsers.text.labels import label_index
 from parsers.options import ParseOptions
 from parsers.text.pairs import Pair, read_pairs
 from parsers.results import FormResult
@@ -150,8 +151,7 @@ def rows_to_results(rows: list[TextRow], method: str, base_confidence: float = 1
     """``review_below``: a field read with less confidence than this (the
     rows' per-cell OCR confidences) goes to needs_review; > 0 means the rows
     came from OCR and the review policy above applies. ``options`` add the
-    per-field thresholds (default: ``ParseOptions(review_below=review_below)``) and
-    the campaign's choices; with ``review_below`` 0 nothing is flagged for doubt whatever they say."""
+    per-field thresholds (default: ``ParseOptions(review_below=review_below)``) and the campaign's choices."""
     if options is None:
         options = ParseOptions(review_below=review_below) if review_below > 0 else None
     results, partial = [], []
@@ -180,8 +180,7 @@ def _partial_result(rows: list[TextRow], pairs: list[Pair], method: str, base_co
 class _ResultBuilder:
     def __init__(self, method: str, base_confidence: float, review_below: float = 0.0,
                  options: ParseOptions | None = None) -> None:
-        # A campaign's own options (its counties) in place of the form's.
-        self.schema = load_schema().with_choices(options.choices if options is not None else {})
+        self.schema = load_schema().with_choices(options.choices if options is not None else {})  # a city's counties
         self.result = FormResult(method=method)
         self.base_confidence = base_confidence
         self.review_below = review_below

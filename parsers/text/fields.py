@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from parsers.text import checks
 from parsers.schema import FieldSpec
-from parsers.text.labels import fold
+from parsers.text.label_text import fold
 from parsers.text.ticked_options import named_options, read_ticks
 
 ETHNIC_GROUPS = (

@@ -22,7 +22,8 @@ from functools import lru_cache
 from typing import Optional
 
 from parsers.schema import load_schema
-from parsers.text.labels import IGNORED, MAX_LABEL_CHARS, LabelHit, LabelIndex, fold, label_key_text
+from parsers.text.label_text import IGNORED, LabelHit, fold, label_key_text
+from parsers.text.labels import MAX_LABEL_CHARS, LabelIndex
 
 GLUED_UNSURE = "“{label}”一栏的标签与所填内容之间没有间隔，分界是推断的，请对照原件核对"
 _NOTE_CHARS = 24  # a bracketed note after the label ("（可多选，请在□内打√）")

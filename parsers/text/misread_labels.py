@@ -22,7 +22,8 @@ from typing import Optional
 
 from parsers.options import DEFAULT_REVIEW_BELOW
 from parsers.schema import load_schema
-from parsers.text.labels import IGNORED, LabelIndex, label_key_text
+from parsers.text.label_text import IGNORED, label_key_text
+from parsers.text.labels import LabelIndex
 
 MIN_CHARS = 3
 _COLON = re.compile(r"[:：]")

@@ -12,10 +12,9 @@ A value is what lies between its label and the next label, never across
 one: the form's furniture (申请人签字, 照片) and labels this form does not
 have (籍贯：, 入党日期) end the value before them like any other; the latter
 are reported in the notes. A composite label ("学历/学位：本科/学士") gives
-one pair per field. Every value
-is cleaned of the form's furniture (``parsers.text.cleaning``); what was
-taken out becomes a note, and label-like text still left inside a value
-sends the field to review.
+one pair per field. Every value is cleaned of the form's furniture
+(``parsers.text.cleaning``); what was taken out becomes a note, and
+label-like text still left inside a value sends the field to review.
 """
 from __future__ import annotations
 
@@ -25,7 +24,8 @@ from dataclasses import dataclass, field
 from parsers.text.cleaning import CleanValue, clean_value, without_leading_marks
 from parsers.text.composite_answers import split_composite
 from parsers.text.glued_labels import GLUED_UNSURE, glued_label
-from parsers.text.labels import IGNORED, Label, LabelHit, LabelIndex, label_index
+from parsers.text.label_text import IGNORED, Label, LabelHit
+from parsers.text.labels import LabelIndex, label_index
 from parsers.text.rows import SourceBox, TextRow, gathered_under, merged_empty_cells
 from parsers.schema import load_schema
 

@@ -10,7 +10,8 @@ from docx import Document
 
 from parsers import parse
 from parsers.text.checks import id_check_char
-from parsers.text.labels import IGNORED, label_index, label_key_text
+from parsers.text.label_text import IGNORED, label_key_text
+from parsers.text.labels import label_index
 from parsers.text.composite_answers import split_composite
 from parsers.text.pairs import read_pairs
 from parsers.text.rows import TextRow
