@@ -132,8 +132,7 @@ def find_existing(
         select(Application).where(Application.campaign == campaign, Application.sender == sender, named)
         .order_by(Application.id)
     ).all()
-    found = next((app for app in own if name and app.name == name), None) or next(
-        (app for app in own if app.name is None), None)
+    found = next((app for app in own if app.name == name), None) or next((app for app in own if app.name is None), None)
     return ExistingMatch(found, same_sender=True) if found is not None else None
 
 

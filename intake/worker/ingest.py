@@ -153,8 +153,9 @@ def _store_row(fetched: FetchedMail, raw_sha: str, *, session: Session, campaign
     ).first()
     if seen is not None:
         return False
-    message_id_header = read_message_id(fetched.raw)
-    body_sha = hashlib.sha256(_body_bytes(fetched.raw)).hexdigest()
+    head, body = _split_head(fetched.raw)
+    message_id_header = read_message_id(head)
+    body_sha = hashlib.sha256(body).hexdigest()
     existing = find_same_message(session=session, campaign=campaign, raw_sha256=raw_sha,
                                  message_id_header=message_id_header, body_sha256=body_sha)
     if existing is None:
@@ -208,10 +209,10 @@ def find_same_message(
 MAX_HEADER_BYTES = 65536
 
 
-def read_message_id(raw: bytes) -> str | None:
-    head, _body = _split_head(raw)
+def read_message_id(head: bytes) -> str | None:
+    """The Message-ID of a mail's header block (``_split_head``: the parser
+    given the whole mail would read every line of its attachments)."""
     try:
-        # The header block only: the parser would otherwise read every line of the attachments.
         headers = BytesHeaderParser(policy=policy.compat32).parsebytes(head[:MAX_HEADER_BYTES])
         value = headers.get("Message-ID")
     except Exception:  # a broken header block still gets stored; mime.py reports the defect later
@@ -230,10 +231,6 @@ def _split_head(raw: bytes) -> tuple[bytes, bytes]:
         if index >= 0:
             return raw[:index + len(separator)], raw[index + len(separator):]
     return raw, raw
-
-
-def _body_bytes(raw: bytes) -> bytes:
-    return _split_head(raw)[1]
 
 
 def _cursor(session: Session, account: str, folder: str, uidvalidity: int) -> FolderCursor:

@@ -86,10 +86,10 @@ def run_once(runtime: Runtime, *, progress: Callable[[str, int, int], None] | No
     report = RunReport()
     with single_runner(settings.storage.path):
         with parse_pool(settings) as pool:
-            # The office documents' template warms on the other core while the mail is fetched.
-            pool.prepare(office_only=True)
+            # Once mail arrives, the office documents' template warms on the other core while the rest is fetched.
+            fetched = _then(lambda _done, _total: pool.prepare(office_only=True), _stage(progress, "fetch"))
             for campaign in settings.campaigns:
-                _fetch(runtime, campaign, report, progress)
+                _fetch(runtime, campaign, report, fetched)
             report.process = process_stored_messages(
                 settings, session_factory=runtime.session_factory, blobs=runtime.blobs,
                 progress=_stage(progress, "process"), pool=pool,
@@ -116,12 +116,13 @@ def fetch_for_workers(runtime: Runtime, queue: App) -> RunReport:
     return report
 
 
-def _fetch(runtime: Runtime, campaign: CampaignSettings, report: RunReport, progress) -> None:
+def _fetch(runtime: Runtime, campaign: CampaignSettings, report: RunReport,
+           progress: Callable[[int, int], None] | None) -> None:
     try:
         with MailboxClient(campaign.mailbox) as mailbox:
             report.ingest = report.ingest.merged(fetch_new_messages(
                 mailbox, campaign=campaign.name, session_factory=runtime.session_factory, blobs=runtime.blobs,
-                progress=_stage(progress, "fetch"),
+                progress=progress,
             ))
     except MailboxError as exc:
         # Still process what is stored and send what is due: the outbox must not wait on IMAP.
@@ -146,6 +147,15 @@ def _move(runtime: Runtime, campaign: CampaignSettings, report: RunReport) -> in
         report.mailbox_errors[campaign.name] = str(exc)
         log.error("moving processed mail of %s failed: %s", campaign.name, exc)
         return 0
+
+
+def _then(first: Callable[[int, int], None], second: Callable[[int, int], None] | None) -> Callable[[int, int], None]:
+    """A progress callback doing ``first``, then ``second`` (if any)."""
+    def both(done: int, total: int) -> None:
+        first(done, total)
+        if second is not None:
+            second(done, total)
+    return both
 
 
 def _stage(progress, name):

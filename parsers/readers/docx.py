@@ -21,7 +21,7 @@ from __future__ import annotations
 from lxml import etree
 
 from parsers.text.assemble import rows_to_results
-from parsers.readers.docx_safety import MAX_PARAGRAPHS, XML_PARSER, main_document_xml, open_checked_zip
+from parsers.readers.docx_safety import MAX_PARAGRAPHS, XML_PARSER, checked_xml_parts, main_document_xml
 from parsers.readers.symbol_fonts import symbol_code_mark, symbol_font, symbol_mark
 from parsers.errors import CorruptFile, TooLarge
 from parsers.options import ParseOptions
@@ -201,8 +201,7 @@ def _settle_check_box_controls(body: etree._Element) -> None:
 
 
 def docx_rows(data: bytes) -> list[TextRow]:
-    with open_checked_zip(data) as archive:
-        content = main_document_xml(archive)
+    content = main_document_xml(checked_xml_parts(data))
     try:
         document = etree.fromstring(content, XML_PARSER)
     except (etree.LxmlError, ValueError) as exc:

@@ -31,8 +31,8 @@ XML_PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_
 RESEND_WITHOUT_PASSWORD = "文件设置了打开密码，无法读取。请申请人取消密码后重新发送报名表。"
 
 
-def open_checked_zip(data: bytes) -> zipfile.ZipFile:
-    """The archive, once its directory and XML parts are known to be safe."""
+def checked_xml_parts(data: bytes) -> dict[str, bytes]:
+    """The archive's XML parts by name, once its directory and every one of them are known to be safe."""
     if data.startswith(CFB_MAGIC):
         raise EncryptedFile(RESEND_WITHOUT_PASSWORD)
     try:
@@ -40,12 +40,11 @@ def open_checked_zip(data: bytes) -> zipfile.ZipFile:
         entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise CorruptFile("Word 文件已损坏或不完整，无法打开，请申请人重新发送。") from exc
-    _check_names(entries)
-    _check_sizes(entries)
-    for entry in entries:
-        if entry.filename.endswith((".xml", ".rels")):
-            _check_xml_part(archive, entry)
-    return archive
+    with archive:
+        _check_names(entries)
+        _check_sizes(entries)
+        return {entry.filename: _checked_xml_part(archive, entry) for entry in entries
+                if entry.filename.endswith((".xml", ".rels"))}
 
 
 def _check_names(entries: list[zipfile.ZipInfo]) -> None:
@@ -75,7 +74,7 @@ def _check_sizes(entries: list[zipfile.ZipInfo]) -> None:
             raise TooLarge("Word 文件压缩比异常（疑似压缩炸弹），已拒绝处理。")
 
 
-def _check_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
+def _checked_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bytes:
     try:
         # Declared sizes bound the read: zipfile stops at file_size.
         content = archive.read(entry)
@@ -83,18 +82,19 @@ def _check_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
         raise CorruptFile(f"Word 文件中的部件 {entry.filename} 已损坏，无法读取。") from exc
     if _DOCTYPE.search(content) or any(marker in content for marker in _DOCTYPE_UTF16):
         raise CorruptFile("Word 文件包含不允许的 XML 声明（DOCTYPE），疑似恶意文件，已拒绝处理。")
+    return content
 
 
-def main_document_xml(archive: zipfile.ZipFile) -> bytes:
-    """The main document part of a checked archive (the package relationship
+def main_document_xml(parts: dict[str, bytes]) -> bytes:
+    """The main document part of a checked archive's parts (the package relationship
     of type officeDocument names it: ``word/document.xml`` from Word, not
     always from other writers), once its paragraphs are counted."""
     try:
-        relationships = etree.fromstring(archive.read(_PACKAGE_RELATIONSHIPS), XML_PARSER)
+        relationships = etree.fromstring(parts[_PACKAGE_RELATIONSHIPS], XML_PARSER)
         target = next(rel.get("Target", "") for rel in relationships
                       if rel.get("Type", "").endswith(_OFFICE_DOCUMENT))
-        content = archive.read(posixpath.normpath(target.lstrip("/")))
-    except (KeyError, StopIteration, etree.LxmlError, zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        content = parts[posixpath.normpath(target.lstrip("/"))]
+    except (KeyError, StopIteration, etree.LxmlError, ValueError) as exc:
         raise CorruptFile("Word 文件结构已损坏，无法读取，请申请人重新发送。") from exc
     paragraphs = len(_PARAGRAPH_TAG.findall(content))
     if paragraphs > MAX_PARAGRAPHS:

@@ -11,6 +11,7 @@ from typing import Any, Optional
 from parsers.text import checks
 from parsers.schema import FieldSpec
 from parsers.text.label_text import fold
+from parsers.text.place_names import one_character_apart
 from parsers.text.ticked_options import named_options, read_ticks
 
 ETHNIC_GROUPS = (
@@ -233,7 +234,7 @@ def option_one_character_off(text: str, options: tuple[str, ...]) -> Optional[st
     compact = re.sub(r"^(广东省)?(湛江市?)?", "", re.sub(r"\s+", "", fold(text)))
     forms = [(option, option) for option in options] + [(option[:2], option) for option in options if len(option) == 3]
     near = {option for form, option in forms
-            if len(compact) == len(form) >= 2 and sum(a != b for a, b in zip(compact, form)) == 1}
+            if len(form) >= 2 and one_character_apart(compact, form)}
     return near.pop() if len(near) == 1 else None
 
 

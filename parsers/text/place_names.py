@@ -34,8 +34,13 @@ def _counties() -> tuple[str, ...]:
                  for option in spec.options if len(option) == 3)
 
 
+def one_character_apart(read: str, name: str) -> bool:
+    """``read`` is ``name`` with one character read as another (as long, one place differs)."""
+    return len(read) == len(name) and sum(a != b for a, b in zip(read, name)) == 1
+
+
 def _one_off(read: str, name: str) -> bool:
-    return len(read) == len(name) and read[-1] == name[-1] and sum(a != b for a, b in zip(read, name)) == 1
+    return read[-1:] == name[-1:] and one_character_apart(read, name)
 
 
 def _name_at(text: str, at: int, names: tuple[str, ...]) -> str | None:
@@ -71,7 +76,6 @@ def with_place_names_restored(text: str) -> str:
 def with_legal_form_restored(text: str) -> str:
     """``text`` with a bracketed legal form read one character off put right."""
     def restored(note: re.Match) -> str:
-        near = [form for form in LEGAL_FORMS
-                if len(form) == len(note.group()) and sum(a != b for a, b in zip(form, note.group())) == 1]
+        near = [form for form in LEGAL_FORMS if one_character_apart(note.group(), form)]
         return near[0] if len(near) == 1 else note.group()
     return _NOTE.sub(restored, text)
