@@ -50,6 +50,7 @@ def word_files() -> dict[str, bytes]:
         "06-two-applicants.docx": office.two_applicants(),
         "08-partial-form.docx": office.partial_form(office.rest_of_form_png()),
         "09-resume.docx": office.resume(),
+        "25-another-citys-county.docx": office.another_citys_form(),
     }
 
 

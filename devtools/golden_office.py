@@ -352,3 +352,28 @@ def long_answer_split() -> bytes:
         ["可提供志愿服务时间", Cell("每月最后一个周六", span=4)],
     ])
     return form.bytes(ends_in_table=True)
+
+
+def another_citys_form() -> bytes:
+    """25: the same programme's form from Maoming, read with Maoming's counties
+    (the expected JSON's ``options``): the county written short (``高州``), the
+    address with the city before it; against the form's own (Zhanjiang's) list
+    it would be left as written and flagged."""
+    form = WordForm("仿宋")
+    form.paragraph("茂名市中小企业志愿服务专家报名表")
+    form.table(four_columns([
+        ("姓名", "冯志坚", "性别", "男"),
+        ("出生年月", "1978年6月", "民族", "汉族"),
+        ("政治面貌", "中共党员", "学历", "本科"),
+        ("学位", "学士", "职称", "高级工程师"),
+        ("身份证号码", "440981197806150034"),
+        ("工作单位", "高州市润丰果业有限公司", "职务", "总经理"),
+        ("所在县（市、区）", "高州", "手机号码", "13822561378"),
+        ("电子邮箱", "fengzj78@163.com", "办公电话", "0668-6623105"),
+        ("通讯地址", "广东省茂名市高州市府前路18号"),
+        ("专业领域", typed_ticks(EXPERTISE, ("数字化转型", "行业发展"))),
+        ("服务形式", typed_ticks(MODES, ("线下志愿服务", "精准对接"))),
+        ("专业特长", "水果加工企业的数字化生产管理。"),
+        ("填表日期", "2024年5月6日"),
+    ]))
+    return form.bytes()
