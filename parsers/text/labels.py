@@ -106,6 +106,13 @@ class LabelIndex:
         ]
         self.scorers.append(_Scorer(IGNORED, tuple((t, FURNITURE_WEIGHT) for t in schema.ignored_terms)))
         self.scorers.append(_Scorer(_OTHER, tuple((t, FURNITURE_WEIGHT) for t in schema.other_label_terms)))
+        # A scorer none of whose terms is in the text scores nothing: only
+        # those with a term starting with one of the text's characters are
+        # asked (most pieces of a form are answers, and hold none).
+        self._scorers_by_char: dict[str, set[int]] = {}
+        for number, scorer in enumerate(self.scorers):
+            for term, _ in scorer.terms:
+                self._scorers_by_char.setdefault(term[:1], set()).add(number)
         self._read_cache: dict[str, Optional[Label]] = {}
 
     # -- the API readers use -------------------------------------------------
@@ -268,7 +275,11 @@ class LabelIndex:
     def _best(self, text: str, note: str) -> tuple[Optional[str], int]:
         """The field (or IGNORED, or _OTHER) whose terms explain ``text`` best."""
         best, best_score, best_unexplained = None, LABEL_SCORE - 1e-9, len(text)
-        for scorer in self.scorers:
+        asked: set[int] = set()
+        for char in set(text + note):
+            asked |= self._scorers_by_char.get(char, set())
+        for number in sorted(asked):  # in the scorers' order: the first of two equal scores wins
+            scorer = self.scorers[number]
             score, unexplained = scorer.score(text, note, self.fillers)
             if score > best_score:
                 best, best_score, best_unexplained = scorer.key, score, unexplained
@@ -352,7 +363,14 @@ class LabelIndex:
 
 
 def _occurrences(word: str, text: str) -> list[int]:
-    return [at for at in range(len(text) - len(word) + 1) if text.startswith(word, at)]
+    """Every position ``word`` starts at in ``text``, overlapping ones too."""
+    if not word:
+        return list(range(len(text) + 1))
+    found, at = [], text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
 
 
 def _without_notes(key_text: str) -> tuple[str, str]:
