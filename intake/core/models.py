@@ -22,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Index,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -326,7 +327,8 @@ class ApplicationVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
     version: Mapped[int] = mapped_column(Integer)
-    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
+    # Indexed: a mail's reply is decided from the versions it made.
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     field_sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")  # as Application's
@@ -367,6 +369,10 @@ class OutboxMail(Base):
     def of_campaign(cls, campaign: str | None):
         """The rows one campaign's SMTP account sends (None: rows kept before campaigns were)."""
         return cls.campaign.is_(None) if campaign is None else cls.campaign == campaign
+
+
+# The replies one address got lately (the loop and flood guard counts them), whatever its case.
+Index("ix_outbox_recipient_created", func.lower(OutboxMail.to_address), OutboxMail.created_at)
 
 
 class AuditEntry(Base):

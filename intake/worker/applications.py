@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from intake.core.completeness import missing_required, status_for
 from intake.core.config import CampaignSettings
@@ -278,6 +279,8 @@ def _add_version(
     session.flush()
     if application.reference is None:
         application.reference = reference_for(campaign, application.id)
+        # Inserted by the flush above, so it has no search row yet: no query need find that out.
+        set_committed_value(application, "search", None)
         application.sync_columns()  # the reference is searchable too
     session.add(
         ApplicationVersion(

@@ -22,7 +22,7 @@ from email.parser import BytesHeaderParser
 from email import policy
 from typing import Callable
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core import crash_points
@@ -131,8 +131,11 @@ def store_fetched_batch(
         crash_points.reached("after_blob")
     with session_factory() as session, session.begin():
         cursor = _cursor(session, account, folder, uidvalidity)
-        is_new = [_store_row(mail, raw_sha, session=session, campaign=campaign, account=account, folder=folder,
-                             uidvalidity=uidvalidity)
+        seen = set(session.scalars(select(MailboxEntry.uid).where(
+            MailboxEntry.account == account, MailboxEntry.folder == folder, MailboxEntry.uidvalidity == uidvalidity,
+            MailboxEntry.uid.in_([mail.uid for mail in batch]))))
+        is_new = [mail.uid not in seen and _store_row(mail, raw_sha, session=session, campaign=campaign,
+                                                      account=account, folder=folder, uidvalidity=uidvalidity)
                   for mail, raw_sha in zip(batch, raw_sha256s)]
         if batch:
             cursor.last_uid = max(cursor.last_uid, *(mail.uid for mail in batch))
@@ -143,16 +146,7 @@ def store_fetched_batch(
 
 def _store_row(fetched: FetchedMail, raw_sha: str, *, session: Session, campaign: str, account: str,
                folder: str, uidvalidity: int) -> bool:
-    seen = session.scalars(
-        select(MailboxEntry).where(
-            MailboxEntry.account == account,
-            MailboxEntry.folder == folder,
-            MailboxEntry.uidvalidity == uidvalidity,
-            MailboxEntry.uid == fetched.uid,
-        )
-    ).first()
-    if seen is not None:
-        return False
+    """The rows for one mail not seen before at its place in the mailbox; True when it is a new message."""
     head, body = _split_head(fetched.raw)
     message_id_header = read_message_id(head)
     body_sha = hashlib.sha256(body).hexdigest()
@@ -199,11 +193,15 @@ def find_same_message(
     two centres' mailboxes is a message of each: each centre answers it."""
     # A re-delivery adds Received: headers but keeps Message-ID and body; a reused
     # Message-ID with a different body is a different message.
-    same = Message.raw_sha256 == raw_sha256
-    if message_id_header:
-        same = or_(same, and_(Message.message_id_header == message_id_header, Message.body_sha256 == body_sha256))
-    copies = session.scalars(select(Message).where(Message.campaign == campaign, same).order_by(Message.id)).all()
-    return next((message for message in copies if message.raw_sha256 == raw_sha256), copies[0] if copies else None)
+    # Two lookups, each by an index: asked with OR in one query, SQLite read
+    # every message of the campaign for each mail stored.
+    same_bytes = session.scalars(
+        select(Message).where(Message.campaign == campaign, Message.raw_sha256 == raw_sha256)).first()
+    if same_bytes is not None or not message_id_header:
+        return same_bytes
+    return session.scalars(
+        select(Message).where(Message.campaign == campaign, Message.message_id_header == message_id_header,
+                              Message.body_sha256 == body_sha256).order_by(Message.id)).first()
 
 
 MAX_HEADER_BYTES = 65536

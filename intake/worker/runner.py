@@ -27,6 +27,7 @@ from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from intake.core import crash_points
 from intake.core.blobstore import BlobStore, WriteBehind
@@ -136,6 +137,9 @@ def _record_one(message_id: int, reading: MessageReading | Exception, settings: 
     message = session.get(Message, message_id, with_for_update=True, populate_existing=True)
     if message is None or message.status not in TO_PROCESS:
         return None
+    # A message still waiting has no attachment rows: only the savepoint that
+    # records it writes them, and a failed one is rolled back. No query need say so.
+    set_committed_value(message, "attachments", [])
     if isinstance(reading, Exception):
         error: Exception = reading
     else:
