@@ -68,6 +68,16 @@ class FlushReport:
     waiting_for_limit: int = 0  # unsent replies a send limit holds back, after the flush
     held_until: datetime | None = None  # the earliest one of those goes
 
+    def followed_by(self, later: "FlushReport") -> "FlushReport":
+        """Two flushes of one account in one poll as one: what each did, and what is left after the later."""
+        return FlushReport(
+            sent=self.sent + later.sent, retried=self.retried + later.retried, failed=self.failed + later.failed,
+            remaining=later.remaining, stopped_by=later.stopped_by or self.stopped_by,
+            held=self.held + later.held, held_because=later.held_because or self.held_because,
+            stopped_by_limit=later.stopped_by_limit or self.stopped_by_limit,
+            waiting_for_limit=later.waiting_for_limit, held_until=later.held_until,
+        )
+
     def merged(self, other: "FlushReport") -> "FlushReport":
         """Two accounts' flushes (two campaigns) as one."""
         held = [moment for moment in (self.held_until, other.held_until) if moment is not None]

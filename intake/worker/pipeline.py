@@ -1,5 +1,8 @@
 """One poll: fetch new mail, process what is stored, move it (optional), send what is due.
 
+``intake poll --once`` sends every due reply, and sends as it records: after
+each group of recorded mail that queued enough replies (``_Replies``).
+
 ``run_once`` is the whole scheduled job; ``intake poll --once`` calls it and
 ``intake run`` only schedules it. A file lock keeps it to one runner at a time.
 With the job queue (``jobs.queue``) ``intake run`` polls with
@@ -8,9 +11,10 @@ With the job queue (``jobs.queue``) ``intake run`` polls with
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -25,6 +29,7 @@ from intake.worker.jobs import hand_over_stored
 from intake.worker.reading import parse_pool
 from intake.worker.runner import ProcessReport, process_stored_messages
 from notifier.outbox import FlushReport, flush_outbox
+from notifier.smtp import SmtpSession
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +89,8 @@ def run_once(runtime: Runtime, *, progress: Callable[[str, int, int], None] | No
     only one batch (``outbox.batch_size``)."""
     settings = runtime.settings
     report = RunReport()
-    with single_runner(settings.storage.path):
+    with single_runner(settings.storage.path), ExitStack() as stack:
+        replies = _Replies(runtime, stack) if send else None
         with parse_pool(settings) as pool:
             # Once mail arrives, the office documents' template warms on the other core while the rest is fetched.
             fetched = _then(lambda _done, _total: pool.prepare(office_only=True), _stage(progress, "fetch"))
@@ -93,14 +99,49 @@ def run_once(runtime: Runtime, *, progress: Callable[[str, int, int], None] | No
             report.process = process_stored_messages(
                 settings, session_factory=runtime.session_factory, blobs=runtime.blobs,
                 progress=_stage(progress, "process"), pool=pool,
+                after_commit=replies.after_commit if replies is not None and send_all_due else None,
             )
         _move_processed(runtime, report)
-        if send:
-            for campaign in settings.campaigns:
-                flushed = flush_outbox(runtime.session_factory, campaign.smtp, settings.outbox,
-                                       until_none_due=send_all_due, campaign=campaign.name)
-                report.outbox = flushed if report.outbox is None else report.outbox.merged(flushed)
+        if replies is not None:
+            replies.send_due(until_none_due=send_all_due)
+            report.outbox = replies.report()
     return report
+
+
+class _Replies:
+    """Each campaign's due replies, sent from its own account over one SMTP
+    session kept for the poll. With every due reply to send, they also go out
+    as the mail is recorded (``after_commit``): the parse children read the
+    next mail while the worker waits on the SMTP server, and applicants are
+    answered as their mail is recorded, not after the whole backlog."""
+
+    def __init__(self, runtime: Runtime, stack: ExitStack) -> None:
+        self._runtime = runtime
+        self._sessions = {campaign.name: stack.enter_context(SmtpSession(campaign.smtp))
+                          for campaign in runtime.settings.campaigns}
+        self._reports: dict[str, FlushReport] = {}
+        self._queued_when_sent = 0
+
+    def after_commit(self, processed: ProcessReport) -> None:
+        # Once a batch's worth of replies is queued: a send costs a few queries however few go.
+        if processed.replies_queued - self._queued_when_sent >= self._runtime.settings.outbox.batch_size:
+            self._queued_when_sent = processed.replies_queued
+            self.send_due(until_none_due=True)
+
+    def send_due(self, *, until_none_due: bool) -> None:
+        settings = self._runtime.settings
+        for campaign in settings.campaigns:
+            earlier = self._reports.get(campaign.name)
+            if earlier is not None and earlier.stopped_by:
+                continue  # its server failed in this poll: the next poll tries again
+            flushed = flush_outbox(self._runtime.session_factory, campaign.smtp, settings.outbox,
+                                   send=self._sessions[campaign.name], until_none_due=until_none_due,
+                                   campaign=campaign.name)
+            self._reports[campaign.name] = flushed if earlier is None else earlier.followed_by(flushed)
+
+    def report(self) -> FlushReport | None:
+        reports = list(self._reports.values())
+        return functools.reduce(FlushReport.merged, reports) if reports else None
 
 
 def fetch_for_workers(runtime: Runtime, queue: App) -> RunReport:

@@ -65,9 +65,12 @@ def process_stored_messages(
     progress: Progress | None = None,
     message_ids: Sequence[int] | None = None,
     pool: ParsePool | None = None,
+    after_commit: Callable[[ProcessReport], None] | None = None,
 ) -> ProcessReport:
     """Every stored message (or those of ``message_ids`` still waiting), read
-    and recorded; ``pool``: parse children to use (default: a pool of its own)."""
+    and recorded; ``pool``: parse children to use (default: a pool of its own);
+    ``after_commit``: called with the report so far after each group of
+    messages is committed (a poll sends the replies they queued)."""
     wanted = [MessageStatus.STORED] + ([MessageStatus.FAILED] if include_failed else [])
     query = select(Message.id, Message.raw_sha256, Message.campaign).where(Message.status.in_(wanted)) \
         .order_by(Message.id)
@@ -95,6 +98,8 @@ def process_stored_messages(
                 done += 1
                 if progress:
                     progress(done, len(waiting))
+            if after_commit is not None:
+                after_commit(report)
     return report
 
 

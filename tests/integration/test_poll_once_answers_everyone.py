@@ -19,6 +19,7 @@ import yaml
 from devtools.samples import emails
 from devtools.samples.forms import build_form_docx, sample_applicants
 from tests.fixtures.intake_env import settings_mapping
+from tests.fixtures.schema import execute
 
 pytestmark = pytest.mark.integration
 
@@ -90,3 +91,30 @@ def test_replies_over_the_hourly_limit_wait_and_the_command_says_how_many_and_un
     again = poll_once(tmp_path)  # nothing lost: still waiting, nothing sent twice
     assert len(smtp_sink.messages) == 7
     assert f"因发送上限等待的回复 {APPLICANTS - 7} 封" in again.stdout
+
+
+def test_replies_go_out_as_the_mail_is_recorded_not_after_the_last(tmp_path, dovecot_server, imap_account,
+                                                                      smtp_sink, sqlite_url):
+    """Sixty forms: the worker records them in groups (fifty at most) and
+    sends the replies each group queued before it records the next, so the
+    first applicants are answered while the rest of the backlog is read."""
+    people = sample_applicants(60, seed=6060)
+    for number, person in enumerate(people):
+        sent = datetime(2020, 9, 24, 9, number, tzinfo=CHINA)
+        raw = emails.qq_mail(sender_name=person.name, sender_address=person.email, subject=f"报名表-{person.name}",
+                             body="报名表见附件。", attachments=[(f"{person.name}.docx", build_form_docx(person))],
+                             date=sent)
+        dovecot_server.append(imap_account.username, imap_account.password, "INBOX", raw, msg_time=sent)
+    mapping = settings_mapping(tmp_path=tmp_path, imap_account=imap_account, smtp_sink=smtp_sink,
+                               database_url=sqlite_url)
+    mapping["outbox"].update(batch_size=5)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(mapping, allow_unicode=True), encoding="utf-8")
+
+    done = poll_once(tmp_path)
+
+    assert "发送：成功 60，稍后重试 0，失败 0，待发送 0" in done.stdout
+    assert sorted(mail.rcpt_tos[0] for mail in smtp_sink.messages) == sorted(person.email for person in people)
+    last_recorded = execute(sqlite_url, "SELECT max(processed_at) FROM message")[0][0]
+    answered_before = execute(sqlite_url, "SELECT count(*) FROM outbox_mail WHERE sent_at < :last",
+                              last=last_recorded)[0][0]
+    assert answered_before >= 5, "the first group's replies went out before the last mail was recorded"
