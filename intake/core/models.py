@@ -102,6 +102,8 @@ class Message(Base):
     __table_args__ = (
         Index("ix_message_status", "status"),
         Index("ix_message_campaign_status", "campaign", "status"),
+        # A re-delivered copy is found by its Message-ID (and body) among its campaign's mail.
+        Index("ix_message_campaign_message_id", "campaign", "message_id_header"),
         # The same mail delivered to two centres' mailboxes is a message of each.
         UniqueConstraint("campaign", "raw_sha256", name="uq_message_campaign_raw_sha256"),
     )
@@ -113,7 +115,7 @@ class Message(Base):
     raw_sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     # As read from the raw bytes at ingest (the duplicate-delivery key); replies thread on it.
-    message_id_header: Mapped[str | None] = mapped_column(String(998), index=True)
+    message_id_header: Mapped[str | None] = mapped_column(String(998))
     # The ids in the References header, in header order; a reply's References continue them.
     references_header: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     body_sha256: Mapped[str] = mapped_column(String(64))

@@ -134,50 +134,50 @@ def store_fetched_batch(
         seen = set(session.scalars(select(MailboxEntry.uid).where(
             MailboxEntry.account == account, MailboxEntry.folder == folder, MailboxEntry.uidvalidity == uidvalidity,
             MailboxEntry.uid.in_([mail.uid for mail in batch]))))
-        is_new = [mail.uid not in seen and _store_row(mail, raw_sha, session=session, campaign=campaign,
-                                                      account=account, folder=folder, uidvalidity=uidvalidity)
-                  for mail, raw_sha in zip(batch, raw_sha256s)]
+        fresh = [(mail, raw_sha, *_copy_keys(mail.raw)) for mail, raw_sha in zip(batch, raw_sha256s)
+                 if mail.uid not in seen]
+        copies = stored_copies(session=session, campaign=campaign, raw_sha256s=[item[1] for item in fresh],
+                               message_id_headers=[item[2] for item in fresh if item[2]])
+        new_uids = set()
+        for mail, raw_sha, message_id_header, body_sha in fresh:
+            message = existing = copies.find(raw_sha, message_id_header, body_sha)
+            if existing is None:
+                message = _new_message(mail, raw_sha, message_id_header, body_sha, campaign)
+                session.add(message)
+                copies.add(message)
+                new_uids.add(mail.uid)
+            session.add(MailboxEntry(account=account, folder=folder, uidvalidity=uidvalidity, uid=mail.uid,
+                                     raw_sha256=raw_sha, message=message, is_duplicate=existing is not None))
         if batch:
             cursor.last_uid = max(cursor.last_uid, *(mail.uid for mail in batch))
     for _ in batch:
         crash_points.reached("after_message_commit")
-    return is_new
+    return [mail.uid in new_uids for mail in batch]
 
 
-def _store_row(fetched: FetchedMail, raw_sha: str, *, session: Session, campaign: str, account: str,
-               folder: str, uidvalidity: int) -> bool:
-    """The rows for one mail not seen before at its place in the mailbox; True when it is a new message."""
-    head, body = _split_head(fetched.raw)
-    message_id_header = read_message_id(head)
-    body_sha = hashlib.sha256(body).hexdigest()
-    existing = find_same_message(session=session, campaign=campaign, raw_sha256=raw_sha,
-                                 message_id_header=message_id_header, body_sha256=body_sha)
-    if existing is None:
-        message = Message(
-            campaign=campaign,
-            raw_sha256=raw_sha,
-            size=fetched.size if fetched.headers_only else len(fetched.raw),
-            message_id_header=message_id_header,
-            body_sha256=body_sha,
-            received_at=fetched.internaldate,
-            status=MessageStatus.TOO_LARGE if fetched.headers_only else MessageStatus.STORED,
-            defects=[too_large_notice(fetched.size, None)] if fetched.headers_only else [],
-        )
-        if fetched.headers_only:  # never processed: who sent it, for staff, from the header block
-            headers = parse_mail(fetched.raw)
-            message.subject, message.from_name = headers.subject[:2000], headers.from_name[:500]
-            message.from_address = headers.from_address
-        session.add(message)
-        session.flush()
-    else:
-        message = existing
-    session.add(
-        MailboxEntry(
-            account=account, folder=folder, uidvalidity=uidvalidity, uid=fetched.uid,
-            raw_sha256=raw_sha, message_id=message.id, is_duplicate=existing is not None,
-        )
+def _copy_keys(raw: bytes) -> tuple[str | None, str]:
+    """What tells a re-delivered copy of a mail: its Message-ID and its body's digest."""
+    head, body = _split_head(raw)
+    return read_message_id(head), hashlib.sha256(body).hexdigest()
+
+
+def _new_message(fetched: FetchedMail, raw_sha: str, message_id_header: str | None, body_sha: str,
+                 campaign: str) -> Message:
+    message = Message(
+        campaign=campaign,
+        raw_sha256=raw_sha,
+        size=fetched.size if fetched.headers_only else len(fetched.raw),
+        message_id_header=message_id_header,
+        body_sha256=body_sha,
+        received_at=fetched.internaldate,
+        status=MessageStatus.TOO_LARGE if fetched.headers_only else MessageStatus.STORED,
+        defects=[too_large_notice(fetched.size, None)] if fetched.headers_only else [],
     )
-    return existing is None
+    if fetched.headers_only:  # never processed: who sent it, for staff, from the header block
+        headers = parse_mail(fetched.raw)
+        message.subject, message.from_name = headers.subject[:2000], headers.from_name[:500]
+        message.from_address = headers.from_address
+    return message
 
 
 def too_large_notice(size: int, cap_mb: float | None) -> str:
@@ -186,22 +186,45 @@ def too_large_notice(size: int, cap_mb: float | None) -> str:
             "原邮件仍在邮箱中，请在网页邮箱中查看，必要时请发件人压缩附件后重新发送。")
 
 
-def find_same_message(
-    *, session: Session, campaign: str, raw_sha256: str, message_id_header: str | None, body_sha256: str
-) -> Message | None:
-    """The message of ``campaign`` this mail is a copy of. The same mail sent to
-    two centres' mailboxes is a message of each: each centre answers it."""
-    # A re-delivery adds Received: headers but keeps Message-ID and body; a reused
-    # Message-ID with a different body is a different message.
-    # Two lookups, each by an index: asked with OR in one query, SQLite read
-    # every message of the campaign for each mail stored.
-    same_bytes = session.scalars(
-        select(Message).where(Message.campaign == campaign, Message.raw_sha256 == raw_sha256)).first()
-    if same_bytes is not None or not message_id_header:
-        return same_bytes
-    return session.scalars(
-        select(Message).where(Message.campaign == campaign, Message.message_id_header == message_id_header,
-                              Message.body_sha256 == body_sha256).order_by(Message.id)).first()
+class StoredCopies:
+    """The messages of one campaign that fetched mail may be copies of, by the keys that tell a copy."""
+
+    def __init__(self, messages: list[Message]) -> None:
+        self._by_bytes: dict[str, Message] = {}
+        self._by_id_and_body: dict[tuple[str, str], Message] = {}
+        for message in sorted(messages, key=lambda message: message.id):
+            self.add(message)
+
+    def add(self, message: Message) -> None:
+        self._by_bytes.setdefault(message.raw_sha256, message)
+        if message.message_id_header:
+            self._by_id_and_body.setdefault((message.message_id_header, message.body_sha256), message)
+
+    def find(self, raw_sha256: str, message_id_header: str | None, body_sha256: str) -> Message | None:
+        """The message this mail is a copy of: the same bytes, else (the first
+        with) the same Message-ID and body. A re-delivery adds Received:
+        headers but keeps Message-ID and body; a reused Message-ID with a
+        different body is a different message."""
+        same_bytes = self._by_bytes.get(raw_sha256)
+        if same_bytes is not None or not message_id_header:
+            return same_bytes
+        return self._by_id_and_body.get((message_id_header, body_sha256))
+
+
+def stored_copies(*, session: Session, campaign: str, raw_sha256s: list[str],
+                  message_id_headers: list[str]) -> StoredCopies:
+    """The messages of ``campaign`` a batch of fetched mail may be copies of.
+    The same mail sent to two centres' mailboxes is a message of each: each
+    centre answers it. Two lookups, each by an index (asked with OR in one
+    query, SQLite read every message of the campaign)."""
+    found: list[Message] = []
+    if raw_sha256s:
+        found += session.scalars(select(Message).where(
+            Message.campaign == campaign, Message.raw_sha256.in_(raw_sha256s)))
+    if message_id_headers:
+        found += session.scalars(select(Message).where(
+            Message.campaign == campaign, Message.message_id_header.in_(message_id_headers)))
+    return StoredCopies(list({message.id: message for message in found}.values()))
 
 
 MAX_HEADER_BYTES = 65536

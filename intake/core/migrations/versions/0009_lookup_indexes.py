@@ -13,8 +13,10 @@ down_revision = '0008'
 branch_labels = None
 depends_on = None
 
-# Two lookups made for every mail read every row of a table, so a poll that
-# answered a thousand mails read about a million rows:
+# Lookups made for every mail read every row of a table (or of a campaign),
+# so a poll that answered a thousand mails read about a million rows:
+# - a fetched mail is looked up among its campaign's by its Message-ID (a
+#   re-delivered copy): the Message-ID index becomes (campaign, Message-ID);
 # - each reply queued first counts the replies its address got in the last
 #   24 hours (the loop and flood guard), by the address in lower case: an
 #   index on that expression (both backends index expressions);
@@ -23,6 +25,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.drop_index('ix_message_message_id_header', table_name='message')
+    op.create_index('ix_message_campaign_message_id', 'message', ['campaign', 'message_id_header'])
     op.create_index('ix_outbox_recipient_created', 'outbox_mail', [sa.text('lower(to_address)'), 'created_at'])
     op.create_index('ix_application_version_message_id', 'application_version', ['message_id'])
 
@@ -30,3 +34,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_application_version_message_id', table_name='application_version')
     op.drop_index('ix_outbox_recipient_created', table_name='outbox_mail')
+    op.drop_index('ix_message_campaign_message_id', table_name='message')
+    op.create_index('ix_message_message_id_header', 'message', ['message_id_header'])
