@@ -40,7 +40,7 @@ from typing import Any, Callable
 
 import parsers
 from parsers.errors import ParseError, TooLarge
-from parsers.sandbox_confinement import Limits, confine_parse, confine_template
+from parsers.sandbox_confinement import ForkBaseline, Limits, confine_parse, confine_template, fork_baseline
 from parsers.sandbox_wire import ENDED, STARTED, TEMPLATE_MESSAGE, receive_frame, send_frame
 from parsers.text.labels import label_index
 
@@ -133,9 +133,10 @@ def _serve(control: socket.socket, func: Callable[..., Any], limits: Limits, tem
                 ticket, core = pickle.loads(message)  # from the worker, which is trusted
                 [channel] = descriptors
                 work_dir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=temp_root)
+                baseline = fork_baseline()
                 pid = os.fork()
                 if pid == 0:
-                    _parse_one(channel, func, limits, work_dir, core)
+                    _parse_one(channel, func, limits, work_dir, core, baseline)
                 # Also set here: the worker may kill the group before the child has set it.
                 try:
                     os.setpgid(pid, pid)
@@ -186,12 +187,13 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _parse_one(channel_fd: int, func: Callable[..., Any], limits: Limits, work_dir: str, core: int | None) -> None:
+def _parse_one(channel_fd: int, func: Callable[..., Any], limits: Limits, work_dir: str, core: int | None,
+               baseline: ForkBaseline) -> None:
     """The child: one file, one outcome, exit. Never returns."""
     code = 0
     try:
         channel = socket.socket(fileno=channel_fd)
-        confine_parse(work_dir, keep=[channel_fd], limits=limits, core=core)
+        confine_parse(work_dir, keep=[channel_fd], limits=limits, core=core, baseline=baseline)
         call = receive_frame(channel)
         if call is None:  # the worker gave up on this call before sending it
             return

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import parsers
-from parsers import sandbox, sandbox_template
+from parsers import sandbox, sandbox_confinement, sandbox_template
 from parsers.options import ParseOptions
 from parsers.sandbox import ChildCrashed, Limits, map_isolated, run_isolated
 from parsers.errors import CorruptFile, ParseError, ParseTimeout, TooLarge
@@ -210,3 +210,19 @@ def test_a_file_refused_unread_needs_no_child_and_says_why_as_parse_would():
     with pytest.raises(TooLarge) as refused:
         parsers.parse("big.pdf", b"%PDF" + b"0" * 1000, options=options)
     assert str(refused.value) == str(parsers.refused_unread(b"%PDF" + b"0" * 1000, options))
+
+
+def test_a_child_is_limited_from_what_the_template_measured_before_forking_it(monkeypatch):
+    """The template reads its own size before each fork (the child starts
+    with the same) and counts its user's processes at most once a second."""
+    counted = []
+    monkeypatch.setattr(sandbox_confinement, "_process_count", None)
+    monkeypatch.setattr(sandbox_confinement, "_processes_of_this_user", lambda: counted.append(1) or 40)
+
+    first, second = sandbox_confinement.fork_baseline(), sandbox_confinement.fork_baseline()
+
+    assert first.processes == second.processes == 40 and len(counted) == 1
+    assert first.address_space > 0
+    monkeypatch.setattr(sandbox_confinement, "_process_count", (time.monotonic() - 2, 40))
+    sandbox_confinement.fork_baseline()
+    assert len(counted) == 2
