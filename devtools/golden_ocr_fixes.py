@@ -1,8 +1,9 @@
 """The golden files that pin OCR reading fixes first shown by unit tests
 only: a form's answers typed in a Kai face and scanned, a row of labels
 over answers beside a pasted photo, photographed, and a form printed from a
-spreadsheet, scanned. ``devtools.golden_inputs`` builds them with the other
-image cases.
+spreadsheet, scanned; and four flatbed scans of the bench's tuning draws
+where gaps, label lines, check marks and boxes drawn as cells were lost. ``devtools.golden_inputs``
+builds them with the other image cases.
 
 The first two are Word forms printed to PDF by LibreOffice, rendered, marked
 by hand where a case needs it (a line struck out with a pen) and captured as
@@ -23,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from devtools.golden_images import PrintedPage, built_images, phone_jpeg
 from devtools.golden_word import DECLARATION, EXPERTISE, MODES, Cell, WordForm, typed_ticks
 from devtools.samples import scans
+from devtools.samples.unseen_corpus import build_unseen_corpus
 
 PRINT_FACE = "Noto Serif CJK SC"  # this machine's stand-in for 宋体
 ANSWER_FACE = "AR PL UKai CN"  # its stand-in for 楷体, the face many applicants type their answers in
@@ -223,6 +225,38 @@ def spreadsheet_page() -> Image.Image:
     return page
 
 
+# ---- flatbed scans of the bench's tuning draw -----------------------------------
+
+TUNING_APPLICANTS = 8  # files per draw of the bench's TUNING seeds (never the held-out ones)
+TUNING_DPI = 200
+TUNING_SCANS = {  # case: (the draw's seed, its scan_jpg file, where the page is cut, as a share of its height)
+    "26-inline-gaps-scan.jpg": (31, "04-inline", 0.56),
+    "27-paragraph-gaps-scan.jpg": (31, "02-paragraphs", 0.62),
+    "28-check-mark-ticks-scan.jpg": (31, "03-grid6", 0.333),
+    "29-box-cells-scan.jpg": (34, "00-mixed", 0.41),
+}
+
+
+def tuning_scans(only: str = "") -> dict[str, bytes]:
+    """26–29: flatbed scans of the bench's TUNING draws (``--family unseen
+    --seed S --applicants 8``) where the failures were seen, resampled to
+    200 dpi greyscale and cut below the rows each case is about."""
+    wanted = {name: case for name, case in TUNING_SCANS.items() if name.startswith(only)}
+    drawn = {seed: {item.name: item.data for item in build_unseen_corpus(("scan_jpg",), TUNING_APPLICANTS, seed)}
+             for seed in sorted({seed for seed, _, _ in wanted.values()})}
+    out = {}
+    for name, (seed, file, bottom) in wanted.items():
+        page = Image.open(io.BytesIO(drawn[seed][f"scan_jpg/{file}"]))
+        scale = TUNING_DPI / page.info.get("dpi", (300, 300))[0]
+        size = (round(page.width * scale), round(page.height * scale))
+        page = page.convert("L").resize(size, Image.Resampling.LANCZOS)
+        data = io.BytesIO()
+        page.crop((0, 0, page.width, round(page.height * bottom))).save(data, "JPEG", quality=60,
+                                                                         dpi=(TUNING_DPI, TUNING_DPI))
+        out[name] = data.getvalue()
+    return out
+
+
 # ---- building ------------------------------------------------------------------
 
 def printed_pages() -> dict[str, PrintedPage]:
@@ -238,4 +272,4 @@ def drawn_pages() -> dict[str, Callable[[], bytes]]:
 
 def ocr_fix_files(only: str = "") -> dict[str, bytes]:
     """The cases whose file name starts with ``only``, built."""
-    return built_images(printed_pages(), drawn_pages(), only)
+    return {**built_images(printed_pages(), drawn_pages(), only), **tuning_scans(only)}

@@ -6,10 +6,13 @@
    in one batch.
 3. The label cells tell what each value cell should hold: a value next to
    "身份证号码" is read as digits (Tesseract re-reads those with a digit
-   whitelist), tick-box cells are re-read from the ink (``tick_marks``);
-   ``cell_hints`` gives each cell its hint.
+   whitelist), tick-box cells are re-read from the ink (``tick_marks``),
+   and boxes drawn as cells of their row join the options after them
+   (``box_cells``); ``cell_hints`` gives each cell its hint.
 4. Rows come out in reading order, table rows and loose lines merged top
-   to bottom, as the text-PDF reader gives them. Every cell keeps its box,
+   to bottom, as the text-PDF reader gives them; a gap the writer left
+   stays a space, and a label alone on a cell's first line stays apart from
+   the answer under it. Every cell keeps its box,
    mapped back through the page's ``Placement`` (``page_images``) onto the
    page staff are shown: the image as sent, or the PDF page in points.
 """
@@ -21,6 +24,7 @@ import cv2
 import numpy as np
 
 from parsers.ocr import tick_marks
+from parsers.ocr.box_cells import joined_box_cells
 from parsers.ocr.cell_hints import inline_label, tick_hints, value_hints
 from parsers.ocr.engines import OcrEngine, correct, text_lines
 from parsers.ocr.engines.readings import is_stray_marks
@@ -183,9 +187,14 @@ def _drop_non_text(ink: np.ndarray) -> None:
 
 
 def _join_text(left: str, right: str) -> str:
-    if left and right and left[-1].isascii() and left[-1].isalnum() and right[0].isascii() and right[0].isalnum():
-        return left + " " + right
-    return left + right
+    """Two pieces of a loose line as one text. Pieces are cut at gaps wider
+    than a gap the writer leaves (``engines.crops.WRITTEN_GAP``), so the
+    gap stays a space, as it does within a cell: it parts a label from its
+    answer ("可服务时间　每周二"); but not inside a label padded to width
+    ("姓　　名："), whose first piece only starts a label."""
+    if not (left and right) or (label_index().is_label_start(left) and not _reads_as_label(left)):
+        return left + right
+    return f"{left} {right}"
 
 
 def _merge_loose(row: list[_Piece]) -> list[_Piece]:
@@ -268,6 +277,21 @@ def _reads_as_label(text: str) -> bool:
     return label is not None and not label.unknown
 
 
+def _cell_text(text: str) -> str:
+    """A cell's lines as one (wrapping is layout), except a label alone on
+    the first line, which stays apart from the answer under it
+    ("从业经历（限500字）" over the work history), as a .docx cell's
+    paragraphs do; not a label that wraps on ("*身份证号" over "码：440883…",
+    "*联系电话" over "（手机）")."""
+    first, _, rest = text.partition("\n")
+    following = next((line for line in rest.splitlines() if line.strip()), "")
+    joined = unwrap(text)
+    if (following and _reads_as_label(first) and not _reads_as_label(first + following)
+            and len(inline_label(joined).strip()) <= len(first.strip())):
+        return first.strip() + "\n" + unwrap(rest)
+    return joined
+
+
 def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: int = 1) -> list[TextRow]:
     """Rows of one page image; ``page_number`` (1-based) goes into the cells' boxes."""
     original = to_grey(image)
@@ -307,9 +331,13 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
         confidences = [piece.confidence if piece.has_ink else 1.0 for piece in row]
         for piece, text in zip(row, row_with_labels_restored(label_index(), [p.text for p in row], confidences)):
             piece.text = text
+    line_height = _line_height(page)
     for number, (_, _, _, in_table, _) in enumerate(placed):
         if not in_table:
             rows[number] = _merge_loose(rows[number])
+        else:
+            counts = [_ink_count(page, piece.box) if piece.box[2] > piece.box[0] else 0 for piece in rows[number]]
+            rows[number] = joined_box_cells(rows[number], counts, line_height)
     placed, rows = _join_paragraphs(placed, rows)
     loose_pieces = {id(piece) for (_, _, _, in_table, _), row in zip(placed, rows) if not in_table for piece in row}
     todo = [piece for row in rows for piece in row if piece.has_ink]
@@ -323,7 +351,6 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
     else:
         for piece in reread:
             piece.text = correct(piece.text, piece.hint)
-    line_height = _line_height(page)
     for piece in todo:
         if piece.text and piece.hint == "ticks":
             ink = _piece_ink(page, piece)
@@ -345,7 +372,7 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
 
     out: list[TextRow] = []
     for (_, _, _, in_table, starts_table), row in zip(placed, rows):
-        cells = tuple(unwrap(p.text) for p in row)
+        cells = tuple(_cell_text(p.text) for p in row)
         if not any(cells) and not in_table and not any(p.has_ink for p in row):
             continue  # an unreadable line is kept (empty, confidence 0): a long answer it was part of is flagged
         # A cell with ink that could not be read (handwriting, a smudge)

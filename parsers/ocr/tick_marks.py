@@ -29,11 +29,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from parsers.ocr.option_stretches import starts_with_upright, stretches_by_line
 from parsers.schema import load_schema
 from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS, short_form
 
 # The marks a docx uses, and what OCR makes of them.
-TICKED_LOOKALIKES = TICKED_MARKS + "回国团図田区凶囚VvY∨～~丶"
+TICKED_LOOKALIKES = TICKED_MARKS + "回国团図田区凶囚VvY∨～~丶×X"  # (×, X: a crossed box, ☒)
 UNTICKED_LOOKALIKES = UNTICKED_MARKS + "口〇OoD0"
 # A check mark written instead of a box ("✓行业发展") read as its long stroke
 # alone: a tick only when the boxes in the ink leave room for it (``_strokes_as_ticks``).
@@ -266,6 +267,46 @@ def _strokes_as_ticks(text: str, found: list[tuple[int, int, str]], states: list
     return any(strokes) and bool(boxes) and all(not box.ticked for box in boxes) and len(boxes) == len(found) - ticked
 
 
+def marks_by_stretches(text: str, ink: np.ndarray | None, line_height: int, found: list[tuple[int, int, str]],
+                    boxes: list[Box]) -> list[str] | None:
+    """Each option ticked or not, told by the ink line by line: each option
+    OCR read stands apart with its mark, and one whose stretch of ink starts
+    with an empty box is not ticked, one starting with a check mark written
+    instead of the box is. None unless the cell's lines and stretches match
+    the options one for one and every box found starts one of them."""
+    if ink is None or not boxes:
+        return None
+    text_lines = [line for line in text.split("\n") if line.strip()]
+    options = tuple(option for _, _, option in found)
+    per_line = [[option for *_, option in options_in(line, options)] for line in text_lines]
+    if [option for line in per_line for option in line] != list(options):
+        return None
+    lines = stretches_by_line(ink, line_height)
+    if len(lines) != len(text_lines):
+        return None
+    # Each option, its stretch's width (its name's, after a box), the box starting it, where it starts.
+    placed: list[tuple[str, int, Box | None, tuple[int, int, int]]] = []
+    for (top, bottom, stretches), line, names in zip(lines, text_lines, per_line):
+        first = options_in(line, options)[0][0] if names else len(line)
+        if len(stretches) == len(names) + 1 and re.search(r"[\u4e00-\u9fffA-Za-z]", line[:first]):
+            stretches = stretches[1:]  # the question's label, before its options
+        if len(stretches) != len(names):
+            return None
+        for name, (left, right) in zip(names, stretches):
+            box = next((b for b in boxes if top - line_height // 2 <= b.y0 < bottom and
+                        abs(b.x0 - left) <= line_height // 3), None)
+            placed.append((name, right - left if box is None else right - box.x1, box, (top, bottom, left)))
+    if sum(box is not None for _, _, box, _ in placed) != len(boxes):
+        return None
+    # A stretch with no box holds a mark besides its name: wider than the name at the boxed names' pitch.
+    pitch = float(np.median([width / len(name) for name, width, box, _ in placed if box is not None]))
+    if any(box is None and width < len(name) * pitch + 0.5 * line_height for name, width, box, _ in placed):
+        return None
+    if any(box is None and starts_with_upright(ink, *start, line_height) for _, _, box, start in placed):
+        return None  # a box that was not found (drawn large, or against another), not a check mark
+    return ["unticked" if box is not None and not box.ticked else "ticked" for _, _, box, _ in placed]
+
+
 def _odd_bracket_marks(text: str, found: list[tuple[int, int, str]]) -> bool:
     """A bracket holding something that is no known tick glyph."""
     for _start, end, _option in found:
@@ -298,8 +339,10 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
     if labelled and len(boxes) == len(found) + 1:
         boxes = boxes[1:]  # the label's sample box, first on the line
     brackets = find_brackets(ink, line_height) if ink is not None and bracketed else []
-    if all(mark is None for mark in text_marks) and len(boxes) != len(found) and not _strokes_as_ticks(
-            flat, found, text_marks, boxes):
+    # Fewer boxes than options: check marks may stand in for the others.
+    stretched = marks_by_stretches(text, ink, line_height, found, boxes) if len(boxes) < len(found) else None
+    if all(mark is None for mark in text_marks) and len(boxes) != len(found) and stretched is None and not (
+            _strokes_as_ticks(flat, found, text_marks, boxes)):
         return text, confidence  # options named in prose, not tick boxes
     if brackets and len(brackets) == len(found):
         states = ["ticked" if bracket.ticked else "unticked" for bracket in brackets]
@@ -332,6 +375,12 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
             # boxes found are exactly the options not ticked.
             for n in unmarked:
                 states[n] = "unticked"
+            confidence = min(confidence, 0.9)
+        elif unmarked and stretched is not None and all(t is None or t == g for t, g in zip(states, stretched)):
+            # A check mark written in place of a box, which OCR dropped: each
+            # option's mark and name stand apart in the ink, and the options
+            # without a box before them are the ticked ones.
+            states = stretched
             confidence = min(confidence, 0.9)
         elif unmarked and _strokes_as_ticks(flat, found, states, boxes):
             # Check marks read as strokes, and the empty boxes found are

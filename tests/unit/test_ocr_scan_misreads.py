@@ -184,7 +184,7 @@ def test_a_rules_stub_guessed_as_a_one_neither_joins_nor_doubts_the_line_it_ends
     row = [_piece(162, 461, "专业领域：政策解读"), _piece(492, 672, "数字化转型"), _piece(1312, 1330, "1", confidence=0.42)]
     row[-1].box = (690, 100, 708, 136)
     [cell] = _merge_loose(row)
-    assert cell.text == "专业领域：政策解读数字化转型" and cell.confidence > 0.9
+    assert cell.text == "专业领域：政策解读 数字化转型" and cell.confidence > 0.9
 
 
 def test_a_zero_between_letters_of_a_mail_host_is_an_o():

@@ -8,6 +8,11 @@ import numpy as np
 
 INK_LEVEL = 160  # grey level below which a pixel of a (flattened) page is ink
 SPECK_PIXELS = 12  # ink pixels a crop may hold and still be empty (dust, a speck)
+# A blank between two characters wider than this many text heights is a
+# gap the writer left ("学历及学位　大专", "1977年7月25日　43岁"), which the
+# recogniser drops; a full-width comma or bracket leaves under 0.9 of its box
+# blank, and characters of one word far less.
+WRITTEN_GAP = 1.0
 
 
 def as_bgr(image: np.ndarray) -> np.ndarray:
@@ -89,6 +94,47 @@ def unread_ink(line: np.ndarray, centres: list[float] | None) -> bool:
                 start - reach <= c <= x + reach for c in centres):
             return True
     return False
+
+
+def with_written_gaps(line: np.ndarray, text: str, chars: list[float],
+                      centres: list[float] | None) -> tuple[str, list[float]]:
+    """A line crop's reading (its text, each character's probability and
+    middle in the crop's pixels) with the gaps the writer left as spaces:
+    one before each character that follows a blank wider than
+    ``WRITTEN_GAP`` text heights, where the recogniser read none; and none
+    where it read one between a Chinese character and an opening bracket
+    ("证件号码 (身份证）"), the bracket's own blank (its stroke is set at
+    the right of its box), unless the blank is that wide."""
+    if centres is None or len(centres) != len(text) or len(chars) != len(text) or line.size == 0:
+        return text, chars
+    keep = [n for n in range(len(text)) if not (
+        0 < n < len(text) - 1 and text[n] == " " and _is_han(text[n - 1]) and text[n + 1] in "(（")]
+    text, chars, centres = "".join(text[n] for n in keep), [chars[n] for n in keep], [centres[n] for n in keep]
+    dark = as_grey(line) < INK_LEVEL
+    rows = np.where(dark.any(axis=1))[0]
+    if not len(rows):
+        return text, chars
+    height = int(rows[-1] - rows[0] + 1)
+    blank = dark.sum(axis=0) < 2  # a pixel of dust does not fill a gap
+    spaced, probabilities = text[:1], chars[:1]
+    for number in range(1, len(text)):
+        stretch = blank[max(0, int(centres[number - 1])):max(0, int(centres[number]))]
+        if not (text[number].isspace() or text[number - 1].isspace()) and _longest_run(stretch) > WRITTEN_GAP * height:
+            spaced, probabilities = spaced + " ", [*probabilities, 1.0]  # a space is sure
+        spaced, probabilities = spaced + text[number], [*probabilities, chars[number]]
+    return spaced, probabilities
+
+
+def _is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
+
+
+def _longest_run(flags: np.ndarray) -> int:
+    longest = run = 0
+    for flag in flags:
+        run = run + 1 if flag else 0
+        longest = max(longest, run)
+    return longest
 
 
 def has_ink(image: np.ndarray) -> bool:

@@ -40,7 +40,7 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from parsers.ocr.engines.base import OcrEngine, OcrLine
-from parsers.ocr.engines.crops import INK_LEVEL, as_bgr, as_grey, has_ink, text_lines, unread_ink
+from parsers.ocr.engines.crops import INK_LEVEL, as_bgr, as_grey, has_ink, text_lines, unread_ink, with_written_gaps
 from parsers.ocr.engines.readings import (EMAIL_IN_TEXT, correct, correct_lines, emails_in, has_cjk, is_stray_marks,
                                          ng_read_as_nq, same_email)
 from parsers.ocr.engines.tesseract import TesseractEngine
@@ -320,7 +320,8 @@ class RapidEngine(OcrEngine):
         texts: list[list[tuple[str, float, bool, list[float]]]] = [[] for _ in items]
         skipped: set[int] = set()  # cells with a mark no character was read at
         for crop, (owner, full), reading in zip(crops, owners, self.recognise_chars(crops)):
-            texts[owner].append((reading.text, reading.score, full, reading.chars))
+            text, chars = with_written_gaps(crop, reading.text, reading.chars, reading.centres)
+            texts[owner].append((text, reading.score, full, chars))
             if reading.text.strip() and unread_ink(crop, reading.centres):
                 skipped.add(owner)
         out: list[tuple[str, float]] = []

@@ -7,6 +7,7 @@ from typing import Iterable
 
 from parsers.text.place_names import with_legal_form_restored, with_place_names_restored
 from parsers.text.fields import with_period_semicolons
+from parsers.text.labels import label_index
 
 _CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
@@ -29,6 +30,10 @@ _ZERO_IN_WORD = re.compile(r"(?<=[A-Za-z])0(?=[A-Za-z])")
 # An address has no spaces: one between two letters or digits before the @
 # is the gap an underscore leaves above the line ("huang hz1" for huang_hz1).
 _UNDERSCORE_GAP = re.compile(r"(?<=[A-Za-z0-9]) (?=[A-Za-z0-9][A-Za-z0-9._%+\-]*@)")
+# The same in a line that holds more than the address ("电子邮件huang hz3@126.com"):
+# the word before the gap is the address's, unless it is its label ("Email abc@…").
+_GAPPED_ADDRESS = re.compile(r"(?<![A-Za-z0-9._%+\-])([A-Za-z0-9][A-Za-z0-9._%+\-]*)"
+                             r" (?=[A-Za-z0-9][A-Za-z0-9._%+\-]*@)")
 # In pinyin a q begins a syllable and an i or a u follows it; after a vowel
 # and an n it can only be the g of -ng read as q ("zhanqwei", "huanq_hz1").
 # (After a consonant it may be an initial: "wangqm" is 王秋明.)
@@ -70,11 +75,17 @@ def correct(text: str, hint: str) -> str:
         if hint != "name" and any(mark in text for mark in _SENTENCE_MARKS):
             text = _COMMA_AS_DOT.sub("，", text)
         text = _COLON_AS_DOTS.sub("：", text)
+        text = _GAPPED_ADDRESS.sub(lambda gap: gap.group(0) if _is_label(gap.group(1)) else gap.group(1) + "_", text)
         if hint != "name":
             label, colon, answer = text.rpartition("：") if "：" in text else text.rpartition(":")
             text = label + colon + with_legal_form_restored(with_place_names_restored(answer))
         text = with_period_semicolons(text)
     return text
+
+
+def _is_label(word: str) -> bool:
+    label = label_index().read(word)
+    return label is not None and not label.unknown
 
 
 def _o_in_host(address: str) -> str:
