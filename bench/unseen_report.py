@@ -14,6 +14,7 @@ UNSEEN_ACCURACY_TARGETS = {"docx": 99.5, "doc": 99.5, "wps": 99.5, "text_pdf": 9
                            "scan_jpg": 98, "photo_jpg": 95}
 UNSEEN_SILENT_OVERALL = 0.2  # % at most, all files together
 UNSEEN_SILENT_EACH = 0.5  # % at most, in every format and every layout family
+UNSEEN_OCR_RATIO = 1.5  # the OCR path per page, at most this many single-threaded full-page passes
 
 
 def _fmt(value, digits: int = 1, suffix: str = "") -> str:
