@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from parsers.ocr.engines.crops import text_lines
+from parsers.ocr.engines.crops import longest_run, text_lines
 
 # Options of a list stand apart by a gap wider than this many lines; the gap
 # between a mark and its option's name, or between the name's characters, is narrower.
@@ -37,12 +37,7 @@ def starts_with_upright(ink: np.ndarray, top: int, bottom: int, left: int, line_
     most of a line tall (a box's side, where the box was not found: drawn
     against another): no check mark, which is all slants."""
     edge = ink[top:bottom, left:left + max(3, line_height // 6)] > 0
-    longest = 0
-    for column in edge.T:
-        rows = np.flatnonzero(column)
-        if len(rows):
-            runs = np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1)
-            longest = max(longest, max(len(run) for run in runs))
+    longest = max((longest_run(column) for column in edge.T), default=0)
     return longest >= UPRIGHT * line_height
 
 

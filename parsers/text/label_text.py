@@ -29,6 +29,11 @@ class _WidthFolds(dict):
 _WIDTH_FOLDS = _WidthFolds()
 
 
+def is_han(char: str) -> bool:
+    """A Chinese character (the unified ideographs and extension A)."""
+    return "\u3400" <= char <= "\u9fff"
+
+
 def fold(text: str) -> str:
     """Width-fold character by character so indices match the original."""
     return text.translate(_WIDTH_FOLDS)

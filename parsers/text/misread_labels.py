@@ -22,7 +22,7 @@ from typing import Optional
 
 from parsers.options import DEFAULT_REVIEW_BELOW
 from parsers.schema import load_schema
-from parsers.text.label_text import IGNORED, label_key_text
+from parsers.text.label_text import IGNORED, is_han, label_key_text
 from parsers.text.labels import LabelIndex
 
 MIN_CHARS = 3
@@ -38,10 +38,6 @@ def _vocabulary() -> tuple[str, ...]:
     return tuple(sorted(word for word in words if len(word) >= 2))
 
 
-def _is_han(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff"
-
-
 def _one_character_fixes(text: str, words: tuple[str, ...]) -> set[str]:
     """``text`` with one Chinese character replaced so that a word of
     ``words`` stands whole where all its other characters already stood."""
@@ -49,7 +45,7 @@ def _one_character_fixes(text: str, words: tuple[str, ...]) -> set[str]:
     for word in words:
         for start in range(len(text) - len(word) + 1):
             differ = [at for at in range(len(word)) if text[start + at] != word[at]]
-            if len(differ) == 1 and _is_han(text[start + differ[0]]) and _is_han(word[differ[0]]):
+            if len(differ) == 1 and is_han(text[start + differ[0]]) and is_han(word[differ[0]]):
                 at = start + differ[0]
                 fixed.add(text[:at] + word[differ[0]] + text[at + 1:])
     return fixed

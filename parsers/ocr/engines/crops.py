@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from parsers.text.label_text import is_han
+
 INK_LEVEL = 160  # grey level below which a pixel of a (flattened) page is ink
 SPECK_PIXELS = 12  # ink pixels a crop may hold and still be empty (dust, a speck)
 # A blank between two characters wider than this many text heights is a
@@ -108,7 +110,7 @@ def with_written_gaps(line: np.ndarray, text: str, chars: list[float],
     if centres is None or len(centres) != len(text) or len(chars) != len(text) or line.size == 0:
         return text, chars
     keep = [n for n in range(len(text)) if not (
-        0 < n < len(text) - 1 and text[n] == " " and _is_han(text[n - 1]) and text[n + 1] in "(（")]
+        0 < n < len(text) - 1 and text[n] == " " and is_han(text[n - 1]) and text[n + 1] in "(（")]
     text, chars, centres = "".join(text[n] for n in keep), [chars[n] for n in keep], [centres[n] for n in keep]
     dark = as_grey(line) < INK_LEVEL
     rows = np.where(dark.any(axis=1))[0]
@@ -119,22 +121,16 @@ def with_written_gaps(line: np.ndarray, text: str, chars: list[float],
     spaced, probabilities = text[:1], chars[:1]
     for number in range(1, len(text)):
         stretch = blank[max(0, int(centres[number - 1])):max(0, int(centres[number]))]
-        if not (text[number].isspace() or text[number - 1].isspace()) and _longest_run(stretch) > WRITTEN_GAP * height:
+        if not (text[number].isspace() or text[number - 1].isspace()) and longest_run(stretch) > WRITTEN_GAP * height:
             spaced, probabilities = spaced + " ", [*probabilities, 1.0]  # a space is sure
         spaced, probabilities = spaced + text[number], [*probabilities, chars[number]]
     return spaced, probabilities
 
 
-def _is_han(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff"
-
-
-def _longest_run(flags: np.ndarray) -> int:
-    longest = run = 0
-    for flag in flags:
-        run = run + 1 if flag else 0
-        longest = max(longest, run)
-    return longest
+def longest_run(flags: np.ndarray) -> int:
+    """The length of the longest run of true values in a 1-D array."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], np.asarray(flags, dtype=np.int8), [0]))))
+    return int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
 
 
 def has_ink(image: np.ndarray) -> bool:
