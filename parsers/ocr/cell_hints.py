@@ -60,6 +60,20 @@ def _labels_own_name(text: str, kinds: dict[str, str]) -> bool:
     return read is not None and not read.unknown and kinds.get(read.key) == "name"
 
 
+def options_label(text: str) -> str:
+    """The label a tick list's options belong to, as it opens ``text``:
+    "专业领域：" — or, where a shorter label of another field reads first
+    ("专长" of "专长领域（请打√） □政策解读 …"), all that comes before the
+    list's first option."""
+    label = inline_label(text)
+    read = label_index().read(label) if label else None
+    listed = tick_marks.option_list(text)
+    if listed is None or (read is not None and read.key in tick_marks.tick_fields()):
+        return label
+    flat, found = listed
+    return flat[:found[0][0]].rstrip(tick_marks.TICKED_LOOKALIKES + tick_marks.UNTICKED_LOOKALIKES + " ") or label
+
+
 def tick_hints(rows: list[list]) -> None:
     """Cells holding tick boxes: a tick field's value, its continuation in
     the next row (label cell merged or empty), or "专业领域：□…" in one cell."""
@@ -75,7 +89,7 @@ def tick_hints(rows: list[list]) -> None:
             if any(key in tick_keys for key, _, _ in index.find_inline(piece.text)) or (
                     read is not None and read.key in tick_keys):
                 piece.hint = "ticks"
-            elif read is not None and read.key not in (None, IGNORED):
+            elif read is not None and read.key not in (None, IGNORED) and tick_marks.option_list(piece.text) is None:
                 continue  # another field's answer ("主要工作经历：…从事会计相关工作") names options as prose
             elif any(len({option for *_, option in tick_marks.options_in(piece.text, options)}) >= 2
                      for options in tick_fields.values()):

@@ -36,6 +36,7 @@ MIN_AREA = 0.25  # of the picture: a smaller quadrilateral is not the sheet
 MAX_AREA = 0.97  # a bigger one is the picture's own border (a scan)
 MIN_FILL = 0.93  # the contour must fill its quadrilateral this well
 MIN_CONTRAST = 25  # grey levels between the sheet and what surrounds it
+SAME_OUTLINE = 0.03  # of the copy's long side: two levels' corners this close find one outline
 
 
 def order_corners(points) -> np.ndarray:
@@ -69,7 +70,7 @@ def find_sheet(grey: np.ndarray) -> np.ndarray | None:
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
     area_total = float(small.shape[0] * small.shape[1])
     otsu, _ = cv2.threshold(paper, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    best, best_area = None, 0.0
+    candidates: list[tuple[np.ndarray, float]] = []
     for level in sorted({int(otsu) + delta for delta in (-30, -15, 0, 15, 30)}):
         if not 10 < level < 245:
             continue
@@ -90,11 +91,16 @@ def find_sheet(grey: np.ndarray) -> np.ndarray | None:
             continue
         if not _stands_out(paper, quad):
             continue
-        if quad_area > best_area:
-            best, best_area = quad, quad_area
-    if best is None:
+        candidates.append((order_corners(quad), quad_area))
+    if not candidates:
         return None
-    return order_corners(best / scale)
+    # The sheet's edge is a step in brightness, so neighbouring levels find
+    # the same outline; a level that lets the desk run into the sheet finds
+    # one no other level agrees with. Of the best-agreed outlines, the biggest.
+    near = SAME_OUTLINE * max(small.shape[:2])
+    support = [sum(np.abs(quad - other).max() <= near for other, _ in candidates) for quad, _ in candidates]
+    best, _area = max(zip(candidates, support), key=lambda item: (item[1], item[0][1]))[0]
+    return best / scale
 
 
 def _stands_out(small: np.ndarray, quad: np.ndarray) -> bool:

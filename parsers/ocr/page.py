@@ -25,7 +25,7 @@ import numpy as np
 
 from parsers.ocr import tick_marks
 from parsers.ocr.box_cells import joined_box_cells
-from parsers.ocr.cell_hints import inline_label, tick_hints, value_hints
+from parsers.ocr.cell_hints import inline_label, options_label, tick_hints, value_hints
 from parsers.ocr.engines import OcrEngine, correct, text_lines
 from parsers.ocr.engines.readings import is_stray_marks
 from parsers.ocr.geometry import Placement
@@ -39,6 +39,9 @@ from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS
 
 TARGET_WIDTH = (1400, 2400)  # pages are scaled into this width range (A4 at ~170–290 dpi)
 CELL_INSET = 3  # px trimmed inside a cell's rules
+# … but only this much above the bottom rule: a line set low in a tight row
+# hangs its descenders on the rule, and the hook of a "j" cut off reads "i".
+CELL_INSET_BOTTOM = 1
 LOOSE_PIECE_GAP = 0.8  # a loose line is cut into pieces at gaps wider than this many line heights …
 LOOSE_CELL_GAP = 1.0  # … and pieces further apart than this are separate cells (as the text-PDF reader)
 MIN_INK = 12  # px of ink below which a cell is empty
@@ -286,7 +289,11 @@ def _cell_text(text: str) -> str:
     first, _, rest = text.partition("\n")
     following = next((line for line in rest.splitlines() if line.strip()), "")
     joined = unwrap(text)
-    if (following and _reads_as_label(first) and not _reads_as_label(first + following)
+    # A first line that is a label and the start of its answer ("学历（最高）　本"
+    # over "科") wraps like any other: the label scorer reads it as a label too.
+    label_on_first = inline_label(first).strip()
+    answer_on_first = bool(label_on_first) and len(label_on_first) < len(first.strip())
+    if (following and not answer_on_first and _reads_as_label(first) and not _reads_as_label(first + following)
             and len(inline_label(joined).strip()) <= len(first.strip())):
         return first.strip() + "\n" + unwrap(rest)
     return joined
@@ -308,7 +315,7 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
                 if cell is None:
                     pieces.append(_Piece((0, 0, 0, 0), 0, column))
                     continue
-                box = (cell.x0 + CELL_INSET, cell.y0 + CELL_INSET, cell.x1 - CELL_INSET, cell.y1 - CELL_INSET)
+                box = (cell.x0 + CELL_INSET, cell.y0 + CELL_INSET, cell.x1 - CELL_INSET, cell.y1 - CELL_INSET_BOTTOM)
                 pieces.append(_Piece(box, 0, column))
             placed.append((top, 0, pieces, True, row_number == 0))
     for top, pieces in _loose_lines(page, tables):
@@ -354,14 +361,14 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
     for piece in todo:
         if piece.text and piece.hint == "ticks":
             ink = _piece_ink(page, piece)
-            prefix = inline_label(piece.text)
+            prefix = options_label(piece.text)
             text, confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence,
                                                   labelled=bool(prefix))
             # The boxes in the ink decide, however unsure OCR was of the
             # line (its box glyphs are what it reads worst).
             if text != piece.text or piece.confidence >= UNREADABLE_BELOW:
                 # "专业领域：□…" on a line of its own: keep the label the options belong to.
-                piece.text = prefix + text if prefix and not text.startswith(prefix) else text
+                piece.text = f"{prefix.rstrip()} {text}" if prefix and not text.startswith(prefix) else text
                 piece.confidence = confidence
                 continue
         if piece.hint not in ("ticks", "digits") and is_stray_marks(piece.text):

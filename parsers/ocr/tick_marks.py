@@ -81,6 +81,24 @@ def options_in(text: str, options: tuple[str, ...]) -> list[tuple[int, int, str]
     return sorted(found)
 
 
+def option_list(text: str) -> tuple[str, list[tuple[int, int, str]]] | None:
+    """The flattened text and its options when, from the first option on, it
+    is a list of a tick field's options (at least three, and nearly all of
+    what follows the first is their names, marks and gaps), not prose that
+    names a few ("熟悉数字化转型、科技创新、外贸等业务，……")."""
+    flat = re.sub(r"\s*\n\s*", "", text)
+    for options in tick_fields().values():
+        found = options_in(flat, options)
+        if len({option for *_, option in found}) < 3:
+            continue
+        rest = re.sub(r"[\s:：_]", "", flat[found[0][0]:])
+        named = sum(end - start for start, end, _ in found)
+        unnamed = len(rest) - named - sum(ch in TICKED_LOOKALIKES + UNTICKED_LOOKALIKES + "()（）[]【】" for ch in rest)
+        if unnamed <= 0.25 * len(rest):
+            return flat, found
+    return None
+
+
 def _short_forms(stretch: str, options: tuple[str, ...]) -> list[tuple[int, int, str]]:
     """``stretch`` cut wholly into short forms of distinct options, else []."""
     ways: list[list[tuple[int, int, str]] | None] = [[]] + [None] * len(stretch)
@@ -102,9 +120,11 @@ def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int) -> Box | None:
     band = max(1, round(min(w, h) * 0.12))
     edges = [patch[:band, :], patch[-band:, :], patch[:, :band], patch[:, -band:]]
     # A box has four straight sides: each side's band mostly inked along its
-    # length. A side on the crop's top or bottom edge may be cut by the crop
-    # (a box squeezed against the cell's rule): it need not be there at all.
-    needed = [0.0 if y <= 1 else 0.85, 0.0 if y + h >= ink.shape[0] - 1 else 0.85, 0.85, 0.85]
+    # length. A side at the crop's top or bottom edge may be cut by the crop,
+    # or lie on the cell's rule and go with it (a box squeezed against the
+    # rule): it need not be there at all.
+    slack = _rule_slack(h)
+    needed = [0.0 if y <= slack else 0.85, 0.0 if y + h >= ink.shape[0] - slack else 0.85, 0.85, 0.85]
     if any(side.any(axis=0 if n < 2 else 1).mean() < need for n, (side, need) in enumerate(zip(edges, needed))):
         return None
     margin = max(2, round(min(w, h) * 0.22))
@@ -112,6 +132,52 @@ def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int) -> Box | None:
     if inside.size == 0:
         return None
     return Box(x, y, x + w, y + h, float(inside.mean()))
+
+
+def _unstack(ink: np.ndarray, blob: np.ndarray, x: int, y: int, line_height: int) -> list[Box]:
+    """Boxes stacked in a column, each touching the next: a list over
+    several lines whose boxes are as tall as the lines (``blob``: the
+    column's ink within its bounding box at x, y). Their top and bottom
+    sides are the rows inked from the blob's left edge for a box's width."""
+    leading = np.array([_leading_run(row) for row in blob])
+    sides = np.where((leading >= 0.4 * line_height) & (leading <= 1.4 * line_height))[0]
+    if len(sides) < 2:
+        return []
+    groups = np.split(sides, np.where(np.diff(sides) > 1)[0] + 1)
+    # A side two boxes share is cut in its middle; an outer side is whole. A
+    # column running on to the crop's edge past its last side ends in a box
+    # the crop cut (squeezed against the cell's rule).
+    height = blob.shape[0]
+    slack = _rule_slack(line_height)
+    cut_above = y <= slack and groups[0][0] >= 0.4 * line_height
+    cut_below = y + height >= ink.shape[0] - slack and height - 1 - groups[-1][-1] >= 0.4 * line_height
+    ends = ([0] if cut_above else []) + [int(group[len(group) // 2]) for group in groups] + (
+        [height - 1] if cut_below else [])
+    ends[0] = 0 if cut_above else int(groups[0][0])
+    ends[-1] = height - 1 if cut_below else int(groups[-1][-1])
+    width = int(np.median(leading[sides]))
+    found = []
+    for top, bottom in zip(ends, ends[1:]):
+        if 0.4 * line_height <= bottom - top + 1 <= 1.3 * line_height:
+            box = _box_at(ink, x, y + top, width, bottom - top + 1)
+            if box is not None:
+                found.append(box)
+    return found
+
+
+def _rule_slack(side: float) -> int:
+    """Pixels between a box's open side and the crop's edge that the cell's
+    rule (painted out) may account for."""
+    return max(1, round(0.15 * side))
+
+
+def _leading_run(row: np.ndarray) -> int:
+    """Inked pixels in a row from where its ink starts, if it starts at the left edge."""
+    start = int(np.argmax(row))
+    if not row[start] or start > 2:
+        return 0
+    gaps = np.where(~row[start:])[0]
+    return int(gaps[0]) if len(gaps) else len(row) - start
 
 
 def _carve(ink: np.ndarray, blob: np.ndarray, x: int, y: int, w: int, h: int, line_height: int) -> list[Box]:
@@ -146,6 +212,9 @@ def find_boxes(ink: np.ndarray, line_height: int) -> list[Box]:
     boxes = []
     for label in range(1, count):
         x, y, w, h = (int(v) for v in stats[label, :4])
+        if h > 1.3 * line_height and w >= 0.4 * line_height:
+            boxes.extend(_unstack(ink, labels[y:y + h, x:x + w] == label, x, y, line_height))
+            continue
         if not (0.4 * line_height <= h <= 1.3 * line_height):
             continue
         if 0.75 <= w / h <= 1.33:

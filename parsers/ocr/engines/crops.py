@@ -4,6 +4,7 @@ Images are numpy arrays, uint8, grey (H, W) or BGR (H, W, 3), white background.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from parsers.text.label_text import is_han
@@ -15,6 +16,11 @@ SPECK_PIXELS = 12  # ink pixels a crop may hold and still be empty (dust, a spec
 # recogniser drops; a full-width comma or bracket leaves under 0.9 of its box
 # blank, and characters of one word far less.
 WRITTEN_GAP = 1.0
+# A run of inked rows taller than this many text heights is lines held
+# together by what spans them (the sides of tick boxes stacked in a list);
+# it is cut at rows with less than VALLEY of its usual ink.
+TOUCHING_LINES = 1.6
+VALLEY = 0.15
 
 
 def as_bgr(image: np.ndarray) -> np.ndarray:
@@ -67,7 +73,43 @@ def text_lines(grey: np.ndarray, ink_level: int = INK_LEVEL) -> list[tuple[int, 
             del runs[high]
             merged = True
             break
-    return [(top, bottom) for top, bottom in runs if bottom - top >= 4]
+    runs = [(top, bottom) for top, bottom in runs if bottom - top >= 4]
+    return _cut_touching(grey < ink_level, ink_rows, runs)
+
+
+def _cut_touching(ink: np.ndarray, ink_rows: np.ndarray, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs taller than a line cut into the lines they hold."""
+    if not runs or max(bottom - top for top, bottom in runs) < 2 * 8:
+        return runs
+    height = _text_height(ink)
+    out = []
+    for top, bottom in runs:
+        if bottom - top <= TOUCHING_LINES * height:
+            out.append((top, bottom))
+            continue
+        profile = ink_rows[top:bottom]
+        between = profile <= VALLEY * np.percentile(profile, 75)
+        pieces, start = [], None
+        for y, empty in enumerate(between):
+            if not empty and start is None:
+                start = y
+            elif empty and start is not None:
+                pieces.append((top + start, top + y))
+                start = None
+        if start is not None:
+            pieces.append((top + start, bottom))
+        pieces = [(a, b) for a, b in pieces if b - a >= 0.3 * height]
+        out.extend(pieces if len(pieces) > 1 else [(top, bottom)])
+    return out
+
+
+def _text_height(ink: np.ndarray) -> int:
+    """The height of the crop's characters, from its ink's connected
+    components (a character's strokes, a box), as the page's is measured."""
+    _count, _labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    heights = heights[heights >= 8]
+    return int(np.percentile(heights, 90)) if len(heights) else ink.shape[0]
 
 
 def unread_ink(line: np.ndarray, centres: list[float] | None) -> bool:
