@@ -9,10 +9,7 @@ as 国 or 回). So the marks are read twice:
 * from the ink: square boxes of about the text's height are found in the
   cell, and the ink inside each says ticked (■, ☑, a pen tick) or not (□);
   for marks in brackets after the options, the pairs of round brackets
-  are found and a mark between them is a tick.
-  A box touching the option name beside it is cut out of the blob of ink
-  they make together, and a box squeezed against the cell's rule (the
-  crop ends inside it, so one side is missing) still counts.
+  are found and a mark between them is a tick (``tick_shapes``).
 
 When the boxes found are exactly one per option, the ink decides (and,
 each box clearly inked or empty and agreeing with any mark the text shows,
@@ -24,12 +21,10 @@ low where a mark is unclear or an option has no mark next to it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
-import cv2
 import numpy as np
 
 from parsers.ocr.option_stretches import starts_with_upright, stretches_by_line
+from parsers.ocr.tick_shapes import Box, find_boxes, find_brackets
 from parsers.schema import load_schema
 from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS, short_form
 
@@ -39,27 +34,6 @@ UNTICKED_LOOKALIKES = UNTICKED_MARKS + "口〇OoD0"
 # A check mark written instead of a box ("✓行业发展") read as its long stroke
 # alone: a tick only when the boxes in the ink leave room for it (``_strokes_as_ticks``).
 STROKE_LOOKALIKES = "/／\\|｜丿"
-TICKED_INSIDE = 0.16  # share of a box's inside covered by ink
-UNTICKED_INSIDE = 0.06
-
-
-@dataclass(frozen=True)
-class Box:
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    inside_ink: float
-
-    @property
-    def ticked(self) -> bool:
-        return self.inside_ink >= TICKED_INSIDE
-
-    @property
-    def clear(self) -> bool:
-        return self.inside_ink >= TICKED_INSIDE + 0.1 or self.inside_ink <= UNTICKED_INSIDE
-
-
 def tick_fields() -> dict[str, tuple[str, ...]]:
     return {spec.key: spec.options for spec in load_schema().fields if spec.kind == "ticks"}
 
@@ -110,195 +84,6 @@ def _short_forms(stretch: str, options: tuple[str, ...]) -> list[tuple[int, int,
                 ways[end] = [*before, (start, end, option)]
                 break
     return ways[-1] or []
-
-
-def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int) -> Box | None:
-    """The square at (x, y, w, h) as a Box when it has four straight sides."""
-    patch = ink[y:y + h, x:x + w] > 0
-    if patch.shape != (h, w) or min(w, h) < 4:
-        return None
-    band = max(1, round(min(w, h) * 0.12))
-    edges = [patch[:band, :], patch[-band:, :], patch[:, :band], patch[:, -band:]]
-    # A box has four straight sides: each side's band mostly inked along its
-    # length. A side at the crop's top or bottom edge may be cut by the crop,
-    # or lie on the cell's rule and go with it (a box squeezed against the
-    # rule): it need not be there at all.
-    slack = _rule_slack(h)
-    needed = [0.0 if y <= slack else 0.85, 0.0 if y + h >= ink.shape[0] - slack else 0.85, 0.85, 0.85]
-    if any(side.any(axis=0 if n < 2 else 1).mean() < need for n, (side, need) in enumerate(zip(edges, needed))):
-        return None
-    margin = max(2, round(min(w, h) * 0.22))
-    inside = patch[margin:h - margin, margin:w - margin]
-    if inside.size == 0:
-        return None
-    return Box(x, y, x + w, y + h, float(inside.mean()))
-
-
-def _unstack(ink: np.ndarray, blob: np.ndarray, x: int, y: int, line_height: int) -> list[Box]:
-    """Boxes stacked in a column, each touching the next: a list over
-    several lines whose boxes are as tall as the lines (``blob``: the
-    column's ink within its bounding box at x, y). Their top and bottom
-    sides are the rows inked from the blob's left edge for a box's width."""
-    leading = np.array([_leading_run(row) for row in blob])
-    sides = np.where((leading >= 0.4 * line_height) & (leading <= 1.4 * line_height))[0]
-    if len(sides) < 2:
-        return []
-    groups = np.split(sides, np.where(np.diff(sides) > 1)[0] + 1)
-    # A side two boxes share is cut in its middle; an outer side is whole. A
-    # column running on to the crop's edge past its last side ends in a box
-    # the crop cut (squeezed against the cell's rule).
-    height = blob.shape[0]
-    slack = _rule_slack(line_height)
-    cut_above = y <= slack and groups[0][0] >= 0.4 * line_height
-    cut_below = y + height >= ink.shape[0] - slack and height - 1 - groups[-1][-1] >= 0.4 * line_height
-    ends = ([0] if cut_above else []) + [int(group[len(group) // 2]) for group in groups] + (
-        [height - 1] if cut_below else [])
-    ends[0] = 0 if cut_above else int(groups[0][0])
-    ends[-1] = height - 1 if cut_below else int(groups[-1][-1])
-    width = int(np.median(leading[sides]))
-    found = []
-    for top, bottom in zip(ends, ends[1:]):
-        if 0.4 * line_height <= bottom - top + 1 <= 1.3 * line_height:
-            box = _box_at(ink, x, y + top, width, bottom - top + 1)
-            if box is not None:
-                found.append(box)
-    return found
-
-
-def _rule_slack(side: float) -> int:
-    """Pixels between a box's open side and the crop's edge that the cell's
-    rule (painted out) may account for."""
-    return max(1, round(0.15 * side))
-
-
-def _leading_run(row: np.ndarray) -> int:
-    """Inked pixels in a row from where its ink starts, if it starts at the left edge."""
-    start = int(np.argmax(row))
-    if not row[start] or start > 2:
-        return 0
-    gaps = np.where(~row[start:])[0]
-    return int(gaps[0]) if len(gaps) else len(row) - start
-
-
-def _carve(ink: np.ndarray, blob: np.ndarray, x: int, y: int, w: int, h: int, line_height: int) -> list[Box]:
-    """Boxes at either end of a blob wider than a box (``blob``: its mask
-    within its bounding box at x, y): a box touching the option name after
-    it ("□政" as one stroke of ink) or before it."""
-    found = []
-    for from_left in (True, False):
-        rows = np.where(blob[:, 0 if from_left else w - 1])[0]
-        if not len(rows):
-            continue
-        # The box's outer side: the longest run of inked rows in its first column.
-        runs = np.split(rows, np.where(np.diff(rows) > 1)[0] + 1)
-        run = max(runs, key=len)
-        top, side = y + int(run[0]), int(run[-1] - run[0] + 1)
-        if not (0.4 * line_height <= side <= 1.3 * line_height):
-            continue
-        best = None
-        for width in range(max(4, round(side * 0.85)), round(side * 1.15) + 1):
-            left = x if from_left else x + w - width
-            box = _box_at(ink, left, top, width, side)
-            if box is not None and (best is None or box.inside_ink < best.inside_ink):
-                best = box
-        if best is not None and not any(b.x0 == best.x0 for b in found):
-            found.append(best)
-    return found
-
-
-def find_boxes(ink: np.ndarray, line_height: int) -> list[Box]:
-    """Square boxes about as tall as a character, in reading order."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
-    boxes = []
-    for label in range(1, count):
-        x, y, w, h = (int(v) for v in stats[label, :4])
-        if h > 1.3 * line_height and w >= 0.4 * line_height:
-            boxes.extend(_unstack(ink, labels[y:y + h, x:x + w] == label, x, y, line_height))
-            continue
-        if not (0.4 * line_height <= h <= 1.3 * line_height):
-            continue
-        if 0.75 <= w / h <= 1.33:
-            box = _box_at(ink, x, y, w, h)
-            if box is not None:
-                boxes.append(box)
-        elif w / h > 1.33:
-            boxes.extend(_carve(ink, labels[y:y + h, x:x + w] == label, x, y, w, h, line_height))
-    return _reading_order(boxes, line_height)
-
-
-def _reading_order(boxes: list[Box], line_height: int) -> list[Box]:
-    """Line by line, left to right: a box starts a new line when it sits
-    half a line below the line's first box (not at a fixed grid of rows,
-    which splits one line whose boxes differ by a pixel)."""
-    lines: list[list[Box]] = []
-    for box in sorted(boxes, key=lambda b: b.y0):
-        if lines and box.y0 - lines[-1][0].y0 < 0.5 * line_height:
-            lines[-1].append(box)
-        else:
-            lines.append([box])
-    return [box for line in lines for box in sorted(line, key=lambda b: b.x0)]
-
-
-@dataclass(frozen=True)
-class Bracket:
-    """A pair of round brackets written after an option, "外贸（√）"."""
-
-    x0: int  # the inside: between the two strokes
-    x1: int
-    y0: int
-    y1: int
-    inside_ink: float  # the tallest mark inside, as a share of the brackets' height
-
-    @property
-    def ticked(self) -> bool:
-        return self.inside_ink >= 0.35
-
-    @property
-    def clear(self) -> bool:
-        return self.inside_ink >= 0.5 or self.inside_ink <= 0.15
-
-
-def _bracket_side(mask: np.ndarray) -> str | None:
-    """"(" or ")" for a thin, tall blob bowed to one side, else None."""
-    h = mask.shape[0]
-    rows = [np.where(mask[y])[0] for y in range(h)]
-    middle = [r.mean() for r in rows[h // 3: h - h // 3] if len(r)]
-    ends = [r.mean() for r in rows[: max(1, h // 6)] + rows[h - max(1, h // 6):] if len(r)]
-    if not middle or not ends:
-        return None
-    bow = float(np.mean(middle) - np.mean(ends))
-    if abs(bow) < 0.12 * mask.shape[1] and abs(bow) < 1:
-        return None
-    return "(" if bow < 0 else ")"
-
-
-def find_brackets(ink: np.ndarray, line_height: int) -> list[Bracket]:
-    """Pairs of round brackets about as tall as a character, in reading
-    order, with how much is written between them."""
-    binary = (ink > 0).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    strokes = []
-    for label in range(1, count):
-        x, y, w, h = (int(v) for v in stats[label, :4])
-        if not (0.5 * line_height <= h <= 1.3 * line_height) or w > 0.4 * h:
-            continue
-        side = _bracket_side(labels[y:y + h, x:x + w] == label)
-        if side:
-            strokes.append((y // max(1, line_height), x, y, w, h, side))
-    strokes.sort()
-    pairs = []
-    for left, right in zip(strokes, strokes[1:]):
-        if left[5] != "(" or right[5] != ")" or left[0] != right[0]:
-            continue
-        x0, x1 = left[1] + left[3], right[1]
-        if x1 - x0 < 2 or x1 - x0 > 3 * line_height:
-            continue
-        y0, y1 = min(left[2], right[2]), max(left[2] + left[4], right[2] + right[4])
-        inside = binary[y0:y1, x0 + 1:x1 - 1]
-        found, _, inner, _ = cv2.connectedComponentsWithStats(inside, connectivity=8) if inside.size else (1, None, None, None)
-        tallest = max((int(inner[n, cv2.CC_STAT_HEIGHT]) for n in range(1, found)), default=0)
-        pairs.append(Bracket(x0, x1, y0, y1, tallest / max(1, y1 - y0)))
-    return pairs
 
 
 def _text_marks(text: str, found: list[tuple[int, int, str]]) -> list[str | None]:

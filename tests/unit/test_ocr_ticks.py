@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from parsers.ocr.tick_marks import find_boxes, rewrite
+from parsers.ocr.tick_marks import rewrite
+from parsers.ocr.tick_shapes import find_boxes
 
 
 def _box(ink, x, y, size=24, filled=False, cut_bottom=0):
@@ -76,7 +77,7 @@ def test_a_tick_question_whose_label_ran_into_its_options_is_still_read_as_ticks
 
 
 def test_boxes_of_one_line_stay_in_order_whatever_pixel_they_start_on():
-    from parsers.ocr.tick_marks import Box, _reading_order
+    from parsers.ocr.tick_shapes import Box, _reading_order
 
     # One line's boxes at y 49 and 50 (line height 50), then nothing below.
     boxes = [Box(207, 50, 230, 73, 0.3), Box(38, 49, 61, 72, 0.0), Box(122, 49, 145, 72, 0.0), Box(300, 5, 323, 28, 0.0)]
