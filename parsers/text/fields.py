@@ -37,6 +37,7 @@ _LETTER_ZERO = re.compile(r"(?<=[〇零○一二三四五六七八九])[Oo0]|[Oo
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 _MARKED_KINDS = ("ticks", "gender")
 _WRAPPED_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
+_MARKED_DATE_AND_AGE = re.compile(r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号]\s*)?\d{1,3}\s*(?:周?岁)?\s*$")
 _FILLER = re.compile(r"^[\s_＿\-—–/／\\.。·…]*$")
 
 
@@ -100,6 +101,12 @@ def _digit_groups(text: str) -> list[str]:
     return re.findall(r"\d+", converted)
 
 
+def _digit_groups_marked(text: str) -> str:
+    """The text with Chinese numerals as digits, markers (年, 月, 日) kept."""
+    text = _LETTER_ZERO.sub("〇", fold(text)).replace("元月", "1月")
+    return _CN_NUMBER.sub(lambda match: _cn_number(match.group(0)), text)
+
+
 def _cn_number(chars: str) -> str:
     if "十" not in chars:  # a year written digit by digit: 二〇二〇
         return "".join(str(CN_DIGITS[ch]) for ch in chars)
@@ -114,7 +121,12 @@ def _date_parts(text: str, count: int) -> Optional[list[str]]:
     narrow cell wrapped them ("1970/09/2 1") are one number again when
     the date has no room for another."""
     groups = _digit_groups(text)
-    if len(groups) > 3:
+    marked = _MARKED_DATE_AND_AGE.match(" ".join(_digit_groups_marked(text).split()))
+    if len(groups) > 3 and marked:
+        # "1976年10月4日44": the date ends at its last marker; an age written
+        # after it (the label asked "出生年月（年龄）"), its gap lost to a wrap, is no part of it.
+        groups = [group for group in marked.groups()[:3] if group]
+    elif len(groups) > 3:
         groups = _digit_groups(_WRAPPED_DIGITS.sub("", text))
     if len(groups) == 1 and len(groups[0]) in (6, 8):
         whole = groups[0]
