@@ -115,10 +115,13 @@ def _strokes_as_ticks(text: str, found: list[tuple[int, int, str]], states: list
     """Options OCR read with a stroke before them ("智能制造/行业发展") are
     the ticked ones when, counting them so, the boxes found in the ink are
     all empty and exactly as many as the options not ticked: a check mark
-    replaced those options' boxes."""
+    replaced those options' boxes. With no box in the ink at all, every
+    option ticked so, one of them by a mark OCR did read as a tick
+    ("√线上志愿服务 √线下志愿服务 /精准对接")."""
     strokes = [state is None and _stroke_before(text, start) for (start, _, _), state in zip(found, states)]
     ticked = sum(state == "ticked" or stroke for state, stroke in zip(states, strokes))
-    return any(strokes) and bool(boxes) and all(not box.ticked for box in boxes) and len(boxes) == len(found) - ticked
+    return (any(strokes) and (bool(boxes) or "ticked" in states) and all(not box.ticked for box in boxes)
+            and len(boxes) == len(found) - ticked)
 
 
 def marks_by_stretches(text: str, ink: np.ndarray | None, line_height: int, found: list[tuple[int, int, str]],
@@ -146,9 +149,17 @@ def marks_by_stretches(text: str, ink: np.ndarray | None, line_height: int, foun
             stretches = stretches[1:]  # the question's label, before its options
         if len(stretches) != len(names):
             return None
-        for name, (left, right) in zip(names, stretches):
-            box = next((b for b in boxes if top - line_height // 2 <= b.y0 < bottom and
-                        abs(b.x0 - left) <= line_height // 3), None)
+        # The question's label run into the first option ("*志愿服务领域：□政策解读"):
+        # that stretch's box, inside it, starts the option; without one it cannot be told.
+        label_run_in = len(stretches) == len(names) and bool(names) and re.search(r"[\u4e00-\u9fffA-Za-z]", line[:first])
+        for number, (name, (left, right)) in enumerate(zip(names, stretches)):
+            start = left - line_height // 3
+            end = right if label_run_in and number == 0 else left + line_height // 3
+            box = next((b for b in boxes if top - line_height // 2 <= b.y0 < bottom and start <= b.x0 <= end), None)
+            if label_run_in and number == 0:
+                if box is None:
+                    return None
+                left = box.x0
             placed.append((name, right - left if box is None else right - box.x1, box, (top, bottom, left)))
     if sum(box is not None for _, _, box, _ in placed) != len(boxes):
         return None
