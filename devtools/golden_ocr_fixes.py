@@ -1,9 +1,11 @@
 """The golden files that pin OCR reading fixes first shown by unit tests
 only: a form's answers typed in a Kai face and scanned, a row of labels
 over answers beside a pasted photo, photographed, and a form printed from a
-spreadsheet, scanned; and four flatbed scans of the bench's tuning draws
-where gaps, label lines, check marks and boxes drawn as cells were lost. ``devtools.golden_inputs``
-builds them with the other image cases.
+spreadsheet, scanned; and files of the bench's tuning draws where gaps,
+label lines, check marks, boxes drawn as cells, wrapped answers, stacked
+boxes, a list under a shorter label, a descender or a box side on a rule,
+and a photo's sheet outline were lost. ``devtools.golden_inputs`` builds
+them with the other image cases.
 
 The first two are Word forms printed to PDF by LibreOffice, rendered, marked
 by hand where a case needs it (a line struck out with a pen) and captured as
@@ -14,6 +16,7 @@ stand on the form; the truth is in the expected JSON beside each file.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -225,36 +228,73 @@ def spreadsheet_page() -> Image.Image:
     return page
 
 
-# ---- flatbed scans of the bench's tuning draw -----------------------------------
+# ---- files of the bench's tuning draws ---------------------------------------
 
 TUNING_APPLICANTS = 8  # files per draw of the bench's TUNING seeds (never the held-out ones)
 TUNING_DPI = 200
-TUNING_SCANS = {  # case: (the draw's seed, its scan_jpg file, where the page is cut, as a share of its height)
-    "26-inline-gaps-scan.jpg": (31, "04-inline", 0.56),
-    "27-paragraph-gaps-scan.jpg": (31, "02-paragraphs", 0.62),
-    "28-check-mark-ticks-scan.jpg": (31, "03-grid6", 0.333),
-    "29-box-cells-scan.jpg": (34, "00-mixed", 0.41),
+
+
+@dataclass(frozen=True)
+class ScanCut:
+    """A flatbed scan of the draw, resampled to ``dpi`` greyscale and cut
+    at ``bottom`` (a share of the page's height) below the rows its case
+    is about."""
+    bottom: float
+    dpi: int = TUNING_DPI
+
+    def __call__(self, data: bytes) -> bytes:
+        page = Image.open(io.BytesIO(data))
+        scale = self.dpi / page.info.get("dpi", (300, 300))[0]
+        size = (round(page.width * scale), round(page.height * scale))
+        page = page.convert("L").resize(size, Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        page.crop((0, 0, page.width, round(page.height * self.bottom))).save(out, "JPEG", quality=60,
+                                                                             dpi=(self.dpi, self.dpi))
+        return out.getvalue()
+
+
+@dataclass(frozen=True)
+class PhotoResent:
+    """A phone photo of the draw sent on through a chat app: the whole
+    frame in colour, EXIF kept (it says how to stand the photo up), saved
+    smaller by ``scale``; a photo has no page to cut or resolution to keep."""
+    scale: float = 1.0
+
+    def __call__(self, data: bytes) -> bytes:
+        photo = Image.open(io.BytesIO(data))
+        exif = photo.info.get("exif", b"")
+        photo = photo.resize((round(photo.width * self.scale), round(photo.height * self.scale)),
+                             Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        photo.save(out, "JPEG", quality=60, exif=exif)
+        return out.getvalue()
+
+
+TUNING_FILES = {  # case: (the draw's seed, its file, how it is taken from the draw)
+    "26-inline-gaps-scan.jpg": (31, "scan_jpg/04-inline", ScanCut(0.56)),
+    "27-paragraph-gaps-scan.jpg": (31, "scan_jpg/02-paragraphs", ScanCut(0.62)),
+    "28-check-mark-ticks-scan.jpg": (31, "scan_jpg/03-grid6", ScanCut(0.333)),
+    "29-box-cells-scan.jpg": (34, "scan_jpg/00-mixed", ScanCut(0.41)),
+    "30-wrapped-answers-scan.jpg": (37, "scan_jpg/00-mixed", ScanCut(0.318)),
+    "31-stacked-large-boxes-scan.jpg": (37, "scan_jpg/05-inline", ScanCut(0.34)),
+    "32-list-under-shorter-label-scan.jpg": (37, "scan_jpg/07-inline", ScanCut(0.334)),
+    "33-descender-on-rule-scan.jpg": (38, "scan_jpg/01-inline", ScanCut(0.2715)),
+    # Resampled no lower: at 200 and 240 dpi the list is still read as one unknown option.
+    "34-boxes-on-rule-scan.jpg": (38, "scan_jpg/04-mixed", ScanCut(0.37, dpi=260)),
+    "35-desk-in-outline-photo.jpg": (37, "photo_jpg/04-grid6", PhotoResent(0.85)),
 }
 
 
-def tuning_scans(only: str = "") -> dict[str, bytes]:
-    """26–29: flatbed scans of the bench's TUNING draws (``--family unseen
-    --seed S --applicants 8``) where the failures were seen, resampled to
-    200 dpi greyscale and cut below the rows each case is about."""
-    wanted = {name: case for name, case in TUNING_SCANS.items() if name.startswith(only)}
-    drawn = {seed: {item.name: item.data for item in build_unseen_corpus(("scan_jpg",), TUNING_APPLICANTS, seed)}
-             for seed in sorted({seed for seed, _, _ in wanted.values()})}
-    out = {}
-    for name, (seed, file, bottom) in wanted.items():
-        page = Image.open(io.BytesIO(drawn[seed][f"scan_jpg/{file}"]))
-        scale = TUNING_DPI / page.info.get("dpi", (300, 300))[0]
-        size = (round(page.width * scale), round(page.height * scale))
-        page = page.convert("L").resize(size, Image.Resampling.LANCZOS)
-        data = io.BytesIO()
-        page.crop((0, 0, page.width, round(page.height * bottom))).save(data, "JPEG", quality=60,
-                                                                         dpi=(TUNING_DPI, TUNING_DPI))
-        out[name] = data.getvalue()
-    return out
+def tuning_files(only: str = "") -> dict[str, bytes]:
+    """26–35: files of the bench's TUNING draws (``--family unseen --seed S
+    --applicants 8``) where the failures were seen, each taken as its case
+    says: scans resampled and cut below the rows the case is about, photos
+    sent on smaller."""
+    wanted = {name: case for name, case in TUNING_FILES.items() if name.startswith(only)}
+    draws = sorted({(seed, file.split("/")[0]) for seed, file, _ in wanted.values()})
+    drawn = {(seed, fmt): {item.name: item.data for item in build_unseen_corpus((fmt,), TUNING_APPLICANTS, seed)}
+             for seed, fmt in draws}
+    return {name: taken(drawn[seed, file.split("/")[0]][file]) for name, (seed, file, taken) in wanted.items()}
 
 
 # ---- building ------------------------------------------------------------------
@@ -272,4 +312,4 @@ def drawn_pages() -> dict[str, Callable[[], bytes]]:
 
 def ocr_fix_files(only: str = "") -> dict[str, bytes]:
     """The cases whose file name starts with ``only``, built."""
-    return {**built_images(printed_pages(), drawn_pages(), only), **tuning_scans(only)}
+    return {**built_images(printed_pages(), drawn_pages(), only), **tuning_files(only)}
