@@ -39,17 +39,28 @@ def _runs(ink: np.ndarray, horizontal: bool) -> np.ndarray:
 
 
 def _table(across: np.ndarray, down: np.ndarray) -> tuple[np.ndarray, int, int] | None:
-    """The biggest net of rules clear of the picture's border: the form's
-    table, not the edge of the sheet or of the desk."""
+    """The net of rules clear of the picture's border with the most rules
+    across it (then the biggest): the form's table, not the edge of the
+    sheet or of the desk, which a photo taken whole shows as a frame of
+    a few long lines around it."""
     height, width = across.shape
     count, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.bitwise_or(across, down), connectivity=8)
-    best, best_area, size = None, 0, (0, 0)
+    best, best_rank, size = None, (0, 0), (0, 0)
     for number in range(1, count):
         x, y, w, h, _ = stats[number]
         clear = x > 2 and y > 2 and x + w < width - 2 and y + h < height - 2
-        if clear and w >= MIN_WIDE * width and h >= MIN_TALL * height and w * h > best_area:
-            best, best_area, size = number, w * h, (int(w), int(h))
+        if not (clear and w >= MIN_WIDE * width and h >= MIN_TALL * height):
+            continue
+        rank = (_rules_across(across[y:y + h, x:x + w] & (labels[y:y + h, x:x + w] == number), w), int(w * h))
+        if rank > best_rank:
+            best, best_rank, size = number, rank, (int(w), int(h))
     return None if best is None else ((labels == best).astype(np.uint8) * 255, *size)
+
+
+def _rules_across(runs: np.ndarray, width: int) -> int:
+    """How many rows of rule run across a net ``width`` wide, counted by
+    ink (a rule that leans crosses many pixel rows, so rows are not counted)."""
+    return int(np.count_nonzero(runs) // max(1, width))
 
 
 def _segments(runs: np.ndarray, horizontal: bool, span: int) -> list[tuple[float, float, float, float]]:

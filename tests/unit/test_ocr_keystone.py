@@ -62,3 +62,22 @@ def test_a_page_without_rules_is_left_alone():
     page = np.full((1500, 1100), 240, np.uint8)
     page[200:220, 100:900] = 40  # a heading's worth of ink, no table
     assert square_to_rules(page)[1] is None
+
+
+def test_the_table_is_squared_not_the_sheet_edge_around_it():
+    """A photo taken whole: the sheet's edge, a long dark line against the
+    desk, frames the keystoned table. The frame is a bigger net of rules
+    than the table but holds few rules across it; the table's rules square
+    the page."""
+    photo = keystoned(form_page())
+    height, width = photo.shape
+    framed = np.full((height + 200, width + 200), 235, np.uint8)
+    framed[100:100 + height, 100:100 + width] = photo
+    # The sheet's edge, leaning a little as the photo's rules do.
+    cv2.polylines(framed, [np.array([[40, 60], [width + 150, 30], [width + 170, height + 150], [30, height + 170]],
+                                    np.int32)], True, 40, 6)
+    corners = frame_corners(framed)
+    assert corners is not None
+    # The corners found are the table's (its top-left rule crossing), not the sheet edge's.
+    table_top_left = frame_corners(photo)[0] + 100
+    assert np.hypot(*(corners[0] - table_top_left)) < 10
