@@ -16,6 +16,10 @@ SPECK_PIXELS = 12  # ink pixels a crop may hold and still be empty (dust, a spec
 # recogniser drops; a full-width comma or bracket leaves under 0.9 of its box
 # blank, and characters of one word far less.
 WRITTEN_GAP = 1.0
+# Between two letters or digits of an e-mail address before its @, a blank
+# wider than this many text heights held a character the recogniser left
+# out: an underscore lying on the cell's rule, painted out with it.
+ADDRESS_GAP = 0.5
 # A run of inked rows taller than this many text heights is lines held
 # together by what spans them (the sides of tick boxes stacked in a list);
 # it is cut at rows with less than VALLEY of its usual ink.
@@ -145,7 +149,9 @@ def with_written_gaps(line: np.ndarray, text: str, chars: list[float],
     """A line crop's reading (its text, each character's probability and
     middle in the crop's pixels) with the gaps the writer left as spaces:
     one before each character that follows a blank wider than
-    ``WRITTEN_GAP`` text heights, where the recogniser read none; and none
+    ``WRITTEN_GAP`` text heights (``ADDRESS_GAP`` between the letters of an
+    e-mail's name, where it stands for an underscore), where the recogniser
+    read none; and none
     where it read one between a Chinese character and an opening bracket
     ("证件号码 (身份证）"), the bracket's own blank (its stroke is set at
     the right of its box), unless the blank is that wide."""
@@ -161,9 +167,13 @@ def with_written_gaps(line: np.ndarray, text: str, chars: list[float],
     height = int(rows[-1] - rows[0] + 1)
     blank = dark.sum(axis=0) < 2  # a pixel of dust does not fill a gap
     spaced, probabilities = text[:1], chars[:1]
+    at = text.find("@")
     for number in range(1, len(text)):
         stretch = blank[max(0, int(centres[number - 1])):max(0, int(centres[number]))]
-        if not (text[number].isspace() or text[number - 1].isspace()) and longest_run(stretch) > WRITTEN_GAP * height:
+        in_address = number < at and text[number - 1].isascii() and text[number - 1].isalnum() and (
+            text[number].isascii() and text[number].isalnum())
+        gap = (ADDRESS_GAP if in_address else WRITTEN_GAP) * height
+        if not (text[number].isspace() or text[number - 1].isspace()) and longest_run(stretch) > gap:
             spaced, probabilities = spaced + " ", [*probabilities, 1.0]  # a space is sure
         spaced, probabilities = spaced + text[number], [*probabilities, chars[number]]
     return spaced, probabilities
