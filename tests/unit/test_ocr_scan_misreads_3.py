@@ -7,9 +7,10 @@ expertise list under "专长领域（请打√）" was taken for the answer of
 "专长", another field, and never read as ticks; a list whose boxes are as
 tall as its lines, stacked so that each touches the next, held its lines
 together as one and its boxes were passed over as one tall blob; a box
-whose bottom side went with the cell's rule was no box; and a patch of
+whose bottom side went with the cell's rule was no box; a patch of
 desk lit nearly as bright as the sheet, running from the sheet to the
-photo's edge, was taken into the sheet's outline.
+photo's edge, was taken into the sheet's outline; and an e-mail's
+underscore lying on the cell's rule was dropped without a trace.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import cv2
 import numpy as np
 
 from parsers.ocr import cell_hints, tick_marks
-from parsers.ocr.engines.crops import text_lines
+from parsers.ocr.engines.crops import text_lines, with_written_gaps
+from parsers.ocr.engines.readings import correct
 from parsers.ocr.geometry import find_sheet
 from parsers.ocr.page import _cell_text
 from parsers.ocr.tick_shapes import find_boxes
@@ -228,3 +230,36 @@ def test_a_darker_patch_of_desk_leaves_the_sheet_alone():
     # Guard: a patch darker than every threshold level is only desk.
     corners = find_sheet(_photo_with_a_lit_patch_of_desk(130))
     assert corners is not None and np.abs(corners - SHEET).max() <= 4
+
+
+# -- an e-mail's underscore on the cell's rule -------------------------------------------
+
+
+def _letters_line(gap_after: int, count: int, gap: int) -> tuple[np.ndarray, list[float]]:
+    """A line of ``count`` letter-sized blocks (20 px tall, 10 wide, 3 apart),
+    ``gap`` px of blank after block number ``gap_after``; and each block's middle."""
+    line = np.full((24, 20 * count + gap + 20), 255, np.uint8)
+    centres, x = [], 4
+    for number in range(count):
+        line[2:22, x:x + 10] = 0
+        centres.append(x + 5.0)
+        x += 10 + (gap if number == gap_after else 3)
+    return line, centres
+
+
+def test_an_underscore_painted_out_with_the_rule_leaves_its_gap_in_the_address():
+    # "huang_hz65@163.com" set low in its row: the underscore lay on the
+    # cell's bottom rule and went with it; the recogniser read "huanghz65@…".
+    # The blank it left between g and h is wider than letters ever stand apart.
+    text = "abcd@e.cn"
+    line, centres = _letters_line(1, len(text), 12)
+    spaced, chars = with_written_gaps(line, text, [0.99] * len(text), centres)
+    assert spaced == "ab cd@e.cn" and len(chars) == len(spaced)
+    assert correct(spaced, "email") == "ab_cd@e.cn"
+
+
+def test_the_same_blank_in_words_that_are_no_address_is_no_gap():
+    # Guard: in a line of text, only a blank a whole character wide is a gap the writer left.
+    text = "abcdefgh"
+    line, centres = _letters_line(1, len(text), 12)
+    assert with_written_gaps(line, text, [0.99] * len(text), centres)[0] == text
