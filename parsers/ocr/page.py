@@ -380,8 +380,11 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
     out: list[TextRow] = []
     for (_, _, _, in_table, starts_table), row in zip(placed, rows):
         cells = tuple(_cell_text(p.text) for p in row)
-        if not any(cells) and not in_table and not any(p.has_ink for p in row):
-            continue  # an unreadable line is kept (empty, confidence 0): a long answer it was part of is flagged
+        if not any(cells) and not in_table and not any(p.has_ink and p.confidence < UNREADABLE_BELOW for p in row):
+            # Nothing was written there (a rule's stub, a stray mark): no row, which would
+            # stand between labels and the answers under them. An unreadable line is kept
+            # (empty, confidence 0): a long answer it was part of is flagged.
+            continue
         # A cell with ink that could not be read (handwriting, a smudge)
         # is empty text with confidence 0: missing, and flagged for review.
         confidences = tuple(p.confidence if p.has_ink else 1.0 for p in row)
