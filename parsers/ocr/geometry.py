@@ -10,9 +10,12 @@ A photo of a form on a desk shows the sheet as a bright quadrilateral
 (keystone: the far edge shorter) on a darker background. The sheet's
 outline is found on a small copy: the grey image is thresholded at a few
 levels (the light is uneven, so no single level is right everywhere), the
-largest outer contour at each level is simplified to a polygon, and the
-level whose polygon is the biggest clean convex quadrilateral wins. The
-sheet is then warped to a rectangle whose sides are the quadrilateral's
+largest outer contour at each level is simplified to a polygon, and so is
+the hull of the longest run of edges (where light falls off across the
+sheet, no single level follows its edge all round). Of the clean convex
+quadrilaterals, the one whose sides lie on the picture's edges wins (a
+level that let the desk into the sheet cuts across it), the biggest of
+those that do. The sheet is then warped to a rectangle whose sides are the quadrilateral's
 longer opposite sides, so text keeps its size and the table's rules come
 out straight and axis-aligned.
 
@@ -36,7 +39,8 @@ MIN_AREA = 0.25  # of the picture: a smaller quadrilateral is not the sheet
 MAX_AREA = 0.97  # a bigger one is the picture's own border (a scan)
 MIN_FILL = 0.93  # the contour must fill its quadrilateral this well
 MIN_CONTRAST = 25  # grey levels between the sheet and what surrounds it
-SAME_OUTLINE = 0.03  # of the copy's long side: two levels' corners this close find one outline
+EDGE_LOW, EDGE_HIGH = 20, 60  # Canny's thresholds on the blurred copy: the sheet's edge steps by MIN_CONTRAST or more
+ON_EDGES = 0.9  # a side this much on the picture's edges follows the sheet's edge (the rest is wear and shadow)
 
 
 def order_corners(points) -> np.ndarray:
@@ -70,16 +74,15 @@ def find_sheet(grey: np.ndarray) -> np.ndarray | None:
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
     area_total = float(small.shape[0] * small.shape[1])
     otsu, _ = cv2.threshold(paper, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    candidates: list[tuple[np.ndarray, float]] = []
-    for level in sorted({int(otsu) + delta for delta in (-30, -15, 0, 15, 30)}):
-        if not 10 < level < 245:
-            continue
-        mask = (paper > level).astype(np.uint8) * 255
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        if not contours:
-            continue
-        contour = max(contours, key=cv2.contourArea)
+    edges = cv2.Canny(paper, EDGE_LOW, EDGE_HIGH)
+    outlines = [contour for level in sorted({int(otsu) + delta for delta in (-30, -15, 0, 15, 30)})
+                if 10 < level < 245 and (contour := _largest_outline(paper, level)) is not None]
+    traced, _ = cv2.findContours(cv2.dilate(edges, np.ones((3, 3), np.uint8)), cv2.RETR_EXTERNAL,
+                                 cv2.CHAIN_APPROX_SIMPLE)
+    if traced:
+        outlines.append(cv2.convexHull(max(traced, key=cv2.contourArea)))
+    candidates = []
+    for contour in outlines:
         area = cv2.contourArea(contour)
         if not MIN_AREA * area_total <= area <= MAX_AREA * area_total:
             continue
@@ -91,16 +94,35 @@ def find_sheet(grey: np.ndarray) -> np.ndarray | None:
             continue
         if not _stands_out(paper, quad):
             continue
-        candidates.append((order_corners(quad), quad_area))
+        quad = order_corners(quad)
+        candidates.append((min(_on_edges(edges, quad), ON_EDGES), quad_area, quad))
     if not candidates:
         return None
-    # The sheet's edge is a step in brightness, so neighbouring levels find
-    # the same outline; a level that lets the desk run into the sheet finds
-    # one no other level agrees with. Of the best-agreed outlines, the biggest.
-    near = SAME_OUTLINE * max(small.shape[:2])
-    support = [sum(np.abs(quad - other).max() <= near for other, _ in candidates) for quad, _ in candidates]
-    best, _area = max(zip(candidates, support), key=lambda item: (item[1], item[0][1]))[0]
-    return best / scale
+    return max(candidates, key=lambda candidate: candidate[:2])[2] / scale
+
+
+def _largest_outline(paper: np.ndarray, level: int) -> np.ndarray | None:
+    mask = (paper > level).astype(np.uint8) * 255
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return max(contours, key=cv2.contourArea) if contours else None
+
+
+def _on_edges(edges: np.ndarray, quad: np.ndarray) -> float:
+    """How well the quadrilateral's sides follow the picture's edges: the
+    share of its worst side lying within a few pixels of one. A side along
+    the picture's border (the sheet running off it) is not judged."""
+    height, width = edges.shape
+    near = cv2.dilate(edges, np.ones((7, 7), np.uint8)) > 0
+    shares = []
+    for start, end in zip(quad, np.roll(quad, -1, axis=0)):
+        count = max(2, int(np.hypot(*(end - start))))
+        points = (start + np.outer(np.linspace(0, 1, count), end - start)).astype(int)
+        inside = (points[:, 0] > 3) & (points[:, 0] < width - 4) & (points[:, 1] > 3) & (points[:, 1] < height - 4)
+        if inside.sum() >= 0.3 * count:
+            points = points[inside]
+            shares.append(float(near[points[:, 1], points[:, 0]].mean()))
+    return min(shares, default=0.0)
 
 
 def _stands_out(small: np.ndarray, quad: np.ndarray) -> bool:

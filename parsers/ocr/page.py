@@ -18,6 +18,7 @@
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 
 import cv2
@@ -25,7 +26,8 @@ import numpy as np
 
 from parsers.ocr import tick_marks
 from parsers.ocr.box_cells import joined_box_cells
-from parsers.ocr.cell_hints import inline_label, options_label, tick_hints, value_hints
+from parsers.ocr.cell_hints import options_label, tick_hints, value_hints
+from parsers.ocr.cell_text import cell_text, reads_as_label
 from parsers.ocr.engines import OcrEngine, correct, text_lines
 from parsers.ocr.engines.readings import is_stray_marks
 from parsers.ocr.geometry import Placement
@@ -34,7 +36,7 @@ from parsers.ocr.line_bands import Band, band_ink, split_lines, straighten
 from parsers.ocr.page_images import placement_of
 from parsers.text.labels import label_index
 from parsers.text.misread_labels import row_with_labels_restored
-from parsers.text.rows import SourceBox, TextRow, unwrap
+from parsers.text.rows import SourceBox, TextRow
 from parsers.text.ticked_options import TICKED_MARKS, UNTICKED_MARKS
 
 TARGET_WIDTH = (1400, 2400)  # pages are scaled into this width range (A4 at ~170–290 dpi)
@@ -195,9 +197,13 @@ def _join_text(left: str, right: str) -> str:
     gap stays a space, as it does within a cell: it parts a label from its
     answer ("可服务时间　每周二"); but not inside a label padded to width
     ("姓　　名："), whose first piece only starts a label."""
-    if not (left and right) or (label_index().is_label_start(left) and not _reads_as_label(left)):
+    if not (left and right) or (label_index().is_label_start(left) and not reads_as_label(left)):
         return left + right
     return f"{left} {right}"
+
+
+def _only_punctuation(text: str) -> bool:
+    return bool(text.strip()) and all(ch.isspace() or unicodedata.category(ch).startswith("P") for ch in text)
 
 
 def _merge_loose(row: list[_Piece]) -> list[_Piece]:
@@ -210,11 +216,13 @@ def _merge_loose(row: list[_Piece]) -> list[_Piece]:
         if not piece.has_ink:
             continue
         narrow = piece.box[2] - piece.box[0] < piece.line_height
-        if narrow and (not piece.text or (piece.confidence < UNREADABLE_BELOW and is_stray_marks(piece.text)
-                                          and not any(ch in BOX_GLYPHS for ch in piece.text))):
-            # A speck no wider than a character, with nothing read in it, or a
-            # rule's stub guessed as "1": no text, and no doubt on the line it ends
-            # (a box guessed at stays, for the tick list it is part of).
+        if narrow and (not piece.text or (piece.confidence < UNREADABLE_BELOW and (
+                is_stray_marks(piece.text) or _only_punctuation(piece.text))
+                and not any(ch in BOX_GLYPHS for ch in piece.text))):
+            # A speck no wider than a character, with nothing read in it, a
+            # rule's stub guessed as "1", or a label's colon guessed at as "?"
+            # and "·": no text, and no doubt on the line it ends (a box guessed
+            # at stays, for the tick list it is part of; so does a "√").
             continue
         if cells:
             last = cells[-1]
@@ -270,33 +278,6 @@ def _join_paragraphs(placed: list, rows: list[list[_Piece]]) -> tuple[list, list
         wrapped = _read(row[-1]) and row[-1].box[2] >= right_margin - 1.5 * height
         previous_x0 = row[0].box[0]
     return kept_placed, kept_rows
-
-
-def _reads_as_label(text: str) -> bool:
-    """An unsure reading that is wholly one of the form's labels: the
-    labels are a known vocabulary, so the guess is checked; dropping it
-    would run the answers before and after it together."""
-    label = label_index().read(text) if text.strip() else None
-    return label is not None and not label.unknown
-
-
-def _cell_text(text: str) -> str:
-    """A cell's lines as one (wrapping is layout), except a label alone on
-    the first line, which stays apart from the answer under it
-    ("从业经历（限500字）" over the work history), as a .docx cell's
-    paragraphs do; not a label that wraps on ("*身份证号" over "码：440883…",
-    "*联系电话" over "（手机）")."""
-    first, _, rest = text.partition("\n")
-    following = next((line for line in rest.splitlines() if line.strip()), "")
-    joined = unwrap(text)
-    # A first line that is a label and the start of its answer ("学历（最高）　本"
-    # over "科") wraps like any other: the label scorer reads it as a label too.
-    label_on_first = inline_label(first).strip()
-    answer_on_first = bool(label_on_first) and len(label_on_first) < len(first.strip())
-    if (following and not answer_on_first and _reads_as_label(first) and not _reads_as_label(first + following)
-            and len(inline_label(joined).strip()) <= len(first.strip())):
-        return first.strip() + "\n" + unwrap(rest)
-    return joined
 
 
 def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: int = 1) -> list[TextRow]:
@@ -374,12 +355,12 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
         if piece.hint not in ("ticks", "digits") and is_stray_marks(piece.text):
             # A shadow's edge or a rule's end read as "■" or "|": no writing there.
             piece.text, piece.confidence, piece.has_ink = "", 1.0, False
-        elif piece.confidence < UNREADABLE_BELOW and not _reads_as_label(piece.text):
+        elif piece.confidence < UNREADABLE_BELOW and not reads_as_label(piece.text):
             piece.text, piece.confidence = "", 0.0
 
     out: list[TextRow] = []
     for (_, _, _, in_table, starts_table), row in zip(placed, rows):
-        cells = tuple(_cell_text(p.text) for p in row)
+        cells = tuple(cell_text(p.text) for p in row)
         if not any(cells) and not in_table and not any(p.has_ink and p.confidence < UNREADABLE_BELOW for p in row):
             # Nothing was written there (a rule's stub, a stray mark): no row, which would
             # stand between labels and the answers under them. An unreadable line is kept

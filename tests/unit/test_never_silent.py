@@ -107,7 +107,7 @@ def test_a_line_of_a_long_answer_ocr_could_not_read_sends_the_answer_to_review()
 
 
 def test_an_unsure_reading_that_is_one_of_the_forms_labels_is_kept():
-    from parsers.ocr.page import _reads_as_label
+    from parsers.ocr.cell_text import reads_as_label as _reads_as_label
 
     # Dropped, it would run the answer above into the one below it.
     assert _reads_as_label("主要工作经历（限500字）··")

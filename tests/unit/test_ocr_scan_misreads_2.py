@@ -19,7 +19,8 @@ import numpy as np
 from parsers.ocr.box_cells import joined_box_cells
 from parsers.ocr.engines import LineReading, RapidEngine, correct
 from parsers.ocr.engines.crops import with_written_gaps
-from parsers.ocr.page import _cell_text, _merge_loose, _Piece
+from parsers.ocr.cell_text import cell_text as _cell_text
+from parsers.ocr.page import _merge_loose, _Piece
 from parsers.ocr.tick_marks import rewrite
 
 HEIGHT = 30  # the text's height in the crops below, in pixels

@@ -21,7 +21,7 @@ from parsers.ocr import cell_hints, tick_marks
 from parsers.ocr.engines.crops import text_lines, with_written_gaps
 from parsers.ocr.engines.readings import correct
 from parsers.ocr.geometry import find_sheet
-from parsers.ocr.page import _cell_text
+from parsers.ocr.cell_text import cell_text as _cell_text
 from parsers.ocr.tick_shapes import find_boxes
 
 # -- an answer wrapped inside its label's cell ------------------------------------------
