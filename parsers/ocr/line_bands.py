@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-# A run of inked rows taller than this many line heights may be several
-# lines touching; it is cut at rows with less than VALLEY of its usual ink.
-TOUCHING_LINES = 1.6
-VALLEY = 0.15
+from parsers.ocr.engines.crops import TOUCHING_LINES, cut_at_valleys
+
+# A run of inked rows taller than TOUCHING_LINES line heights may be several
+# lines touching; it is cut at its valleys (``engines.crops.cut_at_valleys``).
 MAX_SLANT_DEGREES = 4.0  # beyond the residue a deskewed photo keeps
 SLANT_STEP_DEGREES = 0.1
 ONE_LINE = 1.2  # a line cut out taller than this many line heights is cut again at its own slope
@@ -72,17 +72,7 @@ def _cut(ys: np.ndarray, xs: np.ndarray, line_height: int, depth: int) -> list[B
     sheared = np.floor(ys - slope * xs).astype(int)
     low = int(sheared.min())
     profile = np.bincount(sheared - low)
-    between = profile <= VALLEY * np.percentile(profile, 75)
-    pieces, start = [], None
-    for y, empty in enumerate(between):
-        if not empty and start is None:
-            start = y
-        elif empty and start is not None:
-            pieces.append((low + start, low + y))
-            start = None
-    if start is not None:
-        pieces.append((low + start, low + len(profile)))
-    pieces = [(a, b) for a, b in pieces if b - a >= 0.3 * line_height]
+    pieces = cut_at_valleys(profile, low, 0.3 * line_height)
     if len(pieces) <= 1 or depth == 0:
         return [Band(low, low + len(profile), slope)]
     out: list[Band] = []

@@ -91,20 +91,26 @@ def _cut_touching(ink: np.ndarray, ink_rows: np.ndarray, runs: list[tuple[int, i
         if bottom - top <= TOUCHING_LINES * height:
             out.append((top, bottom))
             continue
-        profile = ink_rows[top:bottom]
-        between = profile <= VALLEY * np.percentile(profile, 75)
-        pieces, start = [], None
-        for y, empty in enumerate(between):
-            if not empty and start is None:
-                start = y
-            elif empty and start is not None:
-                pieces.append((top + start, top + y))
-                start = None
-        if start is not None:
-            pieces.append((top + start, bottom))
-        pieces = [(a, b) for a, b in pieces if b - a >= 0.3 * height]
+        pieces = cut_at_valleys(ink_rows[top:bottom], top, 0.3 * height)
         out.extend(pieces if len(pieces) > 1 else [(top, bottom)])
     return out
+
+
+def cut_at_valleys(profile: np.ndarray, offset: int, shortest: float) -> list[tuple[int, int]]:
+    """(start, end) of the stretches of a row profile between its valleys
+    (rows with less than ``VALLEY`` of its usual ink), ``offset`` added,
+    each at least ``shortest`` rows long."""
+    between = profile <= VALLEY * np.percentile(profile, 75)
+    pieces, start = [], None
+    for y, empty in enumerate(between):
+        if not empty and start is None:
+            start = y
+        elif empty and start is not None:
+            pieces.append((offset + start, offset + y))
+            start = None
+    if start is not None:
+        pieces.append((offset + start, offset + len(profile)))
+    return [(a, b) for a, b in pieces if b - a >= shortest]
 
 
 def _text_height(ink: np.ndarray) -> int:
