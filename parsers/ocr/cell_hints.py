@@ -8,6 +8,8 @@ once their text is read, before they are read again with their hints.
 """
 from __future__ import annotations
 
+import re
+
 from parsers.ocr import tick_marks
 from parsers.schema import load_schema
 from parsers.text.glued_labels import glued_label
@@ -71,7 +73,11 @@ def options_label(text: str) -> str:
     if listed is None or (read is not None and read.key in tick_marks.tick_fields()):
         return label
     flat, found = listed
-    return flat[:found[0][0]].rstrip(tick_marks.TICKED_LOOKALIKES + tick_marks.UNTICKED_LOOKALIKES + " ") or label
+    # The first option's mark goes with the options; a look-alike of it that
+    # ends the label's own text ("所在区") stays.
+    marks = re.escape(tick_marks.TICKED_LOOKALIKES + tick_marks.UNTICKED_LOOKALIKES)
+    before = re.sub(rf"(?:^|(?<=[\s：:)）]))[{marks}\s]+$", "", flat[:found[0][0]]).rstrip()
+    return before or label
 
 
 def tick_hints(rows: list[list]) -> None:

@@ -11,7 +11,7 @@ A photo of a form on a desk shows the sheet as a bright quadrilateral
 outline is found on a small copy: the grey image is thresholded at a few
 levels (the light is uneven, so no single level is right everywhere), the
 largest outer contour at each level is simplified to a polygon, and so is
-the hull of the longest run of edges (where light falls off across the
+the hull of the largest outline the edges draw (where light falls off across the
 sheet, no single level follows its edge all round). Of the clean convex
 quadrilaterals, the one whose sides lie on the picture's edges wins (a
 level that let the desk into the sheet cuts across it), the biggest of

@@ -18,7 +18,6 @@
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, replace
 
 import cv2
@@ -29,6 +28,7 @@ from parsers.ocr.box_cells import joined_box_cells
 from parsers.ocr.cell_hints import options_label, tick_hints, value_hints
 from parsers.ocr.cell_text import cell_text, reads_as_label
 from parsers.ocr.engines import OcrEngine, correct, text_lines
+from parsers.ocr.engines.crops import text_height
 from parsers.ocr.engines.readings import is_stray_marks
 from parsers.ocr.geometry import Placement
 from parsers.ocr.grid import PageInk, Table, analyse, find_tables
@@ -48,6 +48,7 @@ LOOSE_PIECE_GAP = 0.8  # a loose line is cut into pieces at gaps wider than this
 LOOSE_CELL_GAP = 1.0  # … and pieces further apart than this are separate cells (as the text-PDF reader)
 MIN_INK = 12  # px of ink below which a cell is empty
 BOX_GLYPHS = TICKED_MARKS + UNTICKED_MARKS
+COLON_LOOKALIKES = "：:?？·.。•・"
 # A reading less sure than this is not a value but a guess: the cell is
 # treated as unreadable (empty, confidence 0) so the field is flagged, not filled.
 UNREADABLE_BELOW = 0.5
@@ -202,8 +203,9 @@ def _join_text(left: str, right: str) -> str:
     return f"{left} {right}"
 
 
-def _only_punctuation(text: str) -> bool:
-    return bool(text.strip()) and all(ch.isspace() or unicodedata.category(ch).startswith("P") for ch in text)
+def _colon_guess(text: str) -> bool:
+    """A colon's two dots read as what they look like, one line each or side by side."""
+    return bool(text.strip()) and all(ch.isspace() or ch in COLON_LOOKALIKES for ch in text)
 
 
 def _merge_loose(row: list[_Piece]) -> list[_Piece]:
@@ -216,13 +218,13 @@ def _merge_loose(row: list[_Piece]) -> list[_Piece]:
         if not piece.has_ink:
             continue
         narrow = piece.box[2] - piece.box[0] < piece.line_height
+        colon_guess = bool(cells) and _colon_guess(piece.text) and reads_as_label(cells[-1].text)
         if narrow and (not piece.text or (piece.confidence < UNREADABLE_BELOW and (
-                is_stray_marks(piece.text) or _only_punctuation(piece.text))
-                and not any(ch in BOX_GLYPHS for ch in piece.text))):
+                is_stray_marks(piece.text) or colon_guess) and not any(ch in BOX_GLYPHS for ch in piece.text))):
             # A speck no wider than a character, with nothing read in it, a
-            # rule's stub guessed as "1", or a label's colon guessed at as "?"
-            # and "·": no text, and no doubt on the line it ends (a box guessed
-            # at stays, for the tick list it is part of; so does a "√").
+            # rule's stub guessed as "1", or the colon after a label guessed at
+            # as "?" and "·": no text, and no doubt on the line it ends (a box
+            # guessed at stays, for the tick list it is part of).
             continue
         if cells:
             last = cells[-1]
@@ -349,7 +351,8 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
             # line (its box glyphs are what it reads worst).
             if text != piece.text or piece.confidence >= UNREADABLE_BELOW:
                 # "专业领域：□…" on a line of its own: keep the label the options belong to.
-                piece.text = f"{prefix.rstrip()} {text}" if prefix and not text.startswith(prefix) else text
+                rewritten = text != piece.text
+                piece.text = f"{prefix.rstrip()} {text}" if prefix and rewritten and not text.startswith(prefix) else text
                 piece.confidence = confidence
                 continue
         if piece.hint not in ("ticks", "digits") and is_stray_marks(piece.text):
@@ -377,8 +380,5 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
 
 
 def _line_height(page: PageInk) -> int:
-    """Typical text height on the page, from its ink's connected components."""
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(page.ink & ~page.rules, connectivity=8)
-    heights = stats[1:, cv2.CC_STAT_HEIGHT]
-    heights = heights[(heights >= 8) & (heights <= page.ink.shape[0] // 20)]
-    return int(np.percentile(heights, 90)) if len(heights) else 28
+    """Typical text height on the page (no character is a twentieth of it)."""
+    return text_height(page.ink & ~page.rules, tallest=page.ink.shape[0] // 20, default=28)

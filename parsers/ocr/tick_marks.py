@@ -21,6 +21,7 @@ low where a mark is unclear or an option has no mark next to it.
 from __future__ import annotations
 
 import re
+
 import numpy as np
 
 from parsers.ocr.option_stretches import starts_with_upright, stretches_by_line
@@ -34,6 +35,8 @@ UNTICKED_LOOKALIKES = UNTICKED_MARKS + "口〇OoD0"
 # A check mark written instead of a box ("✓行业发展") read as its long stroke
 # alone: a tick only when the boxes in the ink leave room for it (``_strokes_as_ticks``).
 STROKE_LOOKALIKES = "/／\\|｜丿"
+
+
 def tick_fields() -> dict[str, tuple[str, ...]]:
     return {spec.key: spec.options for spec in load_schema().fields if spec.kind == "ticks"}
 
@@ -145,13 +148,15 @@ def marks_by_stretches(text: str, ink: np.ndarray | None, line_height: int, foun
     placed: list[tuple[str, int, Box | None, tuple[int, int, int]]] = []
     for (top, bottom, stretches), line, names in zip(lines, text_lines, per_line):
         first = options_in(line, options)[0][0] if names else len(line)
-        if len(stretches) == len(names) + 1 and re.search(r"[\u4e00-\u9fffA-Za-z]", line[:first]):
+        labelled = bool(re.search(r"[\u4e00-\u9fffA-Za-z]", line[:first]))
+        label_apart = labelled and len(stretches) == len(names) + 1
+        if label_apart:
             stretches = stretches[1:]  # the question's label, before its options
         if len(stretches) != len(names):
             return None
         # The question's label run into the first option ("*志愿服务领域：□政策解读"):
         # that stretch's box, inside it, starts the option; without one it cannot be told.
-        label_run_in = len(stretches) == len(names) and bool(names) and re.search(r"[\u4e00-\u9fffA-Za-z]", line[:first])
+        label_run_in = labelled and not label_apart and bool(names)
         for number, (name, (left, right)) in enumerate(zip(names, stretches)):
             start = left - line_height // 3
             end = right if label_run_in and number == 0 else left + line_height // 3
@@ -252,7 +257,9 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
             # exactly the options left: the same count, as above.
             states = ["ticked" if state is None and _stroke_before(flat, start) else state or "unticked"
                       for (start, _, _), state in zip(found, states)]
-            confidence = min(confidence, 0.9)
+            # With no box in the ink to count against, a "/" may as well part
+            # the options ("线上/线下/对接") as tick one: sent to review.
+            confidence = min(confidence, 0.9 if boxes else 0.7)
         elif unmarked:
             # An option without a readable mark: unsure whether it was ticked.
             confidence = min(confidence, 0.5)

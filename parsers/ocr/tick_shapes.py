@@ -70,6 +70,9 @@ def _unstack(ink: np.ndarray, blob: np.ndarray, x: int, y: int, line_height: int
     if len(sides) < 2:
         return []
     groups = np.split(sides, np.where(np.diff(sides) > 1)[0] + 1)
+    # A filled box (■) is inked across all its rows: its top and bottom rows are its sides.
+    groups = [part for group in groups
+              for part in ((group[:1], group[-1:]) if len(group) > 0.3 * line_height else (group,))]
     # A side two boxes share is cut in its middle; an outer side is whole. A
     # column running on to the crop's edge past its last side ends in a box
     # the crop cut (squeezed against the cell's rule).

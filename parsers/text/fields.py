@@ -96,15 +96,14 @@ def _gender(text: str, spec: FieldSpec) -> str:
 def _digit_groups(text: str) -> list[str]:
     """The numbers in a date, in order, whether written in digits (full or
     half width) or Chinese numerals; 元月 is the first month."""
-    text = _LETTER_ZERO.sub("〇", fold(text)).replace("元月", "1月")
-    converted = _CN_NUMBER.sub(lambda match: f" {_cn_number(match.group(0))} ", text)
-    return re.findall(r"\d+", converted)
+    return re.findall(r"\d+", _numerals_as_digits(text))
 
 
-def _digit_groups_marked(text: str) -> str:
-    """The text with Chinese numerals as digits, markers (年, 月, 日) kept."""
+def _numerals_as_digits(text: str) -> str:
+    """The text with Chinese numerals as digits (each number set apart by
+    spaces: "二〇一九年" has no digits to run into), markers (年, 月, 日) kept."""
     text = _LETTER_ZERO.sub("〇", fold(text)).replace("元月", "1月")
-    return _CN_NUMBER.sub(lambda match: _cn_number(match.group(0)), text)
+    return _CN_NUMBER.sub(lambda match: f" {_cn_number(match.group(0))} ", text)
 
 
 def _cn_number(chars: str) -> str:
@@ -121,10 +120,11 @@ def _date_parts(text: str, count: int) -> Optional[list[str]]:
     narrow cell wrapped them ("1970/09/2 1") are one number again when
     the date has no room for another."""
     groups = _digit_groups(text)
-    marked = _MARKED_DATE_AND_AGE.match(" ".join(_digit_groups_marked(text).split()))
+    marked = _MARKED_DATE_AND_AGE.match(" ".join(_numerals_as_digits(text).split()))
     if len(groups) > 3 and marked:
-        # "1976年10月4日44": the date ends at its last marker; an age written
-        # after it (the label asked "出生年月（年龄）"), its gap lost to a wrap, is no part of it.
+        # "1976年10月4日44": a date written with its markers ends at the last
+        # one; a number after it (an age, where the label asked
+        # "出生年月（年龄）"), its gap lost to a wrap, is no part of it.
         groups = [group for group in marked.groups()[:3] if group]
     elif len(groups) > 3:
         groups = _digit_groups(_WRAPPED_DIGITS.sub("", text))

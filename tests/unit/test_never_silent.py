@@ -107,8 +107,8 @@ def test_a_line_of_a_long_answer_ocr_could_not_read_sends_the_answer_to_review()
 
 
 def test_an_unsure_reading_that_is_one_of_the_forms_labels_is_kept():
-    from parsers.ocr.cell_text import reads_as_label as _reads_as_label
+    from parsers.ocr.cell_text import reads_as_label
 
     # Dropped, it would run the answer above into the one below it.
-    assert _reads_as_label("主要工作经历（限500字）··")
-    assert not _reads_as_label("熟悉会计等业务") and not _reads_as_label("")
+    assert reads_as_label("主要工作经历（限500字）··")
+    assert not reads_as_label("熟悉会计等业务") and not reads_as_label("")

@@ -19,7 +19,7 @@ import numpy as np
 from parsers.ocr.box_cells import joined_box_cells
 from parsers.ocr.engines import LineReading, RapidEngine, correct
 from parsers.ocr.engines.crops import with_written_gaps
-from parsers.ocr.cell_text import cell_text as _cell_text
+from parsers.ocr.cell_text import cell_text
 from parsers.ocr.page import _merge_loose, _Piece
 from parsers.ocr.tick_marks import rewrite
 
@@ -99,14 +99,14 @@ def test_the_recogniser_reading_a_cell_keeps_the_gap_it_dropped():
 
 def test_a_label_alone_on_a_cells_first_line_stays_apart_from_the_answer_under_it():
     cell = "从业经历（限500字）\n1984年—1991年 深圳某科技公司\n1991年至今 广东粤西家电有限公司 副总经理。"
-    assert _cell_text(cell) == "从业经历（限500字）\n1984年—1991年 深圳某科技公司1991年至今 广东粤西家电有限公司 副总经理。"
+    assert cell_text(cell) == "从业经历（限500字）\n1984年—1991年 深圳某科技公司1991年至今 广东粤西家电有限公司 副总经理。"
 
 
 def test_a_label_that_wraps_onto_the_next_line_is_one_label():
-    assert _cell_text("*联系电话\n（手机）") == "*联系电话（手机）"
-    assert _cell_text("*身份证号\n码：440883 19821217 4540") == "*身份证号码：440883 19821217 4540"
-    assert _cell_text("*所属县（市\n区）：廉江市") == "*所属县（市区）：廉江市"
-    assert _cell_text("熟悉数字化转型等业务，能为中小企业\n提供咨询与辅导。") == "熟悉数字化转型等业务，能为中小企业提供咨询与辅导。"
+    assert cell_text("*联系电话\n（手机）") == "*联系电话（手机）"
+    assert cell_text("*身份证号\n码：440883 19821217 4540") == "*身份证号码：440883 19821217 4540"
+    assert cell_text("*所属县（市\n区）：廉江市") == "*所属县（市区）：廉江市"
+    assert cell_text("熟悉数字化转型等业务，能为中小企业\n提供咨询与辅导。") == "熟悉数字化转型等业务，能为中小企业提供咨询与辅导。"
 
 
 def _piece(x0: int, x1: int, text: str) -> _Piece:

@@ -19,9 +19,8 @@ import numpy as np
 
 from parsers.ocr import cell_hints, tick_marks
 from parsers.ocr.engines.crops import text_lines, with_written_gaps
-from parsers.ocr.engines.readings import correct
 from parsers.ocr.geometry import find_sheet
-from parsers.ocr.cell_text import cell_text as _cell_text
+from parsers.ocr.cell_text import cell_text
 from parsers.ocr.tick_shapes import find_boxes
 
 # -- an answer wrapped inside its label's cell ------------------------------------------
@@ -29,17 +28,17 @@ from parsers.ocr.tick_shapes import find_boxes
 
 def test_an_answer_wrapped_under_its_label_is_joined_again():
     # "学历（最高）　本科" in a narrow cell: "科" went onto the next line.
-    assert _cell_text("学历（最高）　本\n科") == "学历（最高）　本科"
+    assert cell_text("学历（最高）　本\n科") == "学历（最高）　本科"
     # The employer's name wrapped twice in the cell beside "任职单位".
-    assert _cell_text("任职单位　广东金\n沙湾信息技术有限\n公司") == "任职单位　广东金沙湾信息技术有限公司"
+    assert cell_text("任职单位　广东金\n沙湾信息技术有限\n公司") == "任职单位　广东金沙湾信息技术有限公司"
 
 
 def test_a_label_alone_on_the_first_line_still_stays_apart():
     # Guard: the work history starts under its label, not beside it.
     cell = "从业经历（限500字）\n1986年 湛江某机械厂 技术员\n1995年至今 广东某电器有限公司 副总经理"
-    assert _cell_text(cell) == "从业经历（限500字）\n1986年 湛江某机械厂 技术员1995年至今 广东某电器有限公司 副总经理"
+    assert cell_text(cell) == "从业经历（限500字）\n1986年 湛江某机械厂 技术员1995年至今 广东某电器有限公司 副总经理"
     # Guard: a label that wraps before its colon is one label, its answer beside it.
-    assert _cell_text("*身份证号\n码：440883 19821217 4540") == "*身份证号码：440883 19821217 4540"
+    assert cell_text("*身份证号\n码：440883 19821217 4540") == "*身份证号码：440883 19821217 4540"
 
 
 # -- a tick list under a label that starts with another field's ------------------------
@@ -254,8 +253,9 @@ def test_an_underscore_painted_out_with_the_rule_leaves_its_gap_in_the_address()
     text = "abcd@e.cn"
     line, centres = _letters_line(1, len(text), 12)
     spaced, chars = with_written_gaps(line, text, [0.99] * len(text), centres)
-    assert spaced == "ab cd@e.cn" and len(chars) == len(spaced)
-    assert correct(spaced, "email") == "ab_cd@e.cn"
+    assert spaced == "ab_cd@e.cn" and len(chars) == len(spaced)
+    # Put back as a guess: the address goes to review, whatever a second reading says.
+    assert chars[2] < 0.9
 
 
 def test_the_same_blank_in_words_that_are_no_address_is_no_gap():

@@ -20,11 +20,13 @@ WRITTEN_GAP = 1.0
 # wider than this many text heights held a character the recogniser left
 # out: an underscore lying on the cell's rule, painted out with it.
 ADDRESS_GAP = 0.5
+INFERRED_UNDERSCORE = 0.5  # the probability the underscore put there carries: the address is doubted
 # A run of inked rows taller than this many text heights is lines held
 # together by what spans them (the sides of tick boxes stacked in a list);
 # it is cut at rows with less than VALLEY of its usual ink.
 TOUCHING_LINES = 1.6
 VALLEY = 0.15
+SMALLEST_CHARACTER = 8  # px: shorter ink is a dot or a stroke, no measure of the text's height
 
 
 def as_bgr(image: np.ndarray) -> np.ndarray:
@@ -83,16 +85,23 @@ def text_lines(grey: np.ndarray, ink_level: int = INK_LEVEL) -> list[tuple[int, 
 
 def _cut_touching(ink: np.ndarray, ink_rows: np.ndarray, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Runs taller than a line cut into the lines they hold."""
-    if not runs or max(bottom - top for top, bottom in runs) < 2 * 8:
+    if not runs or max(bottom - top for top, bottom in runs) < 2 * SMALLEST_CHARACTER:
         return runs
-    height = _text_height(ink)
+    height = text_height(ink)
     out = []
     for top, bottom in runs:
         if bottom - top <= TOUCHING_LINES * height:
             out.append((top, bottom))
             continue
         pieces = cut_at_valleys(ink_rows[top:bottom], top, 0.3 * height)
-        out.extend(pieces if len(pieces) > 1 else [(top, bottom)])
+        if len(pieces) < 2:
+            out.append((top, bottom))
+            continue
+        # A line reaches down to its valley's emptiest row: its descenders
+        # (the hook of a j) hang into the valley.
+        ends = [upper_end + int(np.argmin(ink_rows[upper_end:lower_start]))
+                for (_, upper_end), (lower_start, _) in zip(pieces, pieces[1:])]
+        out.extend((start, end) for (start, _), end in zip(pieces, [*ends, pieces[-1][1]]))
     return out
 
 
@@ -113,13 +122,15 @@ def cut_at_valleys(profile: np.ndarray, offset: int, shortest: float) -> list[tu
     return [(a, b) for a, b in pieces if b - a >= shortest]
 
 
-def _text_height(ink: np.ndarray) -> int:
-    """The height of the crop's characters, from its ink's connected
-    components (a character's strokes, a box), as the page's is measured."""
+def text_height(ink: np.ndarray, tallest: int | None = None, default: int | None = None) -> int:
+    """The height of the characters in ``ink`` (a crop's, or a page's without
+    its rules), from its connected components (a character's strokes, a box):
+    the 90th percentile of those from SMALLEST_CHARACTER to ``tallest`` px;
+    ``default`` (else the crop's height) when there are none."""
     _count, _labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
-    heights = heights[heights >= 8]
-    return int(np.percentile(heights, 90)) if len(heights) else ink.shape[0]
+    heights = heights[(heights >= SMALLEST_CHARACTER) & (heights <= (tallest or ink.shape[0]))]
+    return int(np.percentile(heights, 90)) if len(heights) else (default or ink.shape[0])
 
 
 def unread_ink(line: np.ndarray, centres: list[float] | None) -> bool:
@@ -155,9 +166,9 @@ def with_written_gaps(line: np.ndarray, text: str, chars: list[float],
     """A line crop's reading (its text, each character's probability and
     middle in the crop's pixels) with the gaps the writer left as spaces:
     one before each character that follows a blank wider than
-    ``WRITTEN_GAP`` text heights (``ADDRESS_GAP`` between the letters of an
-    e-mail's name, where it stands for an underscore), where the recogniser
-    read none; and none
+    ``WRITTEN_GAP`` text heights, where the recogniser read none (between
+    the letters of an e-mail's name, a blank wider than ``ADDRESS_GAP`` is
+    an underscore, put back as a guess); and none
     where it read one between a Chinese character and an opening bracket
     ("证件号码 (身份证）"), the bracket's own blank (its stroke is set at
     the right of its box), unless the blank is that wide."""
@@ -178,9 +189,14 @@ def with_written_gaps(line: np.ndarray, text: str, chars: list[float],
         stretch = blank[max(0, int(centres[number - 1])):max(0, int(centres[number]))]
         in_address = number < at and text[number - 1].isascii() and text[number - 1].isalnum() and (
             text[number].isascii() and text[number].isalnum())
-        gap = (ADDRESS_GAP if in_address else WRITTEN_GAP) * height
-        if not (text[number].isspace() or text[number - 1].isspace()) and longest_run(stretch) > gap:
-            spaced, probabilities = spaced + " ", [*probabilities, 1.0]  # a space is sure
+        blank_run = longest_run(stretch)
+        if not (text[number].isspace() or text[number - 1].isspace()) and (
+                blank_run > WRITTEN_GAP * height or (in_address and blank_run > ADDRESS_GAP * height)):
+            # A gap the writer left is sure; an underscore inferred from a narrower one is a guess.
+            if blank_run > WRITTEN_GAP * height:
+                spaced, probabilities = spaced + " ", [*probabilities, 1.0]
+            else:
+                spaced, probabilities = spaced + "_", [*probabilities, INFERRED_UNDERSCORE]
         spaced, probabilities = spaced + text[number], [*probabilities, chars[number]]
     return spaced, probabilities
 

@@ -337,7 +337,8 @@ class RapidEngine(OcrEngine):
             chars = [(ch, p) for t, _, full, probs in readings if full for ch, p in zip(t, probs)]
             least_cjk.append(min((p for ch, p in chars if has_cjk(ch)), default=1.0))
             least_letter.append(min((p for ch, p in chars if _confirmable(ch)), default=1.0))
-            least_dotted.append(min((p for ch, p in chars if ch in DOTTED_LETTERS), default=1.0))
+            # An underscore put back from its gap is as doubtful as an unsure i or j.
+            least_dotted.append(min((p for ch, p in chars if ch in DOTTED_LETTERS + "_"), default=1.0))
             if not readings:
                 out.append(("", 0.0 if has_ink(image) else 1.0))
                 continue
