@@ -263,3 +263,16 @@ def test_the_same_blank_in_words_that_are_no_address_is_no_gap():
     text = "abcdefgh"
     line, centres = _letters_line(1, len(text), 12)
     assert with_written_gaps(line, text, [0.99] * len(text), centres)[0] == text
+
+
+def test_options_parted_by_slashes_with_no_box_are_not_taken_as_ticked_unchecked():
+    # "√线上志愿服务/线下志愿服务/精准对接": the slashes may part the options
+    # as well as tick them, and no box in the ink says which: to review.
+    ink = np.zeros((30, 600), np.uint8)
+    text, confidence = tick_marks.rewrite("√线上志愿服务/线下志愿服务/精准对接", ink, 30, 0.95)
+    assert text.startswith("☑线上志愿服务") and confidence < 0.8
+
+
+def test_a_look_alike_of_a_box_ending_the_label_stays_in_it():
+    # "所在区" ends in 区, which OCR also makes of a ticked box.
+    assert cell_hints.options_label("所在区 口政策解读 区数字化转型 口智能制造") == "所在区"
