@@ -81,6 +81,7 @@ def find_sheet(grey: np.ndarray) -> np.ndarray | None:
                                  cv2.CHAIN_APPROX_SIMPLE)
     if traced:
         outlines.append(cv2.convexHull(max(traced, key=cv2.contourArea)))
+    near_edges = cv2.dilate(edges, np.ones((7, 7), np.uint8)) > 0
     candidates = []
     for contour in outlines:
         area = cv2.contourArea(contour)
@@ -95,7 +96,7 @@ def find_sheet(grey: np.ndarray) -> np.ndarray | None:
         if not _stands_out(paper, quad):
             continue
         quad = order_corners(quad)
-        candidates.append((min(_on_edges(edges, quad), ON_EDGES), quad_area, quad))
+        candidates.append((min(_on_edges(near_edges, quad), ON_EDGES), quad_area, quad))
     if not candidates:
         return None
     return max(candidates, key=lambda candidate: candidate[:2])[2] / scale
@@ -108,12 +109,12 @@ def _largest_outline(paper: np.ndarray, level: int) -> np.ndarray | None:
     return max(contours, key=cv2.contourArea) if contours else None
 
 
-def _on_edges(edges: np.ndarray, quad: np.ndarray) -> float:
-    """How well the quadrilateral's sides follow the picture's edges: the
-    share of its worst side lying within a few pixels of one. A side along
-    the picture's border (the sheet running off it) is not judged."""
-    height, width = edges.shape
-    near = cv2.dilate(edges, np.ones((7, 7), np.uint8)) > 0
+def _on_edges(near: np.ndarray, quad: np.ndarray) -> float:
+    """How well the quadrilateral's sides follow the picture's edges
+    (``near``: within a few pixels of one): the share of its worst side on
+    them. A side along the picture's border (the sheet running off it) is
+    not judged."""
+    height, width = near.shape
     shares = []
     for start, end in zip(quad, np.roll(quad, -1, axis=0)):
         count = max(2, int(np.hypot(*(end - start))))

@@ -137,14 +137,14 @@ def _outside_tables(page: PageInk, tables: list[Table]) -> np.ndarray:
     return grey
 
 
-def _loose_lines(page: PageInk, tables: list[Table]) -> list[tuple[int, list[_Piece]]]:
+def _loose_lines(page: PageInk, tables: list[Table], line_height: int | None = None) -> list[tuple[int, list[_Piece]]]:
     """(top, pieces) of each text line outside the tables; a line that
     slants keeps its band, so that it is read levelled."""
     ink = page.ink.copy()
     ink[_table_area(page, tables)] = 0
     # Specks (scanner dust) are not text.
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    line_height = _line_height(page)
+    line_height = line_height or _line_height(page)
     _drop_non_text(ink)
     lines = []
     page_height, page_width = ink.shape
@@ -301,7 +301,8 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
                 box = (cell.x0 + CELL_INSET, cell.y0 + CELL_INSET, cell.x1 - CELL_INSET, cell.y1 - CELL_INSET_BOTTOM)
                 pieces.append(_Piece(box, 0, column))
             placed.append((top, 0, pieces, True, row_number == 0))
-    for top, pieces in _loose_lines(page, tables):
+    line_height = _line_height(page)  # measured once: the loose lines and the tick boxes go by it
+    for top, pieces in _loose_lines(page, tables, line_height):
         placed.append((top, 1, pieces, False, False))
     placed.sort(key=lambda item: (item[0], item[1]))
     rows = [pieces for _, _, pieces, _, _ in placed]
@@ -321,7 +322,6 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
         confidences = [piece.confidence if piece.has_ink else 1.0 for piece in row]
         for piece, text in zip(row, row_with_labels_restored(label_index(), [p.text for p in row], confidences)):
             piece.text = text
-    line_height = _line_height(page)
     for number, (_, _, _, in_table, _) in enumerate(placed):
         if not in_table:
             rows[number] = _merge_loose(rows[number])

@@ -37,6 +37,11 @@ UNTICKED_LOOKALIKES = UNTICKED_MARKS + "口〇OoD0"
 STROKE_LOOKALIKES = "/／\\|｜丿"
 
 
+def flattened(text: str) -> str:
+    """A list's lines as one: a line break inside a list parts nothing (an option wraps)."""
+    return re.sub(r"\s*\n\s*", "", text)
+
+
 def tick_fields() -> dict[str, tuple[str, ...]]:
     return {spec.key: spec.options for spec in load_schema().fields if spec.kind == "ticks"}
 
@@ -63,7 +68,7 @@ def option_list(text: str) -> tuple[str, list[tuple[int, int, str]]] | None:
     is a list of a tick field's options (at least three, and nearly all of
     what follows the first is their names, marks and gaps), not prose that
     names a few ("熟悉数字化转型、科技创新、外贸等业务，……")."""
-    flat = re.sub(r"\s*\n\s*", "", text)
+    flat = flattened(text)
     for options in tick_fields().values():
         found = options_in(flat, options)
         if len({option for *_, option in found}) < 3:
@@ -194,7 +199,7 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
     ``labelled``: the text starts with the question's label, whose note
     may show a sample box ("请在□内打√").
     """
-    flat = re.sub(r"\s*\n\s*", "", text)
+    flat = flattened(text)
     for options in tick_fields().values():
         found = options_in(flat, options)
         if len(found) >= 2 or (found and _text_marks(flat, found)[0]):

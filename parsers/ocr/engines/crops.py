@@ -190,13 +190,12 @@ def with_written_gaps(line: np.ndarray, text: str, chars: list[float],
         in_address = number < at and text[number - 1].isascii() and text[number - 1].isalnum() and (
             text[number].isascii() and text[number].isalnum())
         blank_run = longest_run(stretch)
+        written = blank_run > WRITTEN_GAP * height
         if not (text[number].isspace() or text[number - 1].isspace()) and (
-                blank_run > WRITTEN_GAP * height or (in_address and blank_run > ADDRESS_GAP * height)):
+                written or (in_address and blank_run > ADDRESS_GAP * height)):
             # A gap the writer left is sure; an underscore inferred from a narrower one is a guess.
-            if blank_run > WRITTEN_GAP * height:
-                spaced, probabilities = spaced + " ", [*probabilities, 1.0]
-            else:
-                spaced, probabilities = spaced + "_", [*probabilities, INFERRED_UNDERSCORE]
+            gap, probability = (" ", 1.0) if written else ("_", INFERRED_UNDERSCORE)
+            spaced, probabilities = spaced + gap, [*probabilities, probability]
         spaced, probabilities = spaced + text[number], [*probabilities, chars[number]]
     return spaced, probabilities
 
