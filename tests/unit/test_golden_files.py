@@ -48,9 +48,6 @@ NEEDS_OCR = (".jpg", ".png")
 FOLDER_LIMIT_BYTES = 3 * 1024 * 1024 + 680 * 1024 + 713_451 + 700_000 + 40_000 + 690_000 + 760_000 + 520_000 + 325_000
 
 KNOWN_FAILURES = {
-    "07-flatbed-scan.jpg": (
-        "the name 林翀 is read as 林独 (flagged, as it must be); the 服务形式 row is read as three empty boxes, "
-        "so service_modes [线下志愿服务, 精准对接] is missing without a flag"),
     "13-tick-box-against-table.jpg": (
         "the table's right column (所在区县, 电子邮箱) is read, but the 专业领域 list printed against the table's "
         "bottom rule is misread by OCR (专业预域（可多远厂…) and its second line loses its boxes: expertise "

@@ -50,6 +50,7 @@ def rapid_reading(monkeypatch, chars: list[tuple[str, float]], second_text: str)
     text = "".join(ch for ch, _ in chars)
     reading = LineReading(text, float(np.mean([p for _, p in chars])), [p for _, p in chars])
     monkeypatch.setattr(engine, "recognise_chars", lambda crops: [reading] * len(crops))
+    monkeypatch.setattr(engine, "recognise_wide", lambda crops: [reading] * len(crops))  # a name read the same
     cell = np.full((40, 160), 255, np.uint8)
     cell[10:30, 10:150] = 0
     return engine, cell

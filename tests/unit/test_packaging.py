@@ -25,23 +25,20 @@ def runtime_requirements() -> set[str]:
     return names
 
 
-def imported_distributions() -> dict[str, str]:
-    """Third-party distribution → one top-level module the service imports from it."""
+def imported_modules() -> dict[str, set[str]]:
+    """Third-party top-level module the service imports → the distributions
+    that provide it (cv2 comes in opencv-python and in the headless build)."""
     graph = grimp.build_graph(*SERVICE, include_external_packages=True)
     ours = set(SERVICE) | {"devtools"}  # devtools: only `intake demo`, behind the [dev] extra
     by_module = packages_distributions()
-    found = {}
-    for module in graph.modules:
-        if "." in module or module in ours or module in sys.stdlib_module_names:
-            continue
-        for distribution in by_module.get(module, [module]):
-            found[normalise(distribution)] = module
-    return found
+    return {module: {normalise(distribution) for distribution in by_module.get(module, [module])}
+            for module in graph.modules
+            if "." not in module and module not in ours and module not in sys.stdlib_module_names}
 
 
 def test_every_library_the_service_imports_is_declared():
-    undeclared = {dist: module for dist, module in imported_distributions().items()
-                  if dist not in runtime_requirements()}
+    declared = runtime_requirements()
+    undeclared = {module: providers for module, providers in imported_modules().items() if not providers & declared}
     assert not undeclared, f"imported but not in [project.dependencies]: {undeclared}"
 
 

@@ -208,3 +208,20 @@ def longest_run(flags: np.ndarray) -> int:
 
 def has_ink(image: np.ndarray) -> bool:
     return int((as_grey(image) < INK_LEVEL).sum()) > SPECK_PIXELS
+
+
+def line_crops(grey: np.ndarray, pad: int) -> list[tuple[np.ndarray, bool]]:
+    """A cell's lines, each cropped to its ink (all its rows kept) and
+    padded, with whether it is a full line: a sliver of one (a full stop
+    wrapped onto its own line) is read, but does not decide how sure the
+    cell is."""
+    lines = text_lines(grey)
+    tallest = max((bottom - top for top, bottom in lines), default=0)
+    crops = []
+    for top, bottom in lines:
+        line = grey[top:bottom]
+        cols = np.where((line < INK_LEVEL).any(axis=0))[0]
+        if len(cols):
+            line = line[:, max(0, cols[0] - 2): cols[-1] + 3]
+            crops.append((np.pad(line, pad, constant_values=255), bottom - top >= 0.5 * tallest))
+    return crops

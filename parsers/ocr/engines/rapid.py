@@ -34,25 +34,31 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 import numpy as np
 
 from parsers.ocr.engines.base import OcrEngine, OcrLine
-from parsers.ocr.engines.crops import INK_LEVEL, as_bgr, as_grey, has_ink, text_lines, unread_ink, with_written_gaps
+from parsers.ocr.engines.crops import as_bgr, as_grey, has_ink, line_crops, unread_ink, with_written_gaps
 from parsers.ocr.engines.readings import (EMAIL_IN_TEXT, correct, correct_lines, emails_in, has_cjk, is_stray_marks,
                                          ng_read_as_nq, same_email)
+from parsers.ocr.engines.line_reading import LineReading, recognise_lines
 from parsers.ocr.engines.tesseract import TesseractEngine
+from parsers.ocr.engines.wide_charset import doubtful_lines_read_again, names_read_again, wide_recogniser
 from parsers.text.labels import label_index
 
 
 def rapid_models():
     """One RapidOCR per process (models load in a fraction of a second),
-    running on the CPUs this process is given: all of them for a file read
-    alone, one when intake pins each of several parses to a core of its own
-    (two parses sharing cores with two threads each were 3× slower each), and
-    no more than ``OMP_NUM_THREADS`` where it is set (processes that share a
+    running on ``ocr_threads()``."""
+    return _rapid_models(ocr_threads())
+
+
+def ocr_threads() -> int:
+    """The CPUs this process is given: all of them for a file read alone,
+    one when intake pins each of several parses to a core of its own (two
+    parses sharing cores with two threads each were 3× slower each), and no
+    more than ``OMP_NUM_THREADS`` where it is set (processes that share a
     machine without knowing of each other: ``intake worker``)."""
     try:
         threads = len(os.sched_getaffinity(0))
@@ -61,7 +67,7 @@ def rapid_models():
     limit = os.environ.get("OMP_NUM_THREADS", "")
     if limit.isdigit() and int(limit) > 0:
         threads = min(threads, int(limit))
-    return _rapid_models(max(1, threads))
+    return max(1, threads)
 
 
 @functools.lru_cache(maxsize=None)
@@ -74,6 +80,11 @@ def _rapid_models(threads: int):
     # Global keys: rapidocr copies them over the per-model ones (a
     # "rec_intra_op_num_threads" is silently replaced by the default).
     return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, print_verbose=False)
+
+
+@functools.lru_cache(maxsize=None)
+def _known_characters(threads: int) -> frozenset[str]:
+    return frozenset(_rapid_models(threads).text_rec.postprocess_op.character)
 
 
 GUESS_BELOW = 0.5  # a line read less surely than this is a guess, not a reading
@@ -171,29 +182,6 @@ def _is_label(text: str) -> bool:
     return label is not None and not label.unknown
 
 
-@dataclass(frozen=True)
-class LineReading:
-    """One line crop as the recogniser read it."""
-
-    text: str
-    score: float
-    chars: list[float]  # each character's probability
-    centres: list[float] | None = None  # each character's middle, in the crop's pixels (None: unknown)
-
-
-def _char_centres(info, width: int, text: str) -> list[float] | None:
-    """Where RapidOCR put each character: its CTC time step scaled to the
-    crop's width (the word-box detail of ``text_rec``)."""
-    try:
-        steps = float(info[0])
-        columns = [int(c) for word in info[2] for c in word]
-    except (TypeError, ValueError, IndexError):
-        return None
-    if steps <= 0 or len(columns) != len(text):
-        return None
-    return [(c + 0.5) * width / steps for c in columns]
-
-
 class RapidEngine(OcrEngine):
     """PP-OCRv4 recognition on line crops; detection only for read_text."""
 
@@ -210,6 +198,8 @@ class RapidEngine(OcrEngine):
         self._least_cjk: dict[bytes, float] = {}
         self._least_letter: dict[bytes, float] = {}
         self._least_dotted: dict[bytes, float] = {}
+        # Name cells' lines as the wide recogniser read them (``wide_charset``).
+        self._wide: dict[bytes, list[LineReading] | None] = {}
 
     @property
     def rereads_with_hints(self) -> bool:
@@ -233,22 +223,7 @@ class RapidEngine(OcrEngine):
     def recognise_chars(self, line_images: list[np.ndarray]) -> list[LineReading]:
         """Batch recognition of single-line crops (the rec model takes a
         list), with each character's probability and where it lies."""
-        if not line_images:
-            return []
-        images = [as_bgr(img) for img in line_images]
-        try:
-            found, _ = self.ocr.text_rec(images, True)
-        except Exception:  # noqa: BLE001 - no per-character detail: the line score stands for each
-            plain, _ = self.ocr.text_rec(images)
-            found = [(text, score, None) for text, score in plain]
-        results = []
-        for image, (text, score, *detail) in zip(images, found):
-            info = detail[0] if detail and detail[0] and len(detail[0]) > 4 else None
-            chars = [float(c) for c in info[4]] if info else []
-            if len(chars) != len(text):
-                chars = [float(score)] * len(text)
-            results.append(LineReading(text, float(score), chars, _char_centres(info, image.shape[1], text)))
-        return results
+        return recognise_lines(self.ocr.text_rec, line_images)
 
     def read_cells(self, items):
         keys = [_crop_key(image) for image, _hint in items]
@@ -262,6 +237,8 @@ class RapidEngine(OcrEngine):
             self._least_cjk = dict(zip(keys, least_cjk))
             self._least_letter = dict(zip(keys, least_letter))
             self._least_dotted = dict(zip(keys, least_dotted))
+            self._wide = {}
+        out = self._names_read_again(items, keys, out)
         out = [(text, min(confidence, DOUBTED)) if hint == "name" and self._least_cjk.get(key, 1.0) < NAME_SURE_CHAR
                else (text, confidence) for key, (_, hint), (text, confidence) in zip(keys, items, out)]
         sure_letters = [self._least_letter.get(key, 1.0) >= CONFIRMABLE and self._least_dotted.get(key, 1.0) >= DOTTED_SURE
@@ -270,6 +247,24 @@ class RapidEngine(OcrEngine):
         # An address's "-nq" put right as "-ng" is a guess, however sure the reading.
         return [(text, min(confidence, DOUBTED)) if hint == "email" and ng_read_as_nq(self._last.get(key, ("",))[0])
                 else (text, confidence) for key, (_, hint), (text, confidence) in zip(keys, items, out)]
+
+    def recognise_wide(self, line_images: list[np.ndarray]) -> list[LineReading] | None:
+        """The same crops read by the wide recogniser (``wide_charset``);
+        None where it is not installed."""
+        wide = wide_recogniser(ocr_threads())
+        return None if wide is None else recognise_lines(wide, line_images)
+
+    def _names_read_again(self, items, keys, out: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Name cells corrected by the wide recogniser, doubted where the two
+        readings disagree (``wide_charset``); its readings kept by crop."""
+        if not any(hint == "name" for _, hint in items):
+            return out
+        read_before = [self._wide.get(key) for key in keys]
+        texts, doubted, read = names_read_again(items, [text for text, _ in out], read_before, self.recognise_wide,
+                                                _known_characters(ocr_threads()), self.PAD)
+        self._wide.update((key, lines) for key, lines in zip(keys, read) if lines is not None)
+        return [(text, min(confidence, DOUBTED) if n in doubted else confidence)
+                for n, (text, (_, confidence)) in enumerate(zip(texts, out))]
 
     def _confirm_emails(self, items, out: list[tuple[str, float]], sure_letters: list[bool]) -> list[tuple[str, float]]:
         """An e-mail keeps its confidence only if a second reading (Tesseract,
@@ -304,19 +299,9 @@ class RapidEngine(OcrEngine):
     def _read_cells(self, items):
         crops, owners = [], []
         for number, (image, _hint) in enumerate(items):
-            grey = as_grey(image)
-            lines = text_lines(grey)
-            tallest = max((bottom - top for top, bottom in lines), default=0)
-            for top, bottom in lines:
-                line = grey[top:bottom]
-                cols = np.where((line < INK_LEVEL).any(axis=0))[0]
-                if not len(cols):
-                    continue
-                line = line[:, max(0, cols[0] - 2): cols[-1] + 3]  # the line's ink, all rows kept
-                crops.append(np.pad(line, self.PAD, constant_values=255))
-                # A sliver of a line (a full stop wrapped onto its own line)
-                # is read, but does not decide how sure the cell is.
-                owners.append((number, bottom - top >= 0.5 * tallest))
+            for crop, full in line_crops(as_grey(image), self.PAD):
+                crops.append(crop)
+                owners.append((number, full))
         texts: list[list[tuple[str, float, bool, list[float]]]] = [[] for _ in items]
         skipped: set[int] = set()  # cells with a mark no character was read at
         for crop, (owner, full), reading in zip(crops, owners, self.recognise_chars(crops)):
@@ -324,6 +309,9 @@ class RapidEngine(OcrEngine):
             texts[owner].append((text, reading.score, full, chars))
             if reading.text.strip() and unread_ink(crop, reading.centres):
                 skipped.add(owner)
+        if any(hint == "chinese" for _, hint in items):
+            skipped |= doubtful_lines_read_again([hint for _, hint in items], crops, [owner for owner, _ in owners], texts,
+                                                 self.recognise_wide, _known_characters(ocr_threads()), SURE_CHAR)
         out: list[tuple[str, float]] = []
         least_cjk: list[float] = []
         least_letter: list[float] = []
