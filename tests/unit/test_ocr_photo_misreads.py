@@ -199,6 +199,7 @@ def test_a_character_wrapped_onto_a_line_of_its_own_and_read_unsurely_leaves_the
     engine = RapidEngine(second_opinion=True, second=AgreeingSecondOpinion(["学历（学位）：博士研究生/博士"]))
     readings = iter([LineReading("学历（学位）：博士研究生/博", 0.99, [0.99] * 14), LineReading("士", 0.26, [0.26])])
     engine.recognise_chars = lambda crops: [next(readings) for _ in crops]
+    engine.recognise_wide = lambda crops: None  # the rule stands without the wide recogniser
     [(text, confidence)] = engine.read_cells([(image, "chinese")])
     assert text == "学历（学位）：博士研究生/博\n士"
     assert 0.5 <= confidence <= DOUBTED  # kept, and flagged
@@ -214,6 +215,7 @@ def test_a_bracket_alone_on_a_line_does_not_make_the_cell_unreadable():
     readings = iter([LineReading("办公电话：", 0.99, [0.99] * 5), LineReading("【", 0.39, [0.39]),
                      LineReading("0759)2032094", 0.99, [0.99] * 12)])
     engine.recognise_chars = lambda crops: [next(readings) for _ in crops]
+    engine.recognise_wide = lambda crops: None  # the rule stands without the wide recogniser
     [(text, confidence)] = engine.read_cells([(image, "chinese")])
     assert 0.5 <= confidence <= DOUBTED  # kept, not lost; the bracket's shape is Tesseract's to confirm
     assert normalise(load_schema().spec_for("office_phone"), text.split("：", 1)[1]) == "0759-2032094"
@@ -260,6 +262,7 @@ def test_a_line_holding_a_symbol_is_a_misread_character_and_counts():
     engine = RapidEngine(second_opinion=False)
     readings = iter([LineReading("所获学位：【工商管理硕", 0.98, [0.98] * 11), LineReading("±)", 0.55, [0.4, 0.7])])
     engine.recognise_chars = lambda crops: [next(readings) for _ in crops]
+    engine.recognise_wide = lambda crops: None  # the rule stands without the wide recogniser
     [(_, confidence)] = engine.read_cells([(image, "chinese")])
     assert confidence < 0.6
 

@@ -46,6 +46,7 @@ def _engine(text: str, probabilities: list[float]) -> RapidEngine:
     engine = RapidEngine(second_opinion=True, second=SameReading(text))
     engine.recognise_chars = lambda crops: [LineReading(text, sum(probabilities) / len(probabilities), probabilities)
                                             for _ in crops]
+    engine.recognise_wide = engine.recognise_chars  # the wide recogniser reads it the same
     return engine
 
 

@@ -90,7 +90,7 @@ def test_the_recogniser_reading_a_cell_keeps_the_gap_it_dropped():
         shift = int(np.where((crop < 160).any(axis=0))[0][0]) - int(np.where((cell < 160).any(axis=0))[0][0])
         return [LineReading("出生年月1961.07", 0.99, [0.99] * 11, [c + shift for c in centres])]
 
-    engine.recognise_chars = recognise
+    engine.recognise_chars = engine.recognise_wide = recognise
     [(text, confidence)] = engine.read_cells([(cell, "chinese")])
     assert text == "出生年月 1961.07" and confidence > 0.9
 

@@ -72,6 +72,7 @@ def test_a_character_the_recogniser_skipped_sends_the_name_to_review(monkeypatch
     engine = RapidEngine(second_opinion=False)
     monkeypatch.setattr(engine, "recognise_chars", lambda crops: [
         LineReading("冼浩", 0.99, [0.99, 0.99], centres=[23.0, 83.0]) for _ in crops])
+    monkeypatch.setattr(engine, "recognise_wide", engine.recognise_chars)  # the wide recogniser reads it the same
     [(text, confidence)] = engine.read_cells([(cell, "chinese")])
     assert text == "冼浩" and confidence <= DOUBTED
     result = read_by_ocr(form(text, name_confidence=confidence))

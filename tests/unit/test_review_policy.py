@@ -200,6 +200,7 @@ def _rapid_with(monkeypatch, chars, second_text):
     monkeypatch.setattr(engine, "recognise_chars",
                         lambda crops: [engines.LineReading(text, float(np.mean([p for _, p in chars])),
                                                            [p for _, p in chars])] * len(crops))
+    monkeypatch.setattr(engine, "recognise_wide", engine.recognise_chars)  # the wide recogniser reads it the same
     cell = np.full((40, 120), 255, np.uint8)
     cell[10:30, 10:100] = 0
     return engine, second, cell

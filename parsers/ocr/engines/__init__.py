@@ -16,8 +16,11 @@ Two engines: RapidOCR (``rapid``: PP-OCR models shipped in the
 with a doubtful character get a second opinion from Tesseract) and
 Tesseract (``tesseract``: ``chi_sim+eng`` through pytesseract). "both"
 (``both``) runs the two and lowers the confidence of every cell where they
-disagree. ``base`` holds the interface, ``crops`` the line-crop helpers
-and ``readings`` the clean-up and comparison of what was read.
+disagree. RapidOCR reads names, and characters it doubted, again with
+PP-OCRv6's recogniser (``wide_charset``: the weights in the ``rapidocr``
+wheel), which knows the rare characters of names. ``base`` holds the
+interface, ``crops`` the line-crop helpers, ``line_reading`` a line as a
+recogniser read it and ``readings`` the clean-up and comparison of what was read.
 
 Images are numpy arrays, uint8, grey (H, W) or BGR (H, W, 3), white
 background.
@@ -31,8 +34,8 @@ from parsers.errors import UnsupportedFormat
 from parsers.ocr.engines.base import OcrEngine, OcrLine
 from parsers.ocr.engines.both import BothEngine
 from parsers.ocr.engines.crops import INK_LEVEL, as_bgr, as_grey, has_ink, text_lines, unread_ink
-from parsers.ocr.engines.rapid import (CONFIRMED, DOUBTED, SURE_CHAR, LineReading, RapidEngine, confirmed_by,
-                                       rapid_models)
+from parsers.ocr.engines.line_reading import LineReading
+from parsers.ocr.engines.rapid import CONFIRMED, DOUBTED, SURE_CHAR, RapidEngine, confirmed_by, rapid_models
 from parsers.ocr.engines.readings import EMAIL_IN_TEXT, correct, emails_in, join_words, normalise_email, same_email
 from parsers.ocr.engines.tesseract import TesseractEngine
 

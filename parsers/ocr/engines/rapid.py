@@ -19,6 +19,12 @@ Tesseract reads, and in a name (hint "name"), where rare characters are
 common and the recogniser knows them least, so does any Chinese character
 short of near-certain (``NAME_SURE_CHAR``).
 
+PP-OCRv4 knows about 6,600 characters and lacks or misreads the rare ones
+names are written with (禤 is not among them; 冼 is read 洗): a name, and a
+line of any other Chinese cell holding a doubtful character, is read again
+by PP-OCRv6's recogniser (``wide_charset``), which corrects its Chinese
+characters and doubts what it changed.
+
 E-mail addresses cannot be validated before the @, so with a second
 opinion every e-mail (a cell hinted "email", or a line holding a label and
 an address) is read by Tesseract too (ASCII whitelist for an e-mail cell)
@@ -40,9 +46,9 @@ import numpy as np
 
 from parsers.ocr.engines.base import OcrEngine, OcrLine
 from parsers.ocr.engines.crops import as_bgr, as_grey, has_ink, line_crops, unread_ink, with_written_gaps
+from parsers.ocr.engines.line_reading import LineReading, recognise_lines
 from parsers.ocr.engines.readings import (EMAIL_IN_TEXT, correct, correct_lines, emails_in, has_cjk, is_stray_marks,
                                          ng_read_as_nq, same_email)
-from parsers.ocr.engines.line_reading import LineReading, recognise_lines
 from parsers.ocr.engines.tesseract import TesseractEngine
 from parsers.ocr.engines.wide_charset import doubtful_lines_read_again, names_read_again, wide_recogniser
 from parsers.text.labels import label_index
@@ -183,7 +189,8 @@ def _is_label(text: str) -> bool:
 
 
 class RapidEngine(OcrEngine):
-    """PP-OCRv4 recognition on line crops; detection only for read_text."""
+    """PP-OCRv4 recognition on line crops (PP-OCRv6's wide recogniser again
+    on names and doubtful characters); detection only for read_text."""
 
     name = "rapidocr"
     PAD = 6
@@ -198,14 +205,17 @@ class RapidEngine(OcrEngine):
         self._least_cjk: dict[bytes, float] = {}
         self._least_letter: dict[bytes, float] = {}
         self._least_dotted: dict[bytes, float] = {}
-        # Name cells' lines as the wide recogniser read them (``wide_charset``).
-        self._wide: dict[bytes, list[LineReading] | None] = {}
+        # Line crops as the wide recogniser read them (``wide_charset``): a
+        # name's lines are read on the first call and again with its hint.
+        self._wide: dict[bytes, LineReading] = {}
 
     @property
     def rereads_with_hints(self) -> bool:
-        # With a second opinion, an e-mail cell is read again: nothing
-        # validates the part before the @, so Tesseract must agree on it all.
-        return self.second is not None
+        # A name cell is read again by the wide recogniser, and with a second
+        # opinion an e-mail cell by Tesseract (nothing validates the part
+        # before the @, so Tesseract must agree on it all): both need the
+        # hints, which come after the first reading.
+        return True
 
     @property
     def ocr(self):
@@ -232,13 +242,13 @@ class RapidEngine(OcrEngine):
             # reading for the hint, and have e-mails confirmed whole.
             out = [(correct(self._last[key][0], hint), self._last[key][1]) for key, (_, hint) in zip(keys, items)]
         else:
+            self._wide = {}
             out, least_cjk, least_letter, least_dotted = self._read_cells(items)
             self._last = dict(zip(keys, out))
             self._least_cjk = dict(zip(keys, least_cjk))
             self._least_letter = dict(zip(keys, least_letter))
             self._least_dotted = dict(zip(keys, least_dotted))
-            self._wide = {}
-        out = self._names_read_again(items, keys, out)
+        out = self._names_read_again(items, out)
         out = [(text, min(confidence, DOUBTED)) if hint == "name" and self._least_cjk.get(key, 1.0) < NAME_SURE_CHAR
                else (text, confidence) for key, (_, hint), (text, confidence) in zip(keys, items, out)]
         sure_letters = [self._least_letter.get(key, 1.0) >= CONFIRMABLE and self._least_dotted.get(key, 1.0) >= DOTTED_SURE
@@ -249,20 +259,24 @@ class RapidEngine(OcrEngine):
                 else (text, confidence) for key, (_, hint), (text, confidence) in zip(keys, items, out)]
 
     def recognise_wide(self, line_images: list[np.ndarray]) -> list[LineReading] | None:
-        """The same crops read by the wide recogniser (``wide_charset``);
-        None where it is not installed."""
+        """The same crops read by the wide recogniser (``wide_charset``),
+        each crop once; None where it is not installed."""
         wide = wide_recogniser(ocr_threads())
-        return None if wide is None else recognise_lines(wide, line_images)
+        if wide is None:
+            return None
+        keys = [_crop_key(image) for image in line_images]
+        unread = [n for n, key in enumerate(keys) if key not in self._wide]
+        for n, reading in zip(unread, recognise_lines(wide, [line_images[n] for n in unread])):
+            self._wide[keys[n]] = reading
+        return [self._wide[key] for key in keys]
 
-    def _names_read_again(self, items, keys, out: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    def _names_read_again(self, items, out: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """Name cells corrected by the wide recogniser, doubted where the two
-        readings disagree (``wide_charset``); its readings kept by crop."""
+        readings disagree or it was unsure (``wide_charset``)."""
         if not any(hint == "name" for _, hint in items):
             return out
-        read_before = [self._wide.get(key) for key in keys]
-        texts, doubted, read = names_read_again(items, [text for text, _ in out], read_before, self.recognise_wide,
-                                                _known_characters(ocr_threads()), self.PAD)
-        self._wide.update((key, lines) for key, lines in zip(keys, read) if lines is not None)
+        texts, doubted = names_read_again(items, [text for text, _ in out], self.recognise_wide,
+                                          _known_characters(ocr_threads()), self.PAD)
         return [(text, min(confidence, DOUBTED) if n in doubted else confidence)
                 for n, (text, (_, confidence)) in enumerate(zip(texts, out))]
 
@@ -303,14 +317,16 @@ class RapidEngine(OcrEngine):
                 crops.append(crop)
                 owners.append((number, full))
         texts: list[list[tuple[str, float, bool, list[float]]]] = [[] for _ in items]
-        skipped: set[int] = set()  # cells with a mark no character was read at
+        # Cells doubted whatever else: a mark no character was read at, a
+        # doubtful character the wide recogniser read otherwise.
+        doubted: set[int] = set()
         for crop, (owner, full), reading in zip(crops, owners, self.recognise_chars(crops)):
             text, chars = with_written_gaps(crop, reading.text, reading.chars, reading.centres)
             texts[owner].append((text, reading.score, full, chars))
             if reading.text.strip() and unread_ink(crop, reading.centres):
-                skipped.add(owner)
+                doubted.add(owner)
         if any(hint == "chinese" for _, hint in items):
-            skipped |= doubtful_lines_read_again([hint for _, hint in items], crops, [owner for owner, _ in owners], texts,
+            doubted |= doubtful_lines_read_again([hint for _, hint in items], crops, [owner for owner, _ in owners], texts,
                                                  self.recognise_wide, _known_characters(ocr_threads()), SURE_CHAR)
         out: list[tuple[str, float]] = []
         least_cjk: list[float] = []
@@ -355,7 +371,7 @@ class RapidEngine(OcrEngine):
                     out[n] = (text, max(confidence, CONFIRMED))
                 else:
                     out[n] = (text, min(confidence, DOUBTED))
-        for n in skipped:
+        for n in doubted:
             out[n] = (out[n][0], min(out[n][1], DOUBTED))
         return out, least_cjk, least_letter, least_dotted
 

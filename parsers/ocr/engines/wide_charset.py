@@ -8,9 +8,10 @@ largest loss on scans, and a name read as 钟或 was once sure enough to pass.
 
 PP-OCRv6's recogniser (shipped in the ``rapidocr`` wheel, about 18,700
 characters, run here by the same ``rapidocr_onnxruntime`` code as the
-first) reads them, but it is several times slower and knows traditional
-forms too (会计 read 會計). So it reads name cells only, and its reading
-changes the first only where they disagree on Chinese characters:
+first) reads them, but it is slower and knows traditional forms too (会计
+read 會計). So it reads name cells whole, and of other Chinese text only the
+lines holding a character the first doubted. A name's reading changes the
+first only where they disagree on Chinese characters:
 
 * a character it is at least even-odds sure of (``WIDE_SURE``) replaces the
   first's; one the first dropped is put back however unsure (欧阳 /
@@ -21,7 +22,8 @@ changes the first only where they disagree on Chinese characters:
   is simplified already, and t2s would turn a name's 昇 into 升.
 
 A name the two read differently goes to review whichever reading stands,
-and so does one the wide recogniser is unsure of where they agree.
+and so does one the wide recogniser is unsure of where they agree. In other
+text only the doubted characters are replaced (``doubtful_characters_replaced``).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from typing import Callable
 
 from parsers.ocr.engines.crops import as_grey, line_crops
 from parsers.ocr.engines.line_reading import LineReading
+from parsers.ocr.engines.readings import has_cjk
 
 WIDE_SURE = 0.5  # a character read at less than even odds corrects nothing
 # Both recognisers read 彧 as 或, the first sure of it (0.99), the wide one
@@ -41,10 +44,6 @@ WIDE_SURE = 0.5  # a character read at less than even odds corrects nothing
 # read right 0.95 and more.
 WIDE_NAME_SURE = 0.92
 MODEL = "models/PP-OCRv6_rec_small.onnx"  # inside the rapidocr package
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\U00020000" <= ch <= "\U0002ebef"
 
 
 def model_path() -> Path | None:
@@ -84,14 +83,13 @@ def _to_simplified():
 
 def _simplified(text: str, known: frozenset[str]) -> str:
     convert = _to_simplified()
-    return "".join(convert(ch) if _is_cjk(ch) and ch not in known else ch for ch in text)
+    return "".join(convert(ch) if has_cjk(ch) and ch not in known else ch for ch in text)
 
 
 def _aligned(mine: list[tuple[str, float]], theirs: list[tuple[str, float]], known: frozenset[str]):
     """The wide reading made simplified, and how it lines up with the first."""
+    # t2s converts character by character here, so the lengths stay equal.
     other = list(zip(_simplified("".join(ch for ch, _ in theirs), known), [p for _, p in theirs]))
-    if len(other) != len(theirs):  # a conversion that changed the length: compare only
-        other = [(ch, 0.0) for ch in _simplified("".join(ch for ch, _ in theirs), known)]
     matcher = SequenceMatcher(None, "".join(ch for ch, _ in mine), "".join(ch for ch, _ in other), autojunk=False)
     return other, matcher.get_opcodes()
 
@@ -109,23 +107,22 @@ def merge_reading(mine: list[tuple[str, float]], theirs: list[tuple[str, float]]
         if op == "equal":
             merged.extend(kept)
             continue
-        if not any(_is_cjk(ch) for ch, _ in kept + read):
+        if not any(has_cjk(ch) for ch, _ in kept + read):
             merged.extend(kept)  # punctuation, spaces, letters: the first reading's business
             continue
         disagreed = True
-        read_cjk = [(ch, p) for ch, p in read if _is_cjk(ch)]
+        read_cjk = [(ch, p) for ch, p in read if has_cjk(ch)]
         if op == "insert":
             merged.extend(read_cjk)  # the first reading dropped them: a guess is no worse than nothing
-        elif (op == "replace" and len(read_cjk) > len(kept) and all(_is_cjk(ch) for ch, _ in kept)
+        elif (op == "replace" and len(read_cjk) > len(kept) and all(has_cjk(ch) for ch, _ in kept)
               and all(p >= WIDE_SURE for _, p in read_cjk)):
             merged.extend(read_cjk)  # one misread and one dropped (洗 for 冼燊)
         elif op == "replace" and len(read) == len(kept):
-            merged.extend(r if _is_cjk(k[0]) and _is_cjk(r[0]) and r[1] >= WIDE_SURE else k
+            merged.extend(r if has_cjk(k[0]) and has_cjk(r[0]) and r[1] >= WIDE_SURE else k
                           for k, r in zip(kept, read))
         else:
             merged.extend(kept)
     return merged, disagreed
-
 
 
 def doubtful_characters_replaced(mine: list[tuple[str, float]], theirs: list[tuple[str, float]],
@@ -143,7 +140,7 @@ def doubtful_characters_replaced(mine: list[tuple[str, float]], theirs: list[tup
             continue
         for k in range(i2 - i1):
             (ch, p), (wide_ch, q) = mine[i1 + k], other[j1 + k]
-            if p < below and q >= WIDE_SURE and _is_cjk(ch) and _is_cjk(wide_ch):
+            if p < below and q >= WIDE_SURE and has_cjk(ch) and has_cjk(wide_ch):
                 out[i1 + k] = (wide_ch, p)
     return out, out != mine
 
@@ -155,29 +152,29 @@ def corrected_name(text: str, theirs: list[LineReading], known: frozenset[str]) 
     (``WIDE_NAME_SURE``) even where they agree."""
     other = [(ch, p) for line in theirs for ch, p in zip(line.text, line.chars)]
     merged, disagreed = merge_reading([(ch, 1.0) for ch in text], other, known)
-    unsure = any(_is_cjk(ch) and p < WIDE_NAME_SURE for ch, p in other)
+    unsure = any(has_cjk(ch) and p < WIDE_NAME_SURE for ch, p in other)
     return "".join(ch for ch, _ in merged), disagreed or unsure
 
 
-def names_read_again(items: list[tuple], texts: list[str], read_before: list[list[LineReading] | None],
-                     recognise_wide: Callable, known: frozenset[str], pad: int):
+def names_read_again(items: list[tuple], texts: list[str], recognise_wide: Callable, known: frozenset[str],
+                     pad: int) -> tuple[list[str], set[int]]:
     """Name cells (``items``: image and hint; ``texts``: as first read)
-    corrected by the wide recogniser. Returns the texts, the cells doubted
-    (``corrected_name``) and each name cell's wide reading (those in
-    ``read_before`` are not read again); nothing changes where the wide
-    recogniser is not installed (``recognise_wide`` gives None)."""
-    texts, doubted, read = list(texts), set(), list(read_before)
-    for n, (image, hint) in enumerate(items):
-        if hint != "name" or not texts[n]:
-            continue
-        if read[n] is None:
-            read[n] = recognise_wide([crop for crop, _full in line_crops(as_grey(image), pad)])
-            if read[n] is None:
-                break
-        texts[n], disagreed = corrected_name(texts[n], read[n], known)
-        if disagreed:
+    corrected by the wide recogniser, which reads their full lines only (a
+    rule's end or a sliver the first reading set aside is no part of the
+    name). Returns the texts and the cells doubted (``corrected_name``);
+    nothing changes where the wide recogniser is not installed
+    (``recognise_wide`` gives None)."""
+    names = [n for n, (_, hint) in enumerate(items) if hint == "name" and texts[n]]
+    lines = {n: [crop for crop, full in line_crops(as_grey(items[n][0]), pad) if full] for n in names}
+    read = recognise_wide([crop for n in names for crop in lines[n]]) if names else None
+    if read is None:
+        return texts, set()
+    texts, doubted, readings = list(texts), set(), iter(read)
+    for n in names:
+        texts[n], doubt = corrected_name(texts[n], [next(readings) for _ in lines[n]], known)
+        if doubt:
             doubted.add(n)
-    return texts, doubted, read
+    return texts, doubted
 
 
 def doubtful_lines_read_again(hints: list[str], crops: list, owners: list[int], texts: list[list[tuple]],
@@ -194,7 +191,7 @@ def doubtful_lines_read_again(hints: list[str], crops: list, owners: list[int], 
         line = lines_so_far[owner]
         lines_so_far[owner] += 1
         text, _score, _full, probs = texts[owner][line]
-        if hints[owner] == "chinese" and any(_is_cjk(ch) and p < below for ch, p in zip(text, probs)):
+        if hints[owner] == "chinese" and any(has_cjk(ch) and p < below for ch, p in zip(text, probs)):
             todo.append((n, owner, line))
     wide = recognise_wide([crops[n] for n, _, _ in todo]) if todo else None
     changed: set[int] = set()
