@@ -273,8 +273,6 @@ class RapidEngine(OcrEngine):
     def _names_read_again(self, items, out: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """Name cells corrected by the wide recogniser, doubted where the two
         readings disagree or it was unsure (``wide_charset``)."""
-        if not any(hint == "name" for _, hint in items):
-            return out
         texts, doubted = names_read_again(items, [text for text, _ in out], self.recognise_wide,
                                           _known_characters(ocr_threads()), self.PAD)
         return [(text, min(confidence, DOUBTED) if n in doubted else confidence)
@@ -325,9 +323,8 @@ class RapidEngine(OcrEngine):
             texts[owner].append((text, reading.score, full, chars))
             if reading.text.strip() and unread_ink(crop, reading.centres):
                 doubted.add(owner)
-        if any(hint == "chinese" for _, hint in items):
-            doubted |= doubtful_lines_read_again([hint for _, hint in items], crops, [owner for owner, _ in owners], texts,
-                                                 self.recognise_wide, _known_characters(ocr_threads()), SURE_CHAR)
+        doubted |= doubtful_lines_read_again([hint for _, hint in items], crops, texts, self.recognise_wide,
+                                             _known_characters(ocr_threads()), SURE_CHAR)
         out: list[tuple[str, float]] = []
         least_cjk: list[float] = []
         least_letter: list[float] = []

@@ -177,29 +177,26 @@ def names_read_again(items: list[tuple], texts: list[str], recognise_wide: Calla
     return texts, doubted
 
 
-def doubtful_lines_read_again(hints: list[str], crops: list, owners: list[int], texts: list[list[tuple]],
-                              recognise_wide: Callable, known: frozenset[str], below: float) -> set[int]:
-    """The lines of Chinese text (``hints[owners[n]] == "chinese"``) holding
-    a Chinese character read short of ``below``, read again by the wide
-    recogniser and those characters replaced where it read others surely
-    (``doubtful_characters_replaced``). ``texts``: per cell, its lines as
-    first read (text, score, full, probabilities), changed in place.
+def doubtful_lines_read_again(hints: list[str], crops: list, texts: list[list[tuple]], recognise_wide: Callable,
+                              known: frozenset[str], below: float) -> set[int]:
+    """The lines of Chinese text (cells hinted "chinese") holding a Chinese
+    character read short of ``below``, read again by the wide recogniser and
+    those characters replaced where it read others surely
+    (``doubtful_characters_replaced``). ``crops``: every cell's line crops,
+    cell after cell; ``texts``: per cell, the readings of its crops in the
+    same order (text, score, full, probabilities), changed in place.
     Returns the cells so changed, to be doubted."""
-    todo = []  # (crop, its cell, its line in the cell)
-    lines_so_far = [0] * len(hints)
-    for n, owner in enumerate(owners):
-        line = lines_so_far[owner]
-        lines_so_far[owner] += 1
-        text, _score, _full, probs = texts[owner][line]
-        if hints[owner] == "chinese" and any(has_cjk(ch) and p < below for ch, p in zip(text, probs)):
-            todo.append((n, owner, line))
-    wide = recognise_wide([crops[n] for n, _, _ in todo]) if todo else None
+    places = [(cell, line) for cell, lines in enumerate(texts) for line in range(len(lines))]
+    todo = [(crop, cell, line) for crop, (cell, line) in zip(crops, places)
+            if hints[cell] == "chinese" and any(has_cjk(ch) and p < below
+                                                 for ch, p in zip(texts[cell][line][0], texts[cell][line][3]))]
+    wide = recognise_wide([crop for crop, _, _ in todo]) if todo else None
     changed: set[int] = set()
-    for (_, owner, line), other in zip(todo, wide or []):
-        text, score, full, probs = texts[owner][line]
+    for (_, cell, line), other in zip(todo, wide or []):
+        text, score, full, probs = texts[cell][line]
         replaced, differs = doubtful_characters_replaced(list(zip(text, probs)), list(zip(other.text, other.chars)),
                                                          known, below)
         if differs:
-            changed.add(owner)
-            texts[owner][line] = ("".join(ch for ch, _ in replaced), score, full, [p for _, p in replaced])
+            changed.add(cell)
+            texts[cell][line] = ("".join(ch for ch, _ in replaced), score, full, [p for _, p in replaced])
     return changed
