@@ -31,8 +31,9 @@ from parsers.ocr.engines import OcrEngine, correct, text_lines
 from parsers.ocr.engines.crops import text_height
 from parsers.ocr.engines.readings import is_stray_marks
 from parsers.ocr.geometry import Placement
-from parsers.ocr.grid import PageInk, Table, analyse, find_tables
+from parsers.ocr.grid import PageInk, analyse, find_tables
 from parsers.ocr.line_bands import Band, band_ink, split_lines, straighten
+from parsers.ocr.loose_view import outside_tables
 from parsers.ocr.page_images import placement_of
 from parsers.text.labels import label_index
 from parsers.text.misread_labels import row_with_labels_restored
@@ -96,10 +97,10 @@ def _ink_count(page: PageInk, box) -> int:
     return int(np.count_nonzero(page.ink[y0:y1, x0:x1] & ~page.rules[y0:y1, x0:x1]))
 
 
-def _crop(page: PageInk, piece: _Piece, grey: np.ndarray | None = None) -> np.ndarray:
+def _crop(page: PageInk, piece: _Piece) -> np.ndarray:
     """The piece's grey crop (a slanting line levelled) with any rule pixels painted white."""
     x0, y0, x1, y1 = piece.box
-    grey = page.grey if grey is None else grey
+    grey = page.grey
     if piece.band is not None and piece.band.slope:
         crop = straighten(grey, piece.band, x0, x1)
         crop[straighten(page.rules, piece.band, x0, x1, fill=0) > 0] = 255
@@ -109,39 +110,21 @@ def _crop(page: PageInk, piece: _Piece, grey: np.ndarray | None = None) -> np.nd
     return crop
 
 
-def _piece_ink(page: PageInk, piece: _Piece) -> np.ndarray:
-    """The piece's ink without the rules, a slanting line levelled."""
+def _piece_ink(page: PageInk, piece: _Piece) -> tuple[np.ndarray, np.ndarray]:
+    """The piece's ink without the rules, and the rules painted out of it;
+    a slanting line levelled."""
     x0, y0, x1, y1 = piece.box
     if piece.band is not None and piece.band.slope:
-        return straighten(page.ink & ~page.rules, piece.band, x0, x1, fill=0)
-    return page.ink[y0:y1, x0:x1] & ~page.rules[y0:y1, x0:x1]
+        return (straighten(page.ink & ~page.rules, piece.band, x0, x1, fill=0),
+                straighten(page.rules, piece.band, x0, x1, fill=0))
+    return page.ink[y0:y1, x0:x1] & ~page.rules[y0:y1, x0:x1], page.rules[y0:y1, x0:x1]
 
 
-def _table_area(page: PageInk, tables: list[Table]) -> np.ndarray:
-    """Where the tables are: their cells and their rules — not the box
-    around them, which would cut into a line of text set close under the
-    table (its ticks and the tops of its characters)."""
-    area = page.rules > 0
-    for table in tables:
-        for cell in (cell for row in table.rows for cell in row if cell is not None):
-            area[cell.y0:cell.y1, cell.x0:cell.x1] = True
-    return cv2.dilate(area.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-
-
-def _outside_tables(page: PageInk, tables: list[Table]) -> np.ndarray:
-    """The grey page with the tables painted white: a loose line's crop
-    (title, signature line) must not pick up the text of a table row it
-    overlaps."""
-    grey = page.grey.copy()
-    grey[_table_area(page, tables)] = 255
-    return grey
-
-
-def _loose_lines(page: PageInk, tables: list[Table], line_height: int | None = None) -> list[tuple[int, list[_Piece]]]:
-    """(top, pieces) of each text line outside the tables; a line that
-    slants keeps its band, so that it is read levelled."""
+def _loose_lines(page: PageInk, line_height: int | None = None) -> list[tuple[int, list[_Piece]]]:
+    """(top, pieces) of each text line of ``page``, the page as seen
+    outside its tables (``loose_view.outside_tables``); a line that slants
+    keeps its band, so that it is read levelled."""
     ink = page.ink.copy()
-    ink[_table_area(page, tables)] = 0
     # Specks (scanner dust) are not text.
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     line_height = line_height or _line_height(page)
@@ -302,7 +285,8 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
                 pieces.append(_Piece(box, 0, column))
             placed.append((top, 0, pieces, True, row_number == 0))
     line_height = _line_height(page)  # measured once: the loose lines and the tick boxes go by it
-    for top, pieces in _loose_lines(page, tables, line_height):
+    loose = outside_tables(page, tables)
+    for top, pieces in _loose_lines(loose, line_height):
         placed.append((top, 1, pieces, False, False))
     placed.sort(key=lambda item: (item[0], item[1]))
     rows = [pieces for _, _, pieces, _, _ in placed]
@@ -313,9 +297,8 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
             piece.has_ink = piece.box[2] > piece.box[0] and _ink_count(page, piece.box) >= MIN_INK
             if piece.has_ink:
                 todo.append(piece)
-    loose_grey = _outside_tables(page, tables) if tables else page.grey
     loose_pieces = {id(piece) for (_, _, pieces, in_table, _) in placed if not in_table for piece in pieces}
-    crops = [(_crop(page, p, loose_grey if id(p) in loose_pieces else None), p.hint) for p in todo]
+    crops = [(_crop(loose if id(p) in loose_pieces else page, p), p.hint) for p in todo]
     for piece, (text, confidence) in zip(todo, engine.read_cells(crops)):
         piece.text, piece.confidence = text, confidence
     for row in rows:  # a label the engine doubted may be one character off (党 read as 觉)
@@ -336,17 +319,17 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
     reread = [p for p in todo if p.hint in ("digits", "date", "email", "name")]
     if reread and engine.rereads_with_hints:
         for piece, (text, confidence) in zip(reread, engine.read_cells(
-                [(_crop(page, p, loose_grey if id(p) in loose_pieces else None), p.hint) for p in reread])):
+                [(_crop(loose if id(p) in loose_pieces else page, p), p.hint) for p in reread])):
             piece.text, piece.confidence = text, confidence
     else:
         for piece in reread:
             piece.text = correct(piece.text, piece.hint)
     for piece in todo:
         if piece.text and piece.hint == "ticks":
-            ink = _piece_ink(page, piece)
+            ink, rules = _piece_ink(loose if id(piece) in loose_pieces else page, piece)
             prefix = options_label(piece.text)
             text, confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence,
-                                                  labelled=bool(prefix))
+                                                  labelled=bool(prefix), rules=rules)
             # The boxes in the ink decide, however unsure OCR was of the
             # line (its box glyphs are what it reads worst).
             if text != piece.text or piece.confidence >= UNREADABLE_BELOW:

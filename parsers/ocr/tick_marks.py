@@ -49,7 +49,8 @@ def tick_fields() -> dict[str, tuple[str, ...]]:
 def options_in(text: str, options: tuple[str, ...]) -> list[tuple[int, int, str]]:
     """(start, end, option) of each option in the text, in order: named in
     full, or by short forms in what is left ("线上 □线下 ☑对接"; with the
-    marks between them lost, "线下对接" is two short forms)."""
+    marks between them lost, "线下对接" is two short forms), or with one
+    character misread (``misread_option``)."""
     names = "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
     found = [(m.start(), m.end(), m.group(0)) for m in re.finditer(names, text)]
     # Marks (and what OCR makes of them: 口, 国) part the words, unless an option uses the character.
@@ -58,9 +59,28 @@ def options_in(text: str, options: tuple[str, ...]) -> list[tuple[int, int, str]
     for start, end, _ in found:
         masked[start:end] = " " * (end - start)
     for stretch in re.finditer(r"[\u4e00-\u9fff]{2,16}", "".join(masked)):
-        found.extend((stretch.start() + start, stretch.start() + end, option)
-                     for start, end, option in _short_forms(stretch.group(0), options))
+        cut = _short_forms(stretch.group(0), options)
+        misread = misread_option(stretch.group(0), options)
+        if not cut and misread and misread not in {option for *_, option in found}:
+            cut = [(0, len(stretch.group(0)), misread)]
+        found.extend((stretch.start() + start, stretch.start() + end, option) for start, end, option in cut)
     return sorted(found)
+
+
+MISREAD_FROM = 4  # characters: an option this long, one of them misread, is still told from the others
+MISREAD_NAME = 0.75  # a list with an option so named is read, and goes to review
+
+
+def misread_option(word: str, options: tuple[str, ...]) -> str | None:
+    """The one option ``word`` is with one character misread ("智能制适"
+    for 智能制造, "数学化转型" for 数字化转型): as long, at least
+    ``MISREAD_FROM`` characters, alike but for one, and no other option so
+    close ("线X志愿服务" is either mode, so none)."""
+    if len(word) < MISREAD_FROM:
+        return None
+    close = [option for option in options
+             if len(option) == len(word) and sum(a != b for a, b in zip(option, word)) == 1]
+    return close[0] if len(close) == 1 else None
 
 
 def option_list(text: str) -> tuple[str, list[tuple[int, int, str]]] | None:
@@ -182,6 +202,17 @@ def marks_by_stretches(text: str, ink: np.ndarray | None, line_height: int, foun
     return ["unticked" if box is not None and not box.ticked else "ticked" for _, _, box, _ in placed]
 
 
+def _unnamed_words(text: str, found: list[tuple[int, int, str]], options: tuple[str, ...]) -> list[str]:
+    """Words of two Chinese characters or more among and after the options
+    (the question's label before them aside) that name none of them; the
+    marks and what OCR makes of them are no words."""
+    in_options = set("".join(options))
+    rest = [" " if ch in TICKED_LOOKALIKES + UNTICKED_LOOKALIKES and ch not in in_options else ch for ch in text]
+    for start, end, _ in found:
+        rest[start:end] = " " * (end - start)
+    return re.findall(r"[\u4e00-\u9fff]{2,}", "".join(rest[found[0][0]:]))
+
+
 def _odd_bracket_marks(text: str, found: list[tuple[int, int, str]]) -> bool:
     """A bracket holding something that is no known tick glyph."""
     for _start, end, _option in found:
@@ -192,7 +223,7 @@ def _odd_bracket_marks(text: str, found: list[tuple[int, int, str]]) -> bool:
 
 
 def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: float, *,
-            labelled: bool = False) -> tuple[str, float]:
+            labelled: bool = False, rules: np.ndarray | None = None) -> tuple[str, float]:
     """The option cell as "☑a □b …" and how sure the reading is.
 
     Text that names no option of any tick field comes back unchanged.
@@ -210,9 +241,14 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
     bracketed = any(re.match(r"^\s*[\[\(（【]", flat[end:]) for _, end, _ in found)
     # Marks in brackets after the options: no boxes to look for, but the
     # brackets, and what is written inside them.
-    boxes = find_boxes(ink, line_height) if ink is not None and not bracketed else []
-    if labelled and len(boxes) == len(found) + 1:
-        boxes = boxes[1:]  # the label's sample box, first on the line
+    boxes = find_boxes(ink, line_height, rules) if ink is not None and not bracketed else []
+    unnamed = _unnamed_words(flat, found, options)
+    # A box more than the options named: the label's sample box, first on
+    # the line, unless a word among the options named none of them (an
+    # option misread past knowing), whose box it may as well be.
+    counted_apart = bool(unnamed) and len(boxes) > len(found)
+    if labelled and len(boxes) == len(found) + 1 and not unnamed:
+        boxes = boxes[1:]
     brackets = find_brackets(ink, line_height) if ink is not None and bracketed else []
     # Fewer boxes than options: check marks may stand in for the others.
     stretched = marks_by_stretches(text, ink, line_height, found, boxes) if len(boxes) < len(found) else None
@@ -272,5 +308,10 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
             confidence = min(confidence, 0.7)
         if _odd_bracket_marks(flat, found):
             confidence = min(confidence, 0.7)
+    if counted_apart:
+        confidence = min(confidence, 0.5)
+    if any(misread_option(flat[start:end], options) == option for start, end, option in found):
+        # Which option a misread name is, is a guess (智能建造 would pass for 智能制造).
+        confidence = min(confidence, MISREAD_NAME)
     written = " ".join(("☑" if state == "ticked" else "□") + option for (_, _, option), state in zip(found, states))
     return written, confidence

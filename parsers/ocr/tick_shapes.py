@@ -1,12 +1,13 @@
 """Tick boxes and bracket pairs found in a cell's ink.
 
-    find_boxes(ink, line_height) -> list[Box]          square boxes, in reading order
+    find_boxes(ink, line_height, rules=None) -> list[Box]   square boxes, in reading order
     find_brackets(ink, line_height) -> list[Bracket]   "（√）" pairs after options
 
 Square boxes about as tall as a character: standing alone, touching the
 option name beside them (cut out of the blob they make together), stacked
 in a column touching each other (a list whose boxes are as tall as its
-lines), or squeezed against the cell's rule so that one side is missing.
+lines), squeezed against the cell's rule so that one side is missing, or
+drawn against a table's rule (painted out of the ink) that stands for a side.
 The ink inside each says ticked (■, ☑, ☒, a pen tick) or not (□).
 ``tick_marks`` decides what the boxes and brackets mean for the options.
 """
@@ -38,20 +39,26 @@ class Box:
         return self.inside_ink >= TICKED_INSIDE + 0.1 or self.inside_ink <= UNTICKED_INSIDE
 
 
-def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int) -> Box | None:
+def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int, rules: np.ndarray | None = None) -> Box | None:
     """The square at (x, y, w, h) as a Box when it has four straight sides."""
     patch = ink[y:y + h, x:x + w] > 0
     if patch.shape != (h, w) or min(w, h) < 4:
         return None
     band = max(1, round(min(w, h) * 0.12))
-    edges = [patch[:band, :], patch[-band:, :], patch[:, :band], patch[:, -band:]]
     # A box has four straight sides: each side's band mostly inked along its
     # length. A side at the crop's top or bottom edge may be cut by the crop,
     # or lie on the cell's rule and go with it (a box squeezed against the
     # rule): it need not be there at all.
     slack = _rule_slack(h)
+    sides = [patch[:band, :].any(axis=0), patch[-band:, :].any(axis=0),
+             patch[:, :band].any(axis=1), patch[:, -band:].any(axis=1)]
+    if rules is not None:
+        # Where a rule was painted out of the ink, on the side or just
+        # outside it, the side may have gone with it (a box hung from the
+        # table's bottom rule has the rule for its top).
+        sides = [side | on_rule for side, on_rule in zip(sides, _rule_sides(rules, x, y, w, h, band, slack))]
     needed = [0.0 if y <= slack else 0.85, 0.0 if y + h >= ink.shape[0] - slack else 0.85, 0.85, 0.85]
-    if any(side.any(axis=0 if n < 2 else 1).mean() < need for n, (side, need) in enumerate(zip(edges, needed))):
+    if any(side.mean() < need for side, need in zip(sides, needed)):
         return None
     margin = max(2, round(min(w, h) * 0.22))
     inside = patch[margin:h - margin, margin:w - margin]
@@ -60,7 +67,16 @@ def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int) -> Box | None:
     return Box(x, y, x + w, y + h, float(inside.mean()))
 
 
-def _unstack(ink: np.ndarray, blob: np.ndarray, x: int, y: int, line_height: int) -> list[Box]:
+def _rule_sides(rules: np.ndarray, x: int, y: int, w: int, h: int, band: int, slack: int) -> list[np.ndarray]:
+    """Top, bottom, left and right: where along each side of the box at
+    (x, y, w, h) a rule lies on the side's band or within ``slack`` outside it."""
+    top, left = max(0, y - slack), max(0, x - slack)
+    return [rules[top:y + band, x:x + w].any(axis=0), rules[y + h - band:y + h + slack, x:x + w].any(axis=0),
+            rules[y:y + h, left:x + band].any(axis=1), rules[y:y + h, x + w - band:x + w + slack].any(axis=1)]
+
+
+def _unstack(ink: np.ndarray, blob: np.ndarray, x: int, y: int, line_height: int,
+             rules: np.ndarray | None = None) -> list[Box]:
     """Boxes stacked in a column, each touching the next: a list over
     several lines whose boxes are as tall as the lines (``blob``: the
     column's ink within its bounding box at x, y). Their top and bottom
@@ -88,7 +104,7 @@ def _unstack(ink: np.ndarray, blob: np.ndarray, x: int, y: int, line_height: int
     found = []
     for top, bottom in zip(ends, ends[1:]):
         if 0.4 * line_height <= bottom - top + 1 <= 1.3 * line_height:
-            box = _box_at(ink, x, y + top, width, bottom - top + 1)
+            box = _box_at(ink, x, y + top, width, bottom - top + 1, rules)
             if box is not None:
                 found.append(box)
     return found
@@ -109,7 +125,8 @@ def _leading_run(row: np.ndarray) -> int:
     return int(gaps[0]) if len(gaps) else len(row) - start
 
 
-def _carve(ink: np.ndarray, blob: np.ndarray, x: int, y: int, w: int, h: int, line_height: int) -> list[Box]:
+def _carve(ink: np.ndarray, blob: np.ndarray, x: int, y: int, w: int, h: int, line_height: int,
+           rules: np.ndarray | None = None) -> list[Box]:
     """Boxes at either end of a blob wider than a box (``blob``: its mask
     within its bounding box at x, y): a box touching the option name after
     it ("□政" as one stroke of ink) or before it."""
@@ -127,7 +144,7 @@ def _carve(ink: np.ndarray, blob: np.ndarray, x: int, y: int, w: int, h: int, li
         best = None
         for width in range(max(4, round(side * 0.85)), round(side * 1.15) + 1):
             left = x if from_left else x + w - width
-            box = _box_at(ink, left, top, width, side)
+            box = _box_at(ink, left, top, width, side, rules)
             if box is not None and (best is None or box.inside_ink < best.inside_ink):
                 best = box
         if best is not None and not any(b.x0 == best.x0 for b in found):
@@ -135,24 +152,43 @@ def _carve(ink: np.ndarray, blob: np.ndarray, x: int, y: int, w: int, h: int, li
     return found
 
 
-def find_boxes(ink: np.ndarray, line_height: int) -> list[Box]:
-    """Square boxes about as tall as a character, in reading order."""
+def find_boxes(ink: np.ndarray, line_height: int, rules: np.ndarray | None = None) -> list[Box]:
+    """Square boxes about as tall as a character, in reading order.
+    ``rules``: what was painted out of ``ink`` as the tables' rules, if any."""
+    rules = None if rules is None else rules > 0
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
     boxes = []
     for label in range(1, count):
         x, y, w, h = (int(v) for v in stats[label, :4])
         if h > 1.3 * line_height and w >= 0.4 * line_height:
-            boxes.extend(_unstack(ink, labels[y:y + h, x:x + w] == label, x, y, line_height))
+            boxes.extend(_unstack(ink, labels[y:y + h, x:x + w] == label, x, y, line_height, rules))
             continue
         if not (0.4 * line_height <= h <= 1.3 * line_height):
             continue
+        if rules is not None and w / h > 1.33:
+            y, h = _grown_over_rules(rules, x, y, w, h)
         if 0.75 <= w / h <= 1.33:
-            box = _box_at(ink, x, y, w, h)
+            box = _box_at(ink, x, y, w, h, rules)
             if box is not None:
                 boxes.append(box)
         elif w / h > 1.33:
-            boxes.extend(_carve(ink, labels[y:y + h, x:x + w] == label, x, y, w, h, line_height))
+            boxes.extend(_carve(ink, labels[y:y + h, x:x + w] == label, x, y, w, h, line_height, rules))
     return _reading_order(boxes, line_height)
+
+
+def _grown_over_rules(rules: np.ndarray, x: int, y: int, w: int, h: int) -> tuple[int, int]:
+    """A blob wider than tall, grown up and down over the rule lying across
+    it until square: a box whose top or bottom side went with the rule it
+    was drawn on is as tall as it is wide. (y, h) of the grown blob."""
+    def across(row: int) -> bool:
+        return 0 <= row < rules.shape[0] and rules[row, x:x + w].mean() >= 0.5
+
+    while h < w and (across(y - 1) or across(y + h)):
+        if across(y - 1):
+            y, h = y - 1, h + 1
+        if h < w and across(y + h):
+            h += 1
+    return y, h
 
 
 def _reading_order(boxes: list[Box], line_height: int) -> list[Box]:

@@ -49,12 +49,7 @@ NEEDS_OCR = (".jpg", ".png")
 FOLDER_LIMIT_BYTES = (3 * 1024 * 1024 + 680 * 1024 + 713_451 + 700_000 + 40_000 + 690_000 + 760_000 + 520_000 + 325_000
                       + 640_000)
 
-KNOWN_FAILURES = {
-    "13-tick-box-against-table.jpg": (
-        "the table's right column (所在区县, 电子邮箱) is read, but the 专业领域 list printed against the table's "
-        "bottom rule is misread by OCR (专业预域（可多远厂…) and its second line loses its boxes: expertise "
-        "[智能制造, 企业管理] is read as nothing (flagged)"),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _marks(name: str) -> list:

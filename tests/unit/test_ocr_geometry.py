@@ -11,6 +11,7 @@ from PIL import Image  # noqa: E402
 from parsers.ocr import page_images as images  # noqa: E402
 from parsers.ocr.geometry import find_sheet, order_corners, rectify  # noqa: E402
 from parsers.ocr.grid import analyse, clear_edges, find_tables  # noqa: E402
+from parsers.ocr.loose_view import table_area  # noqa: E402
 from parsers.ocr.page import _join_paragraphs, _merge_loose, _Piece  # noqa: E402
 from tests.unit.drawing import ruled_page  # noqa: E402
 
@@ -151,12 +152,10 @@ def test_one_line_answers_lose_the_spaces_chinese_has_none_of():
 
 
 def test_a_line_set_close_under_the_table_is_not_cut_by_the_tables_area():
-    from parsers.ocr.page import _table_area
-
     page = ruled_page(700, 900, (100, 160, 220), (100, 450, 800), paper=245, ink=20)
     for x in range(120, 400, 28):  # a line of text 6 px under the table's bottom rule
         page[228:250, x:x + 3] = 20
         page[238:241, x:x + 20] = 20
     ink = analyse(page)
-    area = _table_area(ink, find_tables(ink))
+    area = table_area(ink, find_tables(ink))
     assert area[150, 300] and not area[232:250, 120:400].any()

@@ -160,7 +160,7 @@ def _paragraph_page(*, edge_stroke: bool, grain: bool) -> np.ndarray:
 @pytest.mark.parametrize("edge_stroke, grain", [(False, False), (True, False), (False, True), (True, True)])
 def test_lines_of_a_paragraph_form_stay_apart_despite_the_sheets_edge_and_grain(edge_stroke, grain):
     page = analyse(_paragraph_page(edge_stroke=edge_stroke, grain=grain))
-    tops = [top for top, _boxes in _loose_lines(page, [])]
+    tops = [top for top, _boxes in _loose_lines(page)]
     assert len([top for top in tops if top < 500]) == 8, tops
 
 

@@ -33,7 +33,7 @@ def _slanting_paragraphs(slopes: list[float]) -> np.ndarray:
 
 def test_tightly_set_lines_that_slope_are_found_one_by_one():
     slopes = [0.02] * 6 + [0.04] * 6  # about 1° at the top of the sheet, 2° lower down
-    lines = _loose_lines(analyse(_slanting_paragraphs(slopes)), [])
+    lines = _loose_lines(analyse(_slanting_paragraphs(slopes)))
     assert len(lines) == len(slopes), [top for top, _ in lines]
     for (_, pieces), slope in zip(lines, slopes):
         assert len(pieces) == 1
@@ -43,7 +43,7 @@ def test_tightly_set_lines_that_slope_are_found_one_by_one():
 def test_a_slanting_line_is_read_levelled_without_its_neighbours():
     slopes = [0.04] * 5
     page = analyse(_slanting_paragraphs(slopes))
-    _, pieces = _loose_lines(page, [])[2]
+    _, pieces = _loose_lines(page)[2]
     piece = pieces[0]
     strip = straighten(page.ink, piece.band, piece.box[0], piece.box[2], fill=0)
     inked_rows = np.flatnonzero(strip.any(axis=1))
@@ -56,7 +56,7 @@ def test_a_slanting_line_is_read_levelled_without_its_neighbours():
 
 
 def test_a_level_scan_keeps_its_plain_line_boxes():
-    lines = _loose_lines(analyse(_slanting_paragraphs([0.0] * 8)), [])
+    lines = _loose_lines(analyse(_slanting_paragraphs([0.0] * 8)))
     assert len(lines) == 8
     assert all(piece.band is None for _, pieces in lines for piece in pieces)
 
