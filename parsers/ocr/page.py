@@ -2,8 +2,9 @@
 
 1. Binarise, find the ruled table(s) and their cells (``grid``).
 2. Cut every cell, and every line of text outside the tables (title,
-   signature line; the whole page when there is no table), and OCR them
-   in one batch.
+   signature line; the whole page when there is no table), read from the
+   page with the tables painted out (``loose_view``), and OCR them in one
+   batch.
 3. The label cells tell what each value cell should hold: a value next to
    "身份证号码" is read as digits (Tesseract re-reads those with a digit
    whitelist), tick-box cells are re-read from the ink (``tick_marks``),
@@ -100,12 +101,11 @@ def _ink_count(page: PageInk, box) -> int:
 def _crop(page: PageInk, piece: _Piece) -> np.ndarray:
     """The piece's grey crop (a slanting line levelled) with any rule pixels painted white."""
     x0, y0, x1, y1 = piece.box
-    grey = page.grey
     if piece.band is not None and piece.band.slope:
-        crop = straighten(grey, piece.band, x0, x1)
+        crop = straighten(page.grey, piece.band, x0, x1)
         crop[straighten(page.rules, piece.band, x0, x1, fill=0) > 0] = 255
         return crop
-    crop = grey[y0:y1, x0:x1].copy()
+    crop = page.grey[y0:y1, x0:x1].copy()
     crop[page.rules[y0:y1, x0:x1] > 0] = 255
     return crop
 

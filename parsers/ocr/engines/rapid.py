@@ -208,6 +208,9 @@ class RapidEngine(OcrEngine):
         # Line crops as the wide recogniser read them (``wide_charset``): a
         # name's lines are read on the first call and again with its hint.
         self._wide: dict[bytes, LineReading] = {}
+        # Cells Tesseract read as an address: an e-mail is confirmed on the
+        # first call and again with its hint, from the same crop.
+        self._as_email: dict[bytes, str] = {}
 
     @property
     def rereads_with_hints(self) -> bool:
@@ -242,7 +245,7 @@ class RapidEngine(OcrEngine):
             # reading for the hint, and have e-mails confirmed whole.
             out = [(correct(self._last[key][0], hint), self._last[key][1]) for key, (_, hint) in zip(keys, items)]
         else:
-            self._wide = {}
+            self._wide, self._as_email = {}, {}
             out, least_cjk, least_letter, least_dotted = self._read_cells(items)
             self._last = dict(zip(keys, out))
             self._least_cjk = dict(zip(keys, least_cjk))
@@ -293,9 +296,14 @@ class RapidEngine(OcrEngine):
         # Read as Latin text even beside a Chinese label: a Chinese reading
         # drops an underscore as readily as RapidOCR does ("xy_wu" → "xywu"),
         # and a label read as Latin junk only makes the two disagree.
-        others = self.second.read_cells([(items[n][0], "email") for n in numbers])
+        keys = {n: _crop_key(items[n][0]) for n in numbers}
+        unread = [n for n in numbers if keys[n] not in self._as_email]
+        if unread:
+            readings = self.second.read_cells([(items[n][0], "email") for n in unread])
+            self._as_email.update((keys[n], other) for n, (other, _conf) in zip(unread, readings))
         out = list(out)
-        for n, (other, _conf) in zip(numbers, others):
+        for n in numbers:
+            other = self._as_email[keys[n]]
             text, confidence = out[n]
             if items[n][1] != "email":
                 # The rest of the line keeps what its own second opinion gave it.
