@@ -22,7 +22,8 @@ from parsers.ocr.grid import PageInk, Table
 
 
 def table_area(page: PageInk, tables: list[Table]) -> np.ndarray:
-    """Where the tables are: their cells and their rules (boolean mask)."""
+    """Where the tables are: their cells, and the page's rules (boolean
+    mask; a page without a table may still have rules: answer lines)."""
     area = page.rules > 0
     for table in tables:
         for cell in (cell for row in table.rows for cell in row if cell is not None):
@@ -33,8 +34,6 @@ def table_area(page: PageInk, tables: list[Table]) -> np.ndarray:
 def outside_tables(page: PageInk, tables: list[Table]) -> PageInk:
     """The page with the tables painted white in the grey, cleared from the
     ink, and standing as its rules."""
-    if not tables:
-        return page
     area = table_area(page, tables)
     grey, ink = page.grey.copy(), page.ink.copy()
     grey[area] = 255

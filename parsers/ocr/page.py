@@ -326,10 +326,14 @@ def read_page(image, engine: OcrEngine, starts_page: bool = False, page_number: 
             piece.text = correct(piece.text, piece.hint)
     for piece in todo:
         if piece.text and piece.hint == "ticks":
-            ink, rules = _piece_ink(loose if id(piece) in loose_pieces else page, piece)
+            # A line outside the tables is read from the page with the tables
+            # painted out, and a box drawn against one has lost a side with
+            # them; a cell is cut inside its rules.
+            loose_piece = id(piece) in loose_pieces
+            ink, rules = _piece_ink(loose if loose_piece else page, piece)
             prefix = options_label(piece.text)
             text, confidence = tick_marks.rewrite(piece.text, ink, line_height, piece.confidence,
-                                                  labelled=bool(prefix), rules=rules)
+                                                  label=prefix, rules=rules if loose_piece else None)
             # The boxes in the ink decide, however unsure OCR was of the
             # line (its box glyphs are what it reads worst).
             if text != piece.text or piece.confidence >= UNREADABLE_BELOW:

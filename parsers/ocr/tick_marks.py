@@ -46,11 +46,12 @@ def tick_fields() -> dict[str, tuple[str, ...]]:
     return {spec.key: spec.options for spec in load_schema().fields if spec.kind == "ticks"}
 
 
-def options_in(text: str, options: tuple[str, ...]) -> list[tuple[int, int, str]]:
+def options_in(text: str, options: tuple[str, ...], *, misread: bool = False) -> list[tuple[int, int, str]]:
     """(start, end, option) of each option in the text, in order: named in
     full, or by short forms in what is left ("线上 □线下 ☑对接"; with the
-    marks between them lost, "线下对接" is two short forms), or with one
-    character misread (``misread_option``)."""
+    marks between them lost, "线下对接" is two short forms), and with
+    ``misread``, in a list read from the ink, with one character misread
+    (``misread_option``)."""
     names = "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
     found = [(m.start(), m.end(), m.group(0)) for m in re.finditer(names, text)]
     # Marks (and what OCR makes of them: 口, 国) part the words, unless an option uses the character.
@@ -60,15 +61,15 @@ def options_in(text: str, options: tuple[str, ...]) -> list[tuple[int, int, str]
         masked[start:end] = " " * (end - start)
     for stretch in re.finditer(r"[\u4e00-\u9fff]{2,16}", "".join(masked)):
         cut = _short_forms(stretch.group(0), options)
-        misread = misread_option(stretch.group(0), options)
-        if not cut and misread and misread not in {option for *_, option in found}:
-            cut = [(0, len(stretch.group(0)), misread)]
+        guess = misread_option(stretch.group(0), options) if misread and not cut else None
+        if guess and guess not in {option for *_, option in found}:
+            cut = [(0, len(stretch.group(0)), guess)]
         found.extend((stretch.start() + start, stretch.start() + end, option) for start, end, option in cut)
     return sorted(found)
 
 
 MISREAD_FROM = 4  # characters: an option this long, one of them misread, is still told from the others
-MISREAD_NAME = 0.75  # a list with an option so named is read, and goes to review
+MISREAD_NAME_CONFIDENCE = 0.75  # a list with an option so named is read, and goes to review
 
 
 def misread_option(word: str, options: tuple[str, ...]) -> str | None:
@@ -163,7 +164,7 @@ def marks_by_stretches(text: str, ink: np.ndarray | None, line_height: int, foun
         return None
     text_lines = [line for line in text.split("\n") if line.strip()]
     options = tuple(option for _, _, option in found)
-    per_line = [[option for *_, option in options_in(line, options)] for line in text_lines]
+    per_line = [[option for *_, option in options_in(line, options, misread=True)] for line in text_lines]
     if [option for line in per_line for option in line] != list(options):
         return None
     lines = stretches_by_line(ink, line_height)
@@ -172,7 +173,7 @@ def marks_by_stretches(text: str, ink: np.ndarray | None, line_height: int, foun
     # Each option, its stretch's width (its name's, after a box), the box starting it, where it starts.
     placed: list[tuple[str, int, Box | None, tuple[int, int, int]]] = []
     for (top, bottom, stretches), line, names in zip(lines, text_lines, per_line):
-        first = options_in(line, options)[0][0] if names else len(line)
+        first = options_in(line, options, misread=True)[0][0] if names else len(line)
         labelled = bool(re.search(r"[\u4e00-\u9fffA-Za-z]", line[:first]))
         label_apart = labelled and len(stretches) == len(names) + 1
         if label_apart:
@@ -202,15 +203,19 @@ def marks_by_stretches(text: str, ink: np.ndarray | None, line_height: int, foun
     return ["unticked" if box is not None and not box.ticked else "ticked" for _, _, box, _ in placed]
 
 
-def _unnamed_words(text: str, found: list[tuple[int, int, str]], options: tuple[str, ...]) -> list[str]:
-    """Words of two Chinese characters or more among and after the options
-    (the question's label before them aside) that name none of them; the
-    marks and what OCR makes of them are no words."""
+def _unnamed_words(text: str, found: list[tuple[int, int, str]], options: tuple[str, ...], label: str) -> list[str]:
+    """Words of two Chinese characters or more after the question's label
+    that name no option: an option OCR misread past knowing. The marks and
+    what OCR makes of them are no words, nor is a note in brackets
+    ("（限选三项）") or what is filled in after a colon ("其他：碳中和咨询")."""
     in_options = set("".join(options))
     rest = [" " if ch in TICKED_LOOKALIKES + UNTICKED_LOOKALIKES and ch not in in_options else ch for ch in text]
     for start, end, _ in found:
         rest[start:end] = " " * (end - start)
-    return re.findall(r"[\u4e00-\u9fff]{2,}", "".join(rest[found[0][0]:]))
+    label = flattened(label)
+    start = len(label) if label and text.startswith(label) else (found[0][0] if label else 0)
+    words = re.sub(r"[（(【\[][^）)】\]]*[）)】\]]|[：:]\s*[\u4e00-\u9fff]+", " ", "".join(rest[start:]))
+    return re.findall(r"[\u4e00-\u9fff]{2,}", words)
 
 
 def _odd_bracket_marks(text: str, found: list[tuple[int, int, str]]) -> bool:
@@ -223,16 +228,17 @@ def _odd_bracket_marks(text: str, found: list[tuple[int, int, str]]) -> bool:
 
 
 def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: float, *,
-            labelled: bool = False, rules: np.ndarray | None = None) -> tuple[str, float]:
+            label: str = "", rules: np.ndarray | None = None) -> tuple[str, float]:
     """The option cell as "☑a □b …" and how sure the reading is.
 
     Text that names no option of any tick field comes back unchanged.
-    ``labelled``: the text starts with the question's label, whose note
-    may show a sample box ("请在□内打√").
+    ``label``: the question's label the text starts with, if any, whose
+    note may show a sample box ("请在□内打√"). ``rules``: what was painted
+    out of ``ink`` (``tick_shapes.find_boxes``).
     """
     flat = flattened(text)
     for options in tick_fields().values():
-        found = options_in(flat, options)
+        found = options_in(flat, options, misread=True)
         if len(found) >= 2 or (found and _text_marks(flat, found)[0]):
             break
     else:
@@ -242,12 +248,12 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
     # Marks in brackets after the options: no boxes to look for, but the
     # brackets, and what is written inside them.
     boxes = find_boxes(ink, line_height, rules) if ink is not None and not bracketed else []
-    unnamed = _unnamed_words(flat, found, options)
+    unnamed = _unnamed_words(flat, found, options, label)
     # A box more than the options named: the label's sample box, first on
-    # the line, unless a word among the options named none of them (an
-    # option misread past knowing), whose box it may as well be.
-    counted_apart = bool(unnamed) and len(boxes) > len(found)
-    if labelled and len(boxes) == len(found) + 1 and not unnamed:
+    # the line, unless a word after the label named no option (an option
+    # misread past knowing), whose box it may as well be.
+    box_for_unnamed = bool(unnamed) and len(boxes) > len(found)
+    if label and len(boxes) == len(found) + 1 and not unnamed:
         boxes = boxes[1:]
     brackets = find_brackets(ink, line_height) if ink is not None and bracketed else []
     # Fewer boxes than options: check marks may stand in for the others.
@@ -308,10 +314,10 @@ def rewrite(text: str, ink: np.ndarray | None, line_height: int, confidence: flo
             confidence = min(confidence, 0.7)
         if _odd_bracket_marks(flat, found):
             confidence = min(confidence, 0.7)
-    if counted_apart:
+    if box_for_unnamed:
         confidence = min(confidence, 0.5)
     if any(misread_option(flat[start:end], options) == option for start, end, option in found):
         # Which option a misread name is, is a guess (智能建造 would pass for 智能制造).
-        confidence = min(confidence, MISREAD_NAME)
+        confidence = min(confidence, MISREAD_NAME_CONFIDENCE)
     written = " ".join(("☑" if state == "ticked" else "□") + option for (_, _, option), state in zip(found, states))
     return written, confidence

@@ -53,26 +53,29 @@ def _box_at(ink: np.ndarray, x: int, y: int, w: int, h: int, rules: np.ndarray |
     sides = [patch[:band, :].any(axis=0), patch[-band:, :].any(axis=0),
              patch[:, :band].any(axis=1), patch[:, -band:].any(axis=1)]
     if rules is not None:
-        # Where a rule was painted out of the ink, on the side or just
-        # outside it, the side may have gone with it (a box hung from the
-        # table's bottom rule has the rule for its top).
-        sides = [side | on_rule for side, on_rule in zip(sides, _rule_sides(rules, x, y, w, h, band, slack))]
+        # Where a rule was painted out of the ink, on the side or right
+        # against it, the side went with it (a box hung from the table's
+        # bottom rule has the rule for its top).
+        sides = [side | on_rule for side, on_rule in zip(sides, _rule_sides(rules, x, y, w, h, band))]
     needed = [0.0 if y <= slack else 0.85, 0.0 if y + h >= ink.shape[0] - slack else 0.85, 0.85, 0.85]
     if any(side.mean() < need for side, need in zip(sides, needed)):
         return None
     margin = max(2, round(min(w, h) * 0.22))
     inside = patch[margin:h - margin, margin:w - margin]
+    if rules is not None:  # what was painted out is no ink and no paper: not counted
+        inside = inside[~rules[y + margin:y + h - margin, x + margin:x + w - margin]]
     if inside.size == 0:
         return None
     return Box(x, y, x + w, y + h, float(inside.mean()))
 
 
-def _rule_sides(rules: np.ndarray, x: int, y: int, w: int, h: int, band: int, slack: int) -> list[np.ndarray]:
+def _rule_sides(rules: np.ndarray, x: int, y: int, w: int, h: int, band: int) -> list[np.ndarray]:
     """Top, bottom, left and right: where along each side of the box at
-    (x, y, w, h) a rule lies on the side's band or within ``slack`` outside it."""
-    top, left = max(0, y - slack), max(0, x - slack)
-    return [rules[top:y + band, x:x + w].any(axis=0), rules[y + h - band:y + h + slack, x:x + w].any(axis=0),
-            rules[y:y + h, left:x + band].any(axis=1), rules[y:y + h, x + w - band:x + w + slack].any(axis=1)]
+    (x, y, w, h) a rule lies on the side's band or right against it (a
+    pixel outside: a stroke a few pixels off the rule is not drawn on it)."""
+    top, left = max(0, y - 1), max(0, x - 1)
+    return [rules[top:y + band, x:x + w].any(axis=0), rules[y + h - band:y + h + 1, x:x + w].any(axis=0),
+            rules[y:y + h, left:x + band].any(axis=1), rules[y:y + h, x + w - band:x + w + 1].any(axis=1)]
 
 
 def _unstack(ink: np.ndarray, blob: np.ndarray, x: int, y: int, line_height: int,
@@ -154,8 +157,11 @@ def _carve(ink: np.ndarray, blob: np.ndarray, x: int, y: int, w: int, h: int, li
 
 def find_boxes(ink: np.ndarray, line_height: int, rules: np.ndarray | None = None) -> list[Box]:
     """Square boxes about as tall as a character, in reading order.
-    ``rules``: what was painted out of ``ink`` as the tables' rules, if any."""
-    rules = None if rules is None else rules > 0
+    ``rules``: what was painted out of ``ink`` (as ``ink``'s shape), if
+    anything: the rules, and for a line outside the tables all of them."""
+    if rules is not None:
+        assert rules.shape == ink.shape, (rules.shape, ink.shape)
+        rules = rules > 0
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
     boxes = []
     for label in range(1, count):
@@ -165,30 +171,33 @@ def find_boxes(ink: np.ndarray, line_height: int, rules: np.ndarray | None = Non
             continue
         if not (0.4 * line_height <= h <= 1.3 * line_height):
             continue
-        if rules is not None and w / h > 1.33:
-            y, h = _grown_over_rules(rules, x, y, w, h)
-        if 0.75 <= w / h <= 1.33:
+        box = _grown_box(ink, rules, x, y, w, h, line_height) if rules is not None and w / h > 1.33 else None
+        if box is None and 0.75 <= w / h <= 1.33:
             box = _box_at(ink, x, y, w, h, rules)
-            if box is not None:
-                boxes.append(box)
+        if box is not None:
+            boxes.append(box)
         elif w / h > 1.33:
             boxes.extend(_carve(ink, labels[y:y + h, x:x + w] == label, x, y, w, h, line_height, rules))
     return _reading_order(boxes, line_height)
 
 
-def _grown_over_rules(rules: np.ndarray, x: int, y: int, w: int, h: int) -> tuple[int, int]:
-    """A blob wider than tall, grown up and down over the rule lying across
-    it until square: a box whose top or bottom side went with the rule it
-    was drawn on is as tall as it is wide. (y, h) of the grown blob."""
+def _grown_box(ink: np.ndarray, rules: np.ndarray, x: int, y: int, w: int, h: int, line_height: int) -> Box | None:
+    """A blob wider than tall, grown up and down over a rule lying across
+    it until square, as a box: a box whose top or bottom side went with the
+    rule it was drawn on is as tall as it is wide. Grown by no more than a
+    rule is thick (half a line); None if that makes no box."""
     def across(row: int) -> bool:
         return 0 <= row < rules.shape[0] and rules[row, x:x + w].mean() >= 0.5
 
-    while h < w and (across(y - 1) or across(y + h)):
+    most = h + line_height // 2
+    while h < min(w, most) and (across(y - 1) or across(y + h)):
         if across(y - 1):
             y, h = y - 1, h + 1
-        if h < w and across(y + h):
+        if h < min(w, most) and across(y + h):
             h += 1
-    return y, h
+    if not (0.75 <= w / h <= 1.33 and h <= 1.3 * line_height):
+        return None
+    return _box_at(ink, x, y, w, h, rules)
 
 
 def _reading_order(boxes: list[Box], line_height: int) -> list[Box]:

@@ -89,7 +89,7 @@ def test_a_list_whose_option_was_misread_by_one_character_is_read_and_sent_to_re
     ink, rules = _six_boxes(ticked=2)
     text = "专业领域（可多选）：口政策解读 数字化转型 智能制适 口行业发展 科技创新 外贸"
 
-    written, confidence = rewrite(text, ink, LINE, 0.6, labelled=True, rules=rules)
+    written, confidence = rewrite(text, ink, LINE, 0.6, label="专业领域（可多选）：", rules=rules)
 
     assert written == "□政策解读 □数字化转型 ☑智能制造 □行业发展 □科技创新 □外贸"
     assert confidence < 0.8
@@ -102,6 +102,43 @@ def test_a_box_more_than_the_options_named_is_not_taken_for_the_labels_sample_wh
     ink, rules = _six_boxes(ticked=2)
     text = "专业领域（可多选）：口政策解读 数字化转型 督熊制适 口行业发展 科技创新 外贸"
 
-    written, confidence = rewrite(text, ink, LINE, 0.6, labelled=True, rules=rules)
+    written, confidence = rewrite(text, ink, LINE, 0.6, label="专业领域（可多选）：", rules=rules)
 
     assert confidence <= 0.5, written
+
+
+def test_an_unreadable_first_option_keeps_its_box_from_being_taken_for_the_labels_sample():
+    ink, rules = _six_boxes(ticked=0)
+    text = "专业领域（可多选）：口督熊制适 口数字化转型 智能制造 口行业发展 科技创新 外贸"
+
+    written, confidence = rewrite(text, ink, LINE, 0.6, label="专业领域（可多选）：", rules=rules)
+
+    assert confidence <= 0.5, written
+
+
+def test_what_is_filled_in_after_other_does_not_stop_the_labels_sample_box_being_set_aside():
+    ink = np.zeros((40, 1500), np.uint8)
+    for number in range(8):  # the label's sample box, then one per option
+        left = 150 + 150 * number
+        ink[7:35, left:left + 3] = ink[7:35, left + 25:left + 28] = 255
+        ink[7:10, left:left + 28] = ink[32:35, left:left + 28] = 255
+        if number in (3, 7):
+            ink[18:26, left + 8:left + 20] = 255
+    label = "专业领域（请在口内打√）："
+    text = label + "口政策解读 口数字化转型 口智能制造 口行业发展 口科技创新 口外贸 口其他：碳中和咨询"
+
+    written, confidence = rewrite(text, ink, LINE, 0.6, label=label)
+
+    assert written == "□政策解读 □数字化转型 ☑智能制造 □行业发展 □科技创新 □外贸 ☑其他"
+    assert confidence >= 0.5
+
+
+def test_a_character_set_a_few_pixels_under_the_rule_is_no_box():
+    # 凶 is a box without its top; three pixels of paper part it from the rule.
+    ink = np.zeros((40, 200), np.uint8)
+    rules = np.zeros_like(ink)
+    rules[:7] = 255
+    ink[10:36, 20:23] = ink[10:36, 45:48] = ink[33:36, 20:48] = 255
+    ink[14:30, 26:42] = np.eye(16, dtype=np.uint8) * 255
+
+    assert find_boxes(ink, LINE, rules) == []
