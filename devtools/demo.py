@@ -148,7 +148,8 @@ def _mailserver_dir(workdir: Path) -> Path:
     the store under /var/tmp instead, one per project, kept between runs.
     """
     wanted = (workdir / "mailserver").resolve()
-    if os.geteuid() != 0 or all(os.stat(p).st_mode & 0o001 for p in wanted.parents):
+    # A folder not made yet (a fresh checkout's data/) is made with the usual umask, open to all.
+    if os.geteuid() != 0 or all(p.stat().st_mode & 0o001 for p in wanted.parents if p.exists()):
         return wanted
     digest = hashlib.sha1(str(wanted).encode()).hexdigest()[:10]
     return Path("/var/tmp") / f"intake-demo-{digest}"
