@@ -54,18 +54,24 @@ def options_in(text: str, options: tuple[str, ...], *, misread: bool = False) ->
     (``misread_option``)."""
     names = "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
     found = [(m.start(), m.end(), m.group(0)) for m in re.finditer(names, text)]
-    # Marks (and what OCR makes of them: 口, 国) part the words, unless an option uses the character.
-    in_options = set("".join(options))
-    masked = [" " if ch in TICKED_LOOKALIKES + UNTICKED_LOOKALIKES and ch not in in_options else ch for ch in text]
-    for start, end, _ in found:
-        masked[start:end] = " " * (end - start)
-    for stretch in re.finditer(r"[\u4e00-\u9fff]{2,16}", "".join(masked)):
+    for stretch in re.finditer(r"[\u4e00-\u9fff]{2,16}", _unnamed_text(text, options, found)):
         cut = _short_forms(stretch.group(0), options)
         guess = misread_option(stretch.group(0), options) if misread and not cut else None
         if guess and guess not in {option for *_, option in found}:
             cut = [(0, len(stretch.group(0)), guess)]
         found.extend((stretch.start() + start, stretch.start() + end, option) for start, end, option in cut)
     return sorted(found)
+
+
+def _unnamed_text(text: str, options: tuple[str, ...], found: list[tuple[int, int, str]]) -> str:
+    """``text`` with the options ``found`` and the marks blanked out: marks
+    (and what OCR makes of them: 口, 国) part the words, unless an option
+    uses the character."""
+    in_options = set("".join(options))
+    masked = [" " if ch in TICKED_LOOKALIKES + UNTICKED_LOOKALIKES and ch not in in_options else ch for ch in text]
+    for start, end, _ in found:
+        masked[start:end] = " " * (end - start)
+    return "".join(masked)
 
 
 MISREAD_FROM = 4  # characters: an option this long, one of them misread, is still told from the others
@@ -208,13 +214,10 @@ def _unnamed_words(text: str, found: list[tuple[int, int, str]], options: tuple[
     that name no option: an option OCR misread past knowing. The marks and
     what OCR makes of them are no words, nor is a note in brackets
     ("（限选三项）") or what is filled in after a colon ("其他：碳中和咨询")."""
-    in_options = set("".join(options))
-    rest = [" " if ch in TICKED_LOOKALIKES + UNTICKED_LOOKALIKES and ch not in in_options else ch for ch in text]
-    for start, end, _ in found:
-        rest[start:end] = " " * (end - start)
     label = flattened(label)
     start = len(label) if label and text.startswith(label) else (found[0][0] if label else 0)
-    words = re.sub(r"[（(【\[][^）)】\]]*[）)】\]]|[：:]\s*[\u4e00-\u9fff]+", " ", "".join(rest[start:]))
+    rest = _unnamed_text(text, options, found)[start:]
+    words = re.sub(r"[（(【\[][^）)】\]]*[）)】\]]|[：:]\s*[\u4e00-\u9fff]+", " ", rest)
     return re.findall(r"[\u4e00-\u9fff]{2,}", words)
 
 

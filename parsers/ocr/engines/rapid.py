@@ -256,7 +256,7 @@ class RapidEngine(OcrEngine):
                else (text, confidence) for key, (_, hint), (text, confidence) in zip(keys, items, out)]
         sure_letters = [self._least_letter.get(key, 1.0) >= CONFIRMABLE and self._least_dotted.get(key, 1.0) >= DOTTED_SURE
                         for key in keys]
-        out = self._confirm_emails(items, out, sure_letters)
+        out = self._confirm_emails(items, keys, out, sure_letters)
         # An address's "-nq" put right as "-ng" is a guess, however sure the reading.
         return [(text, min(confidence, DOUBTED)) if hint == "email" and ng_read_as_nq(self._last.get(key, ("",))[0])
                 else (text, confidence) for key, (_, hint), (text, confidence) in zip(keys, items, out)]
@@ -281,7 +281,8 @@ class RapidEngine(OcrEngine):
         return [(text, min(confidence, DOUBTED) if n in doubted else confidence)
                 for n, (text, (_, confidence)) in enumerate(zip(texts, out))]
 
-    def _confirm_emails(self, items, out: list[tuple[str, float]], sure_letters: list[bool]) -> list[tuple[str, float]]:
+    def _confirm_emails(self, items, keys: list[bytes], out: list[tuple[str, float]],
+                        sure_letters: list[bool]) -> list[tuple[str, float]]:
         """An e-mail keeps its confidence only if a second reading (Tesseract,
         ASCII only) gives the same whole address and no letter of it was
         quite unsure (``CONFIRMABLE``, ``DOTTED_SURE`` for i and j); else it
@@ -296,7 +297,6 @@ class RapidEngine(OcrEngine):
         # Read as Latin text even beside a Chinese label: a Chinese reading
         # drops an underscore as readily as RapidOCR does ("xy_wu" → "xywu"),
         # and a label read as Latin junk only makes the two disagree.
-        keys = {n: _crop_key(items[n][0]) for n in numbers}
         unread = [n for n in numbers if keys[n] not in self._as_email]
         if unread:
             readings = self.second.read_cells([(items[n][0], "email") for n in unread])
